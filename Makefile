@@ -1,0 +1,38 @@
+# Two commands matter: `make demo` and `make test`. Both install what is missing first,
+# and neither reinstalls what is already there.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.requirements-installed
+
+.PHONY: setup system-deps demo demo-data test bench clean
+
+setup: system-deps $(STAMP)
+
+system-deps:
+	@bash scripts/install_system_deps.sh
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstalls only when requirements.txt or pyproject.toml change. The library is installed editable so
+# notebook kernels (which run inside each report folder) import it.
+$(STAMP): requirements.txt pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)
+
+demo-data: setup
+	$(PY) -m crm_report.data.demo --clients-dir clients
+
+demo: demo-data
+	$(PY) run_report.py --all
+
+test: setup
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) bench/end_to_end.py
+
+clean:
+	rm -rf reports/*/ .pytest_cache

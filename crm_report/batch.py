@@ -1,0 +1,50 @@
+"""Many clients: each report is independent, so clients run one after another or in a process pool."""
+from __future__ import annotations
+
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from crm_report import pipeline
+from crm_report.paths import CLIENTS_DIR, REPORTS_DIR
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one client's report went: its folder, or the error that stopped it."""
+
+    client: str
+    month: str
+    seconds: float
+    report_dir: Path | None = None
+    error: str | None = None
+    detail: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def run_one(client: str, month: str, clients_dir: Path = CLIENTS_DIR, reports_dir: Path = REPORTS_DIR,
+            jobs: int = 2, progress: pipeline.Progress | None = None) -> Outcome:
+    """`pipeline.run_report`, with any failure turned into an Outcome instead of an exception."""
+    start = time.perf_counter()
+    try:
+        folder = pipeline.run_report(client, month, clients_dir=clients_dir, reports_dir=reports_dir, jobs=jobs,
+                                     progress=progress)
+    except Exception as exc:  # one client's failure must not stop the others
+        return Outcome(client, month, time.perf_counter() - start, error=f"{type(exc).__name__}: {exc}",
+                       detail=traceback.format_exc())
+    return Outcome(client, month, time.perf_counter() - start, report_dir=folder)
+
+
+def run_many(clients: list[str], month: str, *, clients_dir: Path = CLIENTS_DIR, reports_dir: Path = REPORTS_DIR,
+             processes: int = 1, notebook_jobs: int = 2) -> list[Outcome]:
+    """Reports for `clients`, `processes` at a time (1 = in this process, one after another)."""
+    if processes <= 1 or len(clients) <= 1:
+        return [run_one(c, month, clients_dir, reports_dir, notebook_jobs) for c in clients]
+    with ProcessPoolExecutor(max_workers=processes) as pool:
+        futures = [pool.submit(run_one, c, month, clients_dir, reports_dir, notebook_jobs) for c in clients]
+        return [f.result() for f in futures]

@@ -1,0 +1,221 @@
+"""Charts: matplotlib, styled once from the client's brand, with Noto Sans CJK so Chinese never shows as boxes.
+
+Every chart function takes the data, the locale's chart words (`labels`) and `ax=None`; it draws on `ax` (or a
+new figure) and returns the Axes. Nothing here calls `show()` or `savefig()`: `results.save` writes SVGs.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib import font_manager
+from matplotlib.colors import LinearSegmentedColormap, to_rgb
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from crm_report.config import Brand
+from crm_report.formatting import compact
+
+CJK_FAMILY = "Noto Sans CJK TC"
+FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
+WIDTH = 6.8  # inches: the A4 text width of the report
+NEUTRAL = "#8C96A0"
+
+
+class FontMissingError(RuntimeError):
+    """The CJK font is not installed; charts would show Chinese as empty boxes."""
+
+
+def register_cjk_font() -> None:
+    """Add the Noto Sans CJK files to matplotlib's font list (its cache may predate the fonts' install)."""
+    files = sorted(p for d in FONT_DIRS if d.is_dir() for p in d.rglob("NotoSansCJK-*.tt[cf]"))
+    if not files:
+        raise FontMissingError("Noto Sans CJK is not installed (Debian package fonts-noto-cjk); run `make setup`")
+    known = {Path(f.fname) for f in font_manager.fontManager.ttflist}
+    for path in files:
+        if path not in known:
+            font_manager.fontManager.addfont(str(path))
+
+
+def apply_theme(brand: Brand) -> None:
+    """Set matplotlib's style for this process: brand colours, CJK font, quiet axes."""
+    register_cjk_font()
+    plt.rcParams.update({
+        "font.family": "sans-serif",
+        "font.sans-serif": [CJK_FAMILY, "DejaVu Sans"],
+        "font.size": 8.5,
+        "axes.titlesize": 10,
+        "axes.titleweight": "bold",
+        "axes.titlelocation": "left",
+        "axes.labelsize": 8.5,
+        "axes.edgecolor": "#B8C0C8",
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.grid": True,
+        "axes.grid.axis": "y",
+        "grid.color": "#E3E7EB",
+        "grid.linewidth": 0.6,
+        "axes.prop_cycle": matplotlib.cycler(color=palette(brand)),
+        "legend.frameon": False,
+        "legend.fontsize": 8,
+        "figure.dpi": 100,
+        "svg.fonttype": "path",
+        "axes.unicode_minus": False,
+    })
+
+
+def palette(brand: Brand) -> list[str]:
+    """Primary, accent, then muted tints of both and a neutral grey."""
+    return [brand.primary_color, brand.accent_color, _tint(brand.primary_color, 0.45),
+            _tint(brand.accent_color, 0.45), NEUTRAL, _tint(brand.primary_color, 0.7)]
+
+
+def new_vs_returning(monthly: pd.DataFrame, labels: Mapping[str, str], measure: str = "customers",
+                     ax: plt.Axes | None = None, locale: str = "zh-TW") -> plt.Axes:
+    """Stacked monthly bars of new and returning customers (or `measure` = 'revenue')."""
+    ax = ax or _axes(2.6)
+    x = np.arange(len(monthly))
+    new, returning = monthly[f"new_{measure}"], monthly[f"returning_{measure}"]
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    ax.bar(x, returning, color=colors[0], label=labels["returning"], width=0.75)
+    ax.bar(x, new, bottom=returning, color=colors[1], label=labels["new"], width=0.75)
+    _month_ticks(ax, monthly["month"])
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: compact(v, locale)))
+    ax.set_title(labels[f"title_{measure}"])
+    ax.legend(loc="upper left", ncols=2, bbox_to_anchor=(0, 1.0))
+    ax.margins(y=0.15)
+    return ax
+
+
+def repeat_rate_bars(rates: pd.DataFrame, labels: Mapping[str, str], ax: plt.Axes | None = None) -> plt.Axes:
+    """Bars: share of new customers who bought again within each window."""
+    ax = ax or _axes(2.3, width=WIDTH / 2)
+    bars = ax.bar([labels["days"].format(n=d) for d in rates["window_days"]], rates["rate"].fillna(0),
+                  color=plt.rcParams["axes.prop_cycle"].by_key()["color"][0], width=0.6)
+    ax.bar_label(bars, labels=[f"{r:.0%}" if pd.notna(r) else "–" for r in rates["rate"]], padding=2, fontsize=8)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_ylim(0, max(0.1, float(rates["rate"].max(skipna=True) or 0) * 1.25))
+    ax.set_title(labels["title"])
+    return ax
+
+
+def interval_histogram(intervals: pd.DataFrame, median: float, labels: Mapping[str, str],
+                       ax: plt.Axes | None = None, cap_days: int = 365) -> plt.Axes:
+    """Histogram of days between consecutive purchases (capped at `cap_days`), with the median marked."""
+    ax = ax or _axes(2.3, width=WIDTH / 2)
+    values = intervals["interval_days"].clip(upper=cap_days)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    ax.hist(values, bins=np.arange(0, cap_days + 15, 15), color=colors[2], edgecolor="white", linewidth=0.4)
+    if pd.notna(median):
+        ax.axvline(median, color=colors[1], linewidth=1.5)
+        ax.annotate(labels["median"].format(n=f"{median:.0f}"), xy=(median, 1), xycoords=("data", "axes fraction"),
+                    xytext=(4, -10), textcoords="offset points", color=colors[1], fontsize=8, fontweight="bold")
+    ax.set_xlabel(labels["xlabel"])
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_title(labels["title"])
+    return ax
+
+
+def cohort_heatmap(cohorts: pd.DataFrame, labels: Mapping[str, str], brand: Brand,
+                   ax: plt.Axes | None = None, locale: str = "zh-TW") -> plt.Axes:
+    """Heatmap: cohort (rows) × months since first purchase (columns), cells = share still buying."""
+    month_cols = [c for c in cohorts.columns if c.startswith("m") and c[1:].isdigit()]
+    values = cohorts[month_cols].to_numpy(dtype=float)
+    shown = values.copy()
+    shown[:, 0] = np.nan  # m0 is 100% by definition; leaving it out keeps the colour scale readable
+    ax = ax or _axes(0.28 * len(cohorts) + 0.9)
+    ax.grid(False)
+    cmap = LinearSegmentedColormap.from_list("brand", ["#FFFFFF", brand.primary_color])
+    upper = max(np.nanmax(shown) if np.isfinite(shown).any() else 0.1, 0.05)
+    rows, cols = values.shape
+    ax.pcolormesh(np.arange(cols + 1) - 0.5, np.arange(rows + 1) - 0.5, np.nan_to_num(shown, nan=0.0),
+                  cmap=cmap, vmin=0, vmax=upper, edgecolors="white", linewidth=0.5)  # vector, not a raster
+    ax.set_ylim(rows - 0.5, -0.5)
+    for (i, j), v in np.ndenumerate(values):
+        if np.isfinite(v):
+            dark = j > 0 and v > upper * 0.6
+            ax.text(j, i, f"{v:.0%}" if j else "100%", ha="center", va="center", fontsize=6.5,
+                    color="white" if dark else "#333333")
+    ax.set_xticks(range(len(month_cols)), [c[1:] for c in month_cols])
+    ax.set_yticks(range(len(cohorts)),
+                  [f"{pd.Period(c, 'M'):%Y-%m}  ({n:,})" for c, n in zip(cohorts["cohort"], cohorts["customers"])])
+    ax.tick_params(length=0)
+    ax.set_xlabel(labels["xlabel"])
+    ax.set_title(labels["title"])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    return ax
+
+
+def share_bars(summary: pd.DataFrame, names: Mapping[str, str], labels: Mapping[str, str],
+               key: str = "segment", ax: plt.Axes | None = None) -> plt.Axes:
+    """Horizontal paired bars per group: share of customers and share of revenue."""
+    ax = ax or _axes(0.32 * len(summary) + 0.8)
+    y = np.arange(len(summary))
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    ax.barh(y - 0.2, summary["customer_share"], height=0.38, color=colors[2], label=labels["customers"])
+    ax.barh(y + 0.2, summary["revenue_share"], height=0.38, color=colors[0], label=labels["revenue"])
+    ax.set_yticks(y, [names.get(str(k), str(k)) for k in summary[key]])
+    ax.invert_yaxis()
+    ax.grid(axis="x")
+    ax.grid(axis="y", visible=False)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.legend(loc="lower right")
+    ax.set_title(labels["title"])
+    return ax
+
+
+def cluster_bubbles(profile: pd.DataFrame, labels: Mapping[str, str], ax: plt.Axes | None = None,
+                    locale: str = "zh-TW") -> plt.Axes:
+    """Bubbles per cluster: mean days since last purchase (x) × mean spend (y), area ∝ customers."""
+    ax = ax or _axes(2.6)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    sizes = 1800 * profile["customers"] / profile["customers"].max()
+    ax.scatter(profile["mean_recency_days"], profile["mean_monetary"], s=sizes,
+               c=[colors[i % len(colors)] for i in range(len(profile))], alpha=0.75, edgecolors="white")
+    for _, row in profile.iterrows():  # one label per cluster (≤ 6 rows)
+        ax.annotate(row["label"], (row["mean_recency_days"], row["mean_monetary"]),
+                    ha="center", va="center", fontsize=7.5, fontweight="bold", color="#222222")
+    ax.set_xlabel(labels["xlabel"])
+    ax.set_ylabel(labels["ylabel"])
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: compact(v, locale)))
+    ax.grid(axis="x")
+    ax.margins(0.18)
+    ax.set_title(labels["title"])
+    return ax
+
+
+def winback_groups(summary: pd.DataFrame, names: Mapping[str, str], labels: Mapping[str, str],
+                   ax: plt.Axes | None = None, locale: str = "zh-TW") -> plt.Axes:
+    """Bars per win-back group: customers, labelled with the revenue at stake."""
+    ax = ax or _axes(2.1, width=WIDTH / 2)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    bars = ax.bar([names[g] for g in summary["group"]], summary["customers"],
+                  color=[colors[1], colors[3], colors[4]][: len(summary)], width=0.6)
+    ax.bar_label(bars, labels=[f"{c:,}\nNT${compact(r, locale)}" for c, r in zip(summary["customers"],
+                                                                               summary["revenue"])],
+                 padding=2, fontsize=7.5)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.margins(y=0.3)
+    ax.set_title(labels["title"])
+    return ax
+
+
+def _axes(height: float, width: float = WIDTH) -> plt.Axes:
+    fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
+    return ax
+
+
+def _month_ticks(ax: plt.Axes, months: pd.Series, every: int = 3) -> None:
+    periods = [pd.Period(m, "M") for m in months]
+    ticks = [i for i, p in enumerate(periods) if (len(periods) - 1 - i) % every == 0]
+    ax.set_xticks(ticks, [f"{periods[i]:%Y-%m}" for i in ticks])
+    ax.set_xlim(-0.6, len(periods) - 0.4)
+
+
+def _tint(colour: str, amount: float) -> tuple[float, float, float]:
+    r, g, b = to_rgb(colour)
+    return (r + (1 - r) * amount, g + (1 - g) * amount, b + (1 - b) * amount)

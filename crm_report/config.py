@@ -1,0 +1,162 @@
+"""A client's `client.yaml`: schema, validation and loading.
+
+Every error names the file and the bad key, and for choices the allowed values.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+CANONICAL_FIELDS = (
+    "order_id", "customer_id", "order_date", "amount",
+    "product_id", "product_name", "category", "quantity", "unit_price",
+    "channel", "status", "store", "customer_name", "email", "phone", "line_user_id",
+)
+REQUIRED_FIELDS = ("order_id", "customer_id", "order_date", "amount")
+
+_HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+class ConfigError(ValueError):
+    """A client's configuration cannot be used; the message names the file and key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Brand(_Strict):
+    logo: str | None = Field(None, description="Logo file (SVG or PNG) inside the client's folder.")
+    primary_color: str = "#1F4E79"
+    accent_color: str = "#E07A1F"
+
+    @field_validator("primary_color", "accent_color")
+    @classmethod
+    def _hex(cls, value: str) -> str:
+        if not _HEX_COLOUR.match(value):
+            raise ValueError(f"must be a colour like '#1F4E79', got {value!r}")
+        return value
+
+
+class Source(_Strict):
+    path: str = Field(description="Order file, relative to the client's folder.")
+    format: Literal["auto", "parquet", "csv"] = "auto"
+    encoding: str = "utf-8-sig"
+    columns: dict[str, str] = Field(
+        default_factory=dict, description="Canonical field -> column name in the client's file."
+    )
+
+    @field_validator("columns")
+    @classmethod
+    def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(CANONICAL_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown field(s) {unknown}; allowed: {list(CANONICAL_FIELDS)}")
+        return value
+
+
+class MemberTier(_Strict):
+    name: str
+    min_spend_12m: float | None = Field(None, ge=0, description="NT$ spent in the last 12 months.")
+    invitation_list: str | None = Field(None, description="File of invited customer ids (e.g. 黑卡).")
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> MemberTier:
+        if (self.min_spend_12m is None) == (self.invitation_list is None):
+            raise ValueError("give exactly one of min_spend_12m or invitation_list")
+        return self
+
+
+class ReportOptions(_Strict):
+    trend_months: int = Field(24, ge=13, le=60)
+    cohort_months: int = Field(12, ge=3, le=36)
+    repeat_windows: tuple[int, ...] = (30, 60, 90, 180, 365)
+    winback_top_n: int = Field(20, ge=5, le=100)
+    top_products: int = Field(10, ge=3, le=30)
+
+
+class ClientConfig(_Strict):
+    client_id: str
+    display_name: str
+    locale: Literal["zh-TW", "en"] = "zh-TW"
+    currency: Literal["TWD"] = "TWD"
+    timezone: str = "Asia/Taipei"
+    brand: Brand = Brand()
+    source: Source
+    member_tiers: tuple[MemberTier, ...] = (
+        MemberTier(name="銀卡", min_spend_12m=2000),
+        MemberTier(name="金卡", min_spend_12m=10000),
+    )
+    report: ReportOptions = ReportOptions()
+    folder: Path = Field(description="The client's folder; set by the loader, not the YAML.")
+
+    @field_validator("client_id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not _CLIENT_ID.match(value):
+            raise ValueError("must be lower-case letters, digits, '-' or '_'")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like 'Asia/Taipei')") from None
+        return value
+
+    def resolve(self, relative: str) -> Path:
+        """A path from the config, inside the client's folder (never outside it)."""
+        path = (self.folder / relative).resolve()
+        if not path.is_relative_to(self.folder.resolve()):
+            raise ConfigError(f"{self.folder / 'client.yaml'}: path {relative!r} leaves the client's folder")
+        return path
+
+
+def load_config(client_id: str, clients_dir: Path) -> ClientConfig:
+    """Read and validate `clients_dir/<client_id>/client.yaml`."""
+    folder = clients_dir / client_id
+    path = folder / "client.yaml"
+    if not path.is_file():
+        known = ", ".join(list_clients(clients_dir)) or "none"
+        raise ConfigError(f"no client {client_id!r}: {path} does not exist (known clients: {known})")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys, got {type(raw).__name__}")
+    try:
+        config = ClientConfig(**raw, client_id=client_id, folder=folder)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: " + _describe(exc)) from None
+    if config.brand.logo and not config.resolve(config.brand.logo).is_file():
+        raise ConfigError(f"{path}: brand.logo: file {config.brand.logo!r} not found in {folder}")
+    return config
+
+
+def list_clients(clients_dir: Path) -> list[str]:
+    """Client ids: the folders of `clients_dir` that hold a client.yaml, sorted."""
+    if not clients_dir.is_dir():
+        return []
+    return sorted(p.parent.name for p in clients_dir.glob("*/client.yaml"))
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif error["type"] == "literal_error":
+            message = f"{message} (got {error['input']!r})"
+        lines.append(f"{key}: {message}")
+    return "; ".join(lines)

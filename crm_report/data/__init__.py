@@ -1,0 +1,1 @@
+"""Order data: loading a client's file into the canonical schema, and the demo generator."""

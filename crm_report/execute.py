@@ -1,0 +1,81 @@
+"""Running the section notebooks with papermill: which notebooks, checked parameters, executed copies kept.
+
+Notebooks are jupytext percent-format `.py` files in `notebooks/` (git diffs them like code and they can
+never carry client data in outputs). A client may override one by putting a notebook with the same name
+(`.py` or `.ipynb`) in `clients/<id>/notebooks/`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import jupytext
+import nbformat
+import papermill
+
+from crm_report.config import ClientConfig
+from crm_report.paths import NOTEBOOKS_DIR
+
+
+class NotebookError(RuntimeError):
+    """A notebook failed or was given parameters it does not declare."""
+
+
+def notebook_plan(config: ClientConfig, notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
+    """The notebooks for this client, in order: the defaults, each replaced by the client's copy if any."""
+    defaults = sorted(notebooks_dir.glob("[0-9][0-9]_*.py"))
+    overrides = {p.stem: p for p in sorted((config.folder / "notebooks").glob("[0-9][0-9]_*.*"))
+                 if p.suffix in (".py", ".ipynb")}
+    return [overrides.get(p.stem, p) for p in defaults]
+
+
+def to_ipynb(source: Path, destination: Path) -> Path:
+    """Write `source` (.py percent format or .ipynb) as an unexecuted .ipynb at `destination`."""
+    notebook = jupytext.read(source) if source.suffix == ".py" else nbformat.read(source, as_version=4)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, destination)
+    return destination
+
+
+def check_parameters(notebook: Path, parameters: Mapping[str, Any], label: str) -> None:
+    """Raise when a parameter is not declared in the notebook's `parameters` cell (papermill only warns)."""
+    declared = papermill.inspect_notebook(str(notebook))
+    if not declared:
+        raise NotebookError(f"{label}: no cell tagged 'parameters'")
+    unknown = sorted(set(parameters) - set(declared))
+    if unknown:
+        raise NotebookError(f"{label}: unknown parameter(s) {unknown}; the notebook declares {sorted(declared)}")
+
+
+def run_notebooks(sources: list[Path], parameters: Mapping[str, Any], report_dir: Path, *, jobs: int = 2,
+                  on_done: Callable[[Path], None] | None = None) -> list[Path]:
+    """Execute every notebook with `parameters`; executed copies go to `report_dir/notebooks/`.
+
+    Notebooks are independent and run `jobs` at a time (each starts its own kernel). The first failure
+    raises NotebookError naming the notebook and the cell.
+    """
+    staged = [(source, to_ipynb(source, report_dir / "build" / "notebooks" / f"{source.stem}.ipynb"))
+              for source in sources]
+    for source, notebook in staged:
+        check_parameters(notebook, parameters, label=str(source))
+
+    def execute(item: tuple[Path, Path]) -> Path:
+        source, notebook = item
+        output = report_dir / "notebooks" / f"{source.stem}.ipynb"
+        output.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            papermill.execute_notebook(str(notebook), str(output), parameters=dict(parameters),
+                                       kernel_name="python3", progress_bar=False, log_output=False,
+                                       cwd=str(report_dir))
+        except papermill.PapermillExecutionError as exc:
+            raise NotebookError(f"{source.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
+                                f"(executed notebook: {output})") from None
+        if on_done:
+            on_done(source)
+        return output
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(execute, staged))

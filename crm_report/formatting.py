@@ -1,0 +1,91 @@
+"""Number and date formatting per locale: one home for templates (as Jinja filters) and chart axes."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pandas as pd
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def number(value: float | None, decimals: int = 0) -> str:
+    """1234567 → '1,234,567'; missing → '–'."""
+    if _missing(value):
+        return "–"
+    return f"{value:,.{decimals}f}"
+
+
+def money(value: float | None, locale: str = "zh-TW") -> str:
+    """NT$ with thousands separators, no decimals: 1234567 → 'NT$1,234,567'."""
+    if _missing(value):
+        return "–"
+    sign = "-" if value < 0 else ""
+    return f"{sign}NT${abs(value):,.0f}"
+
+
+def money_short(value: float | None, locale: str = "zh-TW") -> str:
+    """Compact money for tiles and axes: zh-TW 'NT$123.4 萬' / 'NT$1.23 億'; en 'NT$1.2M' / 'NT$85.0K'."""
+    if _missing(value):
+        return "–"
+    return "NT$" + compact(value, locale)
+
+
+def compact(value: float | None, locale: str = "zh-TW") -> str:
+    """Compact plain number: zh-TW uses 萬 (10⁴) and 億 (10⁸); en uses K and M. Small values stay whole."""
+    if _missing(value):
+        return "–"
+    size = abs(value)
+    if locale == "zh-TW":
+        if size >= 1e8:
+            return f"{value / 1e8:,.2f} 億"
+        if size >= 1e5:
+            return f"{value / 1e4:,.1f} 萬"
+        return f"{value:,.0f}"
+    if size >= 1e6:
+        return f"{value / 1e6:,.2f}M"
+    if size >= 1e4:
+        return f"{value / 1e3:,.1f}K"
+    return f"{value:,.0f}"
+
+
+def pct(value: float | None, decimals: int = 1) -> str:
+    """0.1234 → '12.3%'."""
+    if _missing(value):
+        return "–"
+    return f"{value * 100:.{decimals}f}%"
+
+
+def signed_pct(value: float | None, decimals: int = 1) -> str:
+    """A relative change: 0.052 → '+5.2%', -0.1 → '−10.0%'."""
+    if _missing(value):
+        return "–"
+    return f"{'+' if value >= 0 else '−'}{abs(value) * 100:.{decimals}f}%"
+
+
+def signed_points(value: float | None, locale: str = "zh-TW", decimals: int = 1) -> str:
+    """A change of a share in percentage points: 0.021 → '+2.1 個百分點' / '+2.1 pts'."""
+    if _missing(value):
+        return "–"
+    unit = " 個百分點" if locale == "zh-TW" else " pts"
+    return f"{'+' if value >= 0 else '−'}{abs(value) * 100:.{decimals}f}{unit}"
+
+
+def month_label(value: str | pd.Period, locale: str = "zh-TW") -> str:
+    """'2026-10' → '2026 年 10 月' / 'Oct 2026'."""
+    period = pd.Period(value, freq="M")
+    if locale == "zh-TW":
+        return f"{period.year} 年 {period.month} 月"
+    return period.strftime("%b %Y")
+
+
+def date_label(value: str | dt.date | pd.Timestamp | None, locale: str = "zh-TW") -> str:
+    """'2026-11-03' → '2026/11/03 (二)' / 'Tue 3 Nov 2026'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    day = pd.Timestamp(value)
+    if locale == "zh-TW":
+        return f"{day:%Y/%m/%d} ({'一二三四五六日'[day.weekday()]})"
+    return f"{day:%a} {day.day} {day:%b %Y}"

@@ -1,0 +1,111 @@
+"""New versus returning customers, month by month.
+
+Definitions (as of the end of the report month; nothing after it is ever read):
+- A customer is **new** in month m when their first purchase ever falls in m.
+- A customer is **returning** in m when they purchased in m and their first purchase was before m.
+- **Active** customers in m = new + returning.
+- New customers' orders and revenue in m are all their orders in m (a second order in the first month
+  still belongs to a new customer); likewise for returning customers.
+- **AOV** (average order value) = revenue / orders.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+KPI_FIELDS = ("active_customers", "new_customers", "returning_customers", "returning_revenue_share",
+              "orders", "revenue", "aov")
+
+
+def monthly_new_vs_returning(orders: pd.DataFrame, month: pd.Period, n_months: int) -> pd.DataFrame:
+    """The `n_months` months ending with `month`: customers, orders and revenue of new and returning customers.
+
+    Columns: month, new_customers, returning_customers, active_customers, new_orders, returning_orders,
+    orders, new_revenue, returning_revenue, revenue, new_aov, returning_aov, aov, new_customer_share,
+    returning_revenue_share. Months without orders are rows of zeros (AOV and shares NaN).
+    """
+    first_month = orders.groupby("customer_id", observed=True)["order_month"].transform("min")
+    kind = first_month.eq(orders["order_month"]).map({True: "new", False: "returning"})
+    per_month = (
+        orders.assign(kind=kind)
+        .groupby(["order_month", "kind"], observed=True)
+        .agg(customers=("customer_id", "nunique"), orders=("order_id", "size"), revenue=("amount", "sum"))
+        .unstack("kind")
+    )
+    per_month.columns = [f"{kind}_{measure}" for measure, kind in per_month.columns]
+    months = pd.period_range(end=month, periods=n_months, freq="M")
+    table = per_month.reindex(months).reindex(
+        columns=[f"{k}_{m}" for k in ("new", "returning") for m in ("customers", "orders", "revenue")]
+    ).fillna(0)
+    table.index.name = "month"
+    return (
+        table.astype({c: "int64" for c in table.columns if not c.endswith("revenue")})
+        .assign(
+            active_customers=lambda t: t["new_customers"] + t["returning_customers"],
+            orders=lambda t: t["new_orders"] + t["returning_orders"],
+            revenue=lambda t: t["new_revenue"] + t["returning_revenue"],
+            new_aov=lambda t: _ratio(t["new_revenue"], t["new_orders"]),
+            returning_aov=lambda t: _ratio(t["returning_revenue"], t["returning_orders"]),
+            aov=lambda t: _ratio(t["revenue"], t["orders"]),
+            new_customer_share=lambda t: _ratio(t["new_customers"], t["active_customers"]),
+            returning_revenue_share=lambda t: _ratio(t["returning_revenue"], t["revenue"]),
+        )
+        .reset_index()
+    )
+
+
+def month_kpis(monthly: pd.DataFrame, month: pd.Period) -> pd.DataFrame:
+    """KPI tiles for `month`: each KPI's value, previous month, same month last year and relative changes.
+
+    `monthly` must hold `month` and the 12 months before it. A change is (value − base) / base; for shares
+    it is the difference in percentage points instead (`change_kind` says which). NaN when the base is 0.
+    """
+    by_month = monthly.set_index("month")
+    rows = []
+    for field in KPI_FIELDS:
+        value, previous, last_year = (by_month.at[m, field] for m in (month, month - 1, month - 12))
+        is_share = field.endswith("share")
+        rows.append({
+            "kpi": field,
+            "value": value,
+            "previous": previous,
+            "last_year": last_year,
+            "change_kind": "points" if is_share else "relative",
+            "vs_previous": _change(value, previous, is_share),
+            "vs_last_year": _change(value, last_year, is_share),
+        })
+    return pd.DataFrame(rows)
+
+
+def first_order_products(lines: pd.DataFrame, orders: pd.DataFrame, month: pd.Period,
+                         window_months: int, top: int) -> pd.DataFrame:
+    """What new customers buy first: products in the first orders placed in the `window_months` ending `month`.
+
+    A customer's first order is their earliest purchase order (ties on the same timestamp: lowest order id).
+    Columns: product_name, first_orders (first orders containing it), share (of all first orders in the
+    window), customers_revenue (the product's paid line amount in those orders). Sorted by first_orders.
+    """
+    firsts = orders.drop_duplicates("customer_id", keep="first")
+    in_window = firsts.loc[firsts["order_month"].between(month - (window_months - 1), month), "order_id"]
+    first_lines = lines.loc[lines["order_id"].isin(in_window) & lines["status"].eq("paid")]
+    table = (
+        first_lines.groupby("product_name", observed=True)
+        .agg(first_orders=("order_id", "nunique"), revenue=("amount", "sum"))
+        .reset_index()
+        .assign(share=lambda t: t["first_orders"] / max(len(in_window), 1))
+        .sort_values(["first_orders", "product_name"], ascending=[False, True], kind="stable")
+        .head(top)
+        .reset_index(drop=True)
+    )
+    return table[["product_name", "first_orders", "share", "revenue"]]
+
+
+def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    return numerator / denominator.where(denominator != 0)
+
+
+def _change(value: float, base: float, is_share: bool) -> float:
+    if pd.isna(value) or pd.isna(base):
+        return float("nan")
+    if is_share:
+        return float(value - base)
+    return float((value - base) / base) if base else float("nan")

@@ -1,0 +1,139 @@
+"""RFM: recency, frequency and monetary value per customer; 1–5 scores; named segments; k-means clusters.
+
+- **Recency** = whole days from the customer's last purchase day to the as-of day (0 = bought on the last
+  day of the report month). **Frequency** = number of purchase orders. **Monetary** = total paid amount.
+  Every customer with at least one purchase up to the as-of date is scored.
+- **Scores** (quintiles with deterministic ties): a customer's score is 1 + ⌊5 × s⌋, where s is the share of
+  customers with a strictly worse value (longer recency; fewer orders; lower spend). Equal values always get
+  the same score, so with many one-order customers some F scores stay empty; nothing depends on row order.
+- **Segments** follow Shopify's documented RFM groups: the group depends on R and on FM = (F + M) / 2
+  (help.shopify.com, "RFM customer analysis"; group descriptions in the Admin API `CustomerRfmGroup` enum).
+  Shopify does not publish every cut-off; ours is the grid in `SEGMENT_RULES`, one reading of its
+  descriptions ("very recent" = R5, "recent" = R3–4, "without recent purchases" = R1–2).
+- **Clusters**: k-means on standardised log(1 + recency), log(frequency), log(1 + monetary); k from 3 to 6
+  with the best silhouette score (on a fixed-seed sample of at most 5,000 customers).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
+from sklearn.preprocessing import StandardScaler
+
+from crm_report.metrics.orders import customer_facts
+
+# (segment, allowed R scores, FM lower bound inclusive, FM upper bound exclusive), checked in order.
+SEGMENT_RULES: tuple[tuple[str, frozenset[int], float, float], ...] = (
+    ("champions", frozenset({5}), 4.0, 99),
+    ("loyal", frozenset({3, 4}), 4.0, 99),
+    ("active", frozenset({4, 5}), 2.5, 4.0),
+    ("needs_attention", frozenset({3}), 2.5, 4.0),
+    ("new", frozenset({5}), 0, 2.5),
+    ("promising", frozenset({3, 4}), 0, 2.5),
+    ("previously_loyal", frozenset({1, 2}), 4.5, 99),
+    ("at_risk", frozenset({1, 2}), 3.0, 4.5),
+    ("almost_lost", frozenset({2}), 0, 3.0),
+    ("dormant", frozenset({1}), 0, 3.0),
+)
+SEGMENTS = tuple(rule[0] for rule in SEGMENT_RULES)
+
+
+def rfm_table(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Per customer: recency_days, frequency, monetary (columns: customer_id and those three)."""
+    facts = customer_facts(orders)
+    return pd.DataFrame({
+        "customer_id": facts.index,
+        "recency_days": (as_of.normalize() - facts["last_order"].dt.normalize()).dt.days.to_numpy(),
+        "frequency": facts["orders"].to_numpy(),
+        "monetary": facts["revenue"].to_numpy(),
+    })
+
+
+def quintile_scores(values: pd.Series, higher_is_better: bool) -> pd.Series:
+    """1 + ⌊5 × share of values strictly worse⌋: 1..5, ties share the lower score."""
+    oriented = values if higher_is_better else -values
+    strictly_worse = oriented.rank(method="min") - 1
+    return (1 + np.floor(5 * strictly_worse / len(values))).astype("int64")
+
+
+def score_rfm(rfm: pd.DataFrame) -> pd.DataFrame:
+    """Adds r_score, f_score, m_score (1–5) and fm_score = (f_score + m_score) / 2."""
+    return rfm.assign(
+        r_score=quintile_scores(rfm["recency_days"], higher_is_better=False),
+        f_score=quintile_scores(rfm["frequency"], higher_is_better=True),
+        m_score=quintile_scores(rfm["monetary"], higher_is_better=True),
+    ).assign(fm_score=lambda t: (t["f_score"] + t["m_score"]) / 2)
+
+
+def assign_segments(scored: pd.DataFrame) -> pd.DataFrame:
+    """Adds `segment`, the first rule of `SEGMENT_RULES` that the customer's R and FM satisfy."""
+    conditions = [
+        scored["r_score"].isin(list(r_scores)) & scored["fm_score"].ge(low) & scored["fm_score"].lt(high)
+        for _, r_scores, low, high in SEGMENT_RULES
+    ]
+    segment = np.select(conditions, list(SEGMENTS), default="")
+    if (segment == "").any():  # the grid covers every (R, FM) pair; this guards future edits of the rules
+        raise ValueError("SEGMENT_RULES leave some R/FM combinations without a segment")
+    return scored.assign(segment=segment)
+
+
+def summarise_groups(customers: pd.DataFrame, by: str, order: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Per group: customers, share of customers, revenue, share of revenue, mean recency/frequency/monetary."""
+    summary = customers.groupby(by, observed=True).agg(
+        customers=("customer_id", "size"),
+        revenue=("monetary", "sum"),
+        mean_recency_days=("recency_days", "mean"),
+        mean_frequency=("frequency", "mean"),
+        mean_monetary=("monetary", "mean"),
+    )
+    if order is not None:
+        summary = summary.reindex([g for g in order if g in summary.index])
+    total_revenue = summary["revenue"].sum()
+    return summary.assign(
+        customer_share=summary["customers"] / summary["customers"].sum(),
+        revenue_share=summary["revenue"] / total_revenue if total_revenue else np.nan,
+    ).reset_index()
+
+
+def cluster_rfm(rfm: pd.DataFrame, k_range: range = range(3, 7), seed: int = 40,
+                sample_size: int = 5000) -> tuple[pd.Series, pd.DataFrame]:
+    """k-means clusters on standardised log R, F, M; k chosen by the highest silhouette score.
+
+    Returns (labels aligned with `rfm`, ordered so cluster 0 has the highest mean monetary value; and a
+    table of k → silhouette). Raises ValueError with fewer customers than 2 × the largest k.
+    """
+    if len(rfm) < 2 * max(k_range):
+        raise ValueError(f"clustering needs at least {2 * max(k_range)} customers, got {len(rfm)}")
+    features = StandardScaler().fit_transform(np.column_stack([
+        np.log1p(rfm["recency_days"]), np.log(rfm["frequency"]), np.log1p(rfm["monetary"].clip(lower=0)),
+    ]))
+    rng = np.random.default_rng(seed)
+    sample = rng.choice(len(features), size=min(sample_size, len(features)), replace=False)
+    fits, scores = {}, []
+    for k in k_range:
+        model = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(features)
+        fits[k] = model.labels_
+        scores.append({"k": k, "silhouette": float(silhouette_score(features[sample], model.labels_[sample]))})
+    table = pd.DataFrame(scores)
+    best = int(table.loc[table["silhouette"].idxmax(), "k"])
+    labels = pd.Series(fits[best], index=rfm.index)
+    by_value = rfm["monetary"].groupby(labels).mean().sort_values(ascending=False).index
+    relabel = {old: new for new, old in enumerate(by_value)}
+    return labels.map(relabel).astype("int64"), table.assign(chosen=table["k"].eq(best))
+
+
+def name_clusters(profile: pd.DataFrame, rfm: pd.DataFrame) -> pd.Series:
+    """A readable name key per cluster from how its means compare with all customers' medians.
+
+    Three traits: recent (mean recency below the median recency) or lapsed; repeat (mean frequency ≥ 2) or
+    one-time; high or low value (mean monetary above or below the median monetary). The key is
+    "{recent|lapsed}_{repeat|onetime}_{high|low}"; clusters with the same traits get "_2", "_3"… in
+    value order.
+    """
+    recent = np.where(profile["mean_recency_days"] < rfm["recency_days"].median(), "recent", "lapsed")
+    repeat = np.where(profile["mean_frequency"] >= 2, "repeat", "onetime")
+    value = np.where(profile["mean_monetary"] > rfm["monetary"].median(), "high", "low")
+    keys = pd.Series([f"{a}_{b}_{c}" for a, b, c in zip(recent, repeat, value)], index=profile.index)
+    rank = keys.groupby(keys).cumcount() + 1
+    return keys.where(rank.eq(1), keys + "_" + rank.astype(str))

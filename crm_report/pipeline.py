@@ -1,0 +1,61 @@
+"""One client-month, start to finish: load → notebooks → HTML/PDF → atomic publish.
+
+Everything is written to a staging folder beside the final one and renamed into place only when the whole
+report succeeded, so a failed run never touches the previous report for that month.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from crm_report import execute, render, workspace
+from crm_report.config import load_config
+from crm_report.paths import CLIENTS_DIR, REPORTS_DIR
+from crm_report.period import parse_month
+
+Progress = Callable[[str], None]
+
+
+def report_steps(client: str, clients_dir: Path = CLIENTS_DIR) -> list[str]:
+    """The names of the steps `run_report` reports through `progress`, in order (for progress bars)."""
+    config = load_config(client, clients_dir)
+    return ["load", *(p.stem for p in execute.notebook_plan(config)), "render", "publish"]
+
+
+def run_report(client: str, month: str, *, clients_dir: Path = CLIENTS_DIR, reports_dir: Path = REPORTS_DIR,
+               jobs: int = 2, progress: Progress | None = None) -> Path:
+    """Build the report for `client` and `month` ('YYYY-MM'); returns the published report folder."""
+    step = progress or (lambda name: None)
+    period = parse_month(month)
+    config = load_config(client, clients_dir)
+    final = reports_dir / client / str(period)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{period}-staging-", dir=final.parent))
+    try:
+        workspace.prepare(config, period, staging)
+        step("load")
+        execute.run_notebooks(execute.notebook_plan(config),
+                              {"client": client, "month": str(period), "report_dir": str(staging)},
+                              staging, jobs=jobs, on_done=lambda source: step(source.stem))
+        render.render_report(staging, config, str(period))
+        step("render")
+        publish(staging, final)
+        step("publish")
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return final
+
+
+def publish(staging: Path, final: Path) -> None:
+    """Replace `final` with `staging` by renames on one file system; the old report is removed last."""
+    previous = None
+    if final.exists():
+        previous = final.with_name(f".{final.name}-previous-{os.getpid()}")
+        os.replace(final, previous)
+    os.replace(staging, final)
+    if previous is not None:
+        shutil.rmtree(previous, ignore_errors=True)

@@ -1,0 +1,49 @@
+"""Masking personal data for anything a reader sees (the PDF and HTML). Exports keep the real values."""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+_MASK = "＊"
+
+
+def mask_name(name: object) -> str:
+    """王小明 → 王＊明, 李四 → 李＊, Alice Chen → A＊＊＊＊ C＊＊＊ (first letter of each word kept)."""
+    if not isinstance(name, str) or not name.strip():
+        return ""
+    name = name.strip()
+    if re.search(r"[\u3400-\u9fff]", name):
+        if len(name) <= 2:
+            return name[0] + _MASK
+        return name[0] + _MASK * (len(name) - 2) + name[-1]
+    return " ".join(word[0] + _MASK * (len(word) - 1) for word in name.split())
+
+
+def mask_email(email: object) -> str:
+    """alice.chen@example.com → a＊＊＊@example.com."""
+    if not isinstance(email, str) or "@" not in email:
+        return ""
+    local, _, domain = email.strip().partition("@")
+    return f"{local[:1]}{_MASK * 3}@{domain}"
+
+
+def mask_phone(phone: object) -> str:
+    """0912345678 → 0912-＊＊＊-678: the last three digits stay so a customer can be recognised on a call."""
+    if not isinstance(phone, str):
+        return ""
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) < 6:
+        return _MASK * len(digits)
+    return f"{digits[:4]}-{_MASK * 3}-{digits[-3:]}"
+
+
+def mask_contacts(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` with customer_name, email and phone masked and line_user_id reduced to a flag."""
+    masked = frame.copy()
+    for column, mask in (("customer_name", mask_name), ("email", mask_email), ("phone", mask_phone)):
+        if column in masked:
+            masked[column] = masked[column].map(mask)
+    if "line_user_id" in masked:
+        masked["line_user_id"] = masked["line_user_id"].notna()
+    return masked

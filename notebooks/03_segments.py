@@ -1,0 +1,43 @@
+# %% [markdown]
+# # RFM 分群 Segments and clusters
+# RFM scores (1–5), Shopify-style named segments, and k-means clusters on log-scaled R, F, M.
+
+# %% tags=["parameters"]
+client = "demo-supplements"
+month = "2026-10"
+report_dir = ""
+
+# %%
+from crm_report import charts, workspace
+from crm_report.metrics import rfm
+
+run = workspace.open_run(client, month, report_dir)
+charts.apply_theme(run.config.brand)
+locale, words = run.config.locale, run.words
+
+# %% [markdown]
+# ## Scores and named segments
+
+# %%
+customers = rfm.assign_segments(rfm.score_rfm(rfm.rfm_table(run.orders, run.as_of)))
+segments = rfm.summarise_groups(customers, "segment", order=rfm.SEGMENTS)
+segment_chart = charts.share_bars(segments, words["segment_names"], words["charts"]["segments"])
+segments
+
+# %% [markdown]
+# ## k-means clusters (k chosen by silhouette score)
+
+# %%
+labels, silhouettes = rfm.cluster_rfm(customers)
+clustered = customers.assign(cluster=labels)
+clusters = rfm.summarise_groups(clustered, "cluster")
+clusters = clusters.assign(name=rfm.name_clusters(clusters, customers))
+clusters = clusters.assign(label=clusters["name"].map(run.cluster_label))
+cluster_chart = charts.cluster_bubbles(clusters, words["charts"]["clusters"], locale=locale)
+silhouettes
+
+# %%
+run.save("segments",
+         values={"customers": len(customers), "k": int(silhouettes.loc[silhouettes["chosen"], "k"].iloc[0])},
+         tables={"segments": segments, "clusters": clusters, "silhouettes": silhouettes},
+         figures={"segments": segment_chart, "clusters": cluster_chart})

@@ -1,0 +1,106 @@
+#!/usr/bin/env python
+"""The consultant's door: build monthly retention reports.
+
+    python run_report.py --client demo-supplements --month 2026-10
+    python run_report.py --all                # every client, last complete month
+    python run_report.py --list
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from crm_report import batch, pipeline
+from crm_report.config import ConfigError, list_clients, load_config
+from crm_report.paths import CLIENTS_DIR, PROJECT_ROOT, REPORTS_DIR
+from crm_report.period import last_complete_month, parse_month
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    clients_dir, reports_dir = Path(args.clients_dir), Path(args.reports_dir)
+
+    if args.list:
+        return _list(clients_dir)
+    try:
+        month = str(parse_month(args.month)) if args.month else str(last_complete_month(dt.date.today()))
+    except ValueError as exc:
+        print(f"error: --month: {exc}", file=sys.stderr)
+        return 2
+    clients = list_clients(clients_dir) if args.all else [args.client]
+    if not clients:
+        print(f"error: no clients in {clients_dir} (each needs a client.yaml)", file=sys.stderr)
+        return 2
+
+    if args.processes > 1 and len(clients) > 1:
+        print(f"{len(clients)} clients, {args.processes} at a time ...", flush=True)
+        outcomes = batch.run_many(clients, month, clients_dir=clients_dir, reports_dir=reports_dir,
+                                  processes=args.processes, notebook_jobs=args.jobs)
+    else:
+        outcomes = [_run_with_progress(c, month, clients_dir, reports_dir, args.jobs) for c in clients]
+    print()
+    for outcome in outcomes:
+        if outcome.ok:
+            pdf = outcome.report_dir / "report.pdf"
+            print(f"OK    {outcome.client:<24} {month}  {_display(pdf)}  ({outcome.seconds:.1f} s)")
+        else:
+            print(f"FAIL  {outcome.client:<24} {month}  {outcome.error}")
+            if args.verbose:
+                print(outcome.detail, file=sys.stderr)
+    return 0 if all(o.ok for o in outcomes) else 1
+
+
+def _run_with_progress(client: str, month: str, clients_dir: Path, reports_dir: Path, jobs: int) -> batch.Outcome:
+    try:
+        steps = pipeline.report_steps(client, clients_dir)
+    except ConfigError as exc:
+        return batch.Outcome(client, month, 0.0, error=str(exc))
+    with tqdm(total=len(steps), desc=f"{client} {month}", unit="step", leave=True,
+              bar_format="{desc:<32} {bar:20} {n_fmt}/{total_fmt} {postfix}") as bar:
+        def progress(step: str) -> None:
+            bar.set_postfix_str(step)
+            bar.update(1)
+        return batch.run_one(client, month, clients_dir, reports_dir, jobs, progress)
+
+
+def _list(clients_dir: Path) -> int:
+    ids = list_clients(clients_dir)
+    if not ids:
+        print(f"no clients in {clients_dir}")
+    for client in ids:
+        try:
+            config = load_config(client, clients_dir)
+            print(f"{client:<24} {config.display_name}  ({config.locale}, {config.source.path})")
+        except ConfigError as exc:
+            print(f"{client:<24} INVALID: {exc}")
+    return 0
+
+
+def _display(path: Path) -> str:
+    return str(path.relative_to(PROJECT_ROOT)) if path.is_relative_to(PROJECT_ROOT) else str(path)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description="Build monthly customer-retention reports (PDF + HTML).")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--client", help="client id (a folder in clients/)")
+    which.add_argument("--all", action="store_true", help="every client in clients/")
+    which.add_argument("--list", action="store_true", help="list the clients and stop")
+    parser.add_argument("--month", help="report month YYYY-MM (default: the last complete month)")
+    parser.add_argument("--jobs", type=int, default=2, help="notebooks run at once per report (default 2)")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="clients run at once with --all (default 1: each report already uses --jobs cores)")
+    parser.add_argument("--clients-dir", default=str(CLIENTS_DIR), help=argparse.SUPPRESS)
+    parser.add_argument("--reports-dir", default=str(REPORTS_DIR), help=argparse.SUPPRESS)
+    parser.add_argument("-v", "--verbose", action="store_true", help="print full tracebacks of failures")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""RFM on the hand-computed example (see conftest.march_lines) and the scoring rule's tie handling."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from crm_report.metrics import rfm
+from crm_report.metrics.orders import purchase_orders
+
+
+@pytest.fixture
+def scored(march_lines, march):
+    orders = purchase_orders(march_lines, march.end_time)
+    return rfm.assign_segments(rfm.score_rfm(rfm.rfm_table(orders, march.end_time))).set_index("customer_id")
+
+
+def test_rfm_values(scored):
+    # Recency to 2026-03-31: A 26, B 11, C 29, D 49, E 6, H 21; C has two orders on one day (F = 2).
+    assert scored["recency_days"].to_dict() == {"A": 26, "B": 11, "C": 29, "D": 49, "E": 6, "H": 21}
+    assert scored["frequency"].to_dict() == {"A": 3, "B": 2, "C": 2, "D": 1, "E": 2, "H": 1}
+    assert scored["monetary"].to_dict() == {"A": 600, "B": 200, "C": 100, "D": 500, "E": 180, "H": 110}
+
+
+def test_scores_by_hand(scored):
+    # score = 1 + floor(5 * strictly-worse / 6)
+    assert scored["r_score"].to_dict() == {"E": 5, "B": 4, "H": 3, "A": 2, "C": 1, "D": 1}
+    assert scored["f_score"].to_dict() == {"A": 5, "B": 2, "C": 2, "E": 2, "D": 1, "H": 1}
+    assert scored["m_score"].to_dict() == {"A": 5, "D": 4, "B": 3, "E": 2, "H": 1, "C": 1}
+
+
+def test_segments_by_hand(scored):
+    assert scored["segment"].to_dict() == {
+        "A": "previously_loyal",  # R2, FM 5
+        "B": "active",            # R4, FM 2.5
+        "C": "dormant",           # R1, FM 1.5
+        "D": "dormant",           # R1, FM 2.5
+        "E": "new",               # R5, FM 2
+        "H": "promising",         # R3, FM 1
+    }
+
+
+def test_ties_share_the_lower_score_whatever_the_row_order():
+    values = pd.Series([1, 1, 1, 2, 3, 3, 5, 8, 8, 13])
+    scores = rfm.quintile_scores(values, higher_is_better=True)
+    assert scores.tolist() == [1, 1, 1, 2, 3, 3, 4, 4, 4, 5]
+    shuffled = values.sample(frac=1, random_state=1)
+    assert rfm.quintile_scores(shuffled, True).sort_index().tolist() == scores.tolist()
+
+
+def test_every_score_pair_has_exactly_one_segment():
+    grid = pd.DataFrame([(r, f, m) for r in range(1, 6) for f in range(1, 6) for m in range(1, 6)],
+                        columns=["r_score", "f_score", "m_score"]).assign(fm_score=lambda t: (t.f_score + t.m_score) / 2)
+    hits = np.sum([grid["r_score"].isin(list(r)) & grid["fm_score"].ge(lo) & grid["fm_score"].lt(hi)
+                   for _, r, lo, hi in rfm.SEGMENT_RULES], axis=0)
+    assert (hits == 1).all()
+
+
+def test_summary_shares(scored):
+    summary = rfm.summarise_groups(scored.reset_index(), "segment", order=rfm.SEGMENTS).set_index("segment")
+    assert summary.at["dormant", "customers"] == 2
+    assert summary.at["dormant", "revenue_share"] == pytest.approx(600 / 1690)
+    assert summary["customer_share"].sum() == pytest.approx(1)
+
+
+def test_clusters_are_deterministic_and_named():
+    rng = np.random.default_rng(40)
+    n = 600
+    table = pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)],
+                          "recency_days": np.concatenate([rng.integers(0, 60, n // 2), rng.integers(300, 700, n // 2)]),
+                          "frequency": np.concatenate([rng.integers(3, 12, n // 2), np.ones(n // 2, int)]),
+                          "monetary": np.concatenate([rng.uniform(3000, 9000, n // 2), rng.uniform(200, 800, n // 2)])})
+    labels, silhouettes = rfm.cluster_rfm(table)
+    again, _ = rfm.cluster_rfm(table)
+    assert labels.equals(again)
+    assert silhouettes["k"].tolist() == [3, 4, 5, 6] and silhouettes["chosen"].sum() == 1
+    profile = rfm.summarise_groups(table.assign(cluster=labels), "cluster")
+    names = rfm.name_clusters(profile, table)
+    assert names.iloc[0].startswith("recent_repeat_high")  # cluster 0 has the highest mean spend
+    assert names.is_unique
+
+
+def test_clustering_refuses_too_few_customers():
+    table = pd.DataFrame({"customer_id": ["a"], "recency_days": [1], "frequency": [1], "monetary": [1.0]})
+    with pytest.raises(ValueError, match="at least 12 customers"):
+        rfm.cluster_rfm(table)
