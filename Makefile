@@ -20,6 +20,7 @@ $(VENV)/bin/python:
 $(STAMP): requirements.txt pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PY) -m crm_report.execute --install-kernel
 	@touch $(STAMP)
 
 demo-data: setup

@@ -62,7 +62,7 @@ def apply_theme(brand: Brand) -> None:
         "legend.frameon": False,
         "legend.fontsize": 8,
         "figure.dpi": 100,
-        "svg.fonttype": "path",
+        "svg.fonttype": "none",  # real <text>: small SVGs, searchable in the PDF, same embedded font
         "axes.unicode_minus": False,
     })
 

@@ -6,6 +6,8 @@ never carry client data in outputs). A client may override one by putting a note
 """
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,13 +16,48 @@ from typing import Any
 import jupytext
 import nbformat
 import papermill
+from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
 from crm_report.config import ClientConfig
 from crm_report.paths import NOTEBOOKS_DIR
 
 
+KERNEL_NAME = "crm-report"
+
+
 class NotebookError(RuntimeError):
     """A notebook failed or was given parameters it does not declare."""
+
+
+def install_kernelspec(prefix: Path = Path(sys.prefix)) -> Path:
+    """Install the `crm-report` kernel used for report runs into `prefix`/share/jupyter/kernels.
+
+    It runs this interpreter (never whatever `python` is first on PATH), draws charts with the Agg backend
+    (the report saves them as SVG; rendering inline PNGs for the executed notebook cost a second per
+    report), and keeps the kernel's own start-up log messages off the consultant's terminal. Analysts
+    working interactively use their usual kernel and see charts inline.
+    """
+    folder = prefix / "share" / "jupyter" / "kernels" / KERNEL_NAME
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                 "--IPKernelApp.log_level=CRITICAL"],
+        "display_name": "CRM report (batch)",
+        "language": "python",
+        "env": {"MPLBACKEND": "agg"},
+        "metadata": {"debugger": False},
+    }
+    (folder / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
+    return folder
+
+
+def check_kernel() -> None:
+    """Raise a NotebookError that says how to fix it when the report kernel is not installed."""
+    try:
+        KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+    except NoSuchKernel:
+        raise NotebookError(f"the Jupyter kernel {KERNEL_NAME!r} is not installed; run `make setup` "
+                            f"(or `python -m crm_report.execute --install-kernel`)") from None
 
 
 def notebook_plan(config: ClientConfig, notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
@@ -34,7 +71,8 @@ def notebook_plan(config: ClientConfig, notebooks_dir: Path = NOTEBOOKS_DIR) -> 
 def to_ipynb(source: Path, destination: Path) -> Path:
     """Write `source` (.py percent format or .ipynb) as an unexecuted .ipynb at `destination`."""
     notebook = jupytext.read(source) if source.suffix == ".py" else nbformat.read(source, as_version=4)
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "CRM report (batch)",
+                                       "language": "python"}
     destination.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, destination)
     return destination
@@ -57,6 +95,7 @@ def run_notebooks(sources: list[Path], parameters: Mapping[str, Any], report_dir
     Notebooks are independent and run `jobs` at a time (each starts its own kernel). The first failure
     raises NotebookError naming the notebook and the cell.
     """
+    check_kernel()
     staged = [(source, to_ipynb(source, report_dir / "build" / "notebooks" / f"{source.stem}.ipynb"))
               for source in sources]
     for source, notebook in staged:
@@ -67,9 +106,10 @@ def run_notebooks(sources: list[Path], parameters: Mapping[str, Any], report_dir
         output = report_dir / "notebooks" / f"{source.stem}.ipynb"
         output.parent.mkdir(parents=True, exist_ok=True)
         try:
+            # No `cwd=`: papermill implements it with os.chdir, which is process-wide and races between
+            # threads. Notebooks never depend on the working directory; they get `report_dir`.
             papermill.execute_notebook(str(notebook), str(output), parameters=dict(parameters),
-                                       kernel_name="python3", progress_bar=False, log_output=False,
-                                       cwd=str(report_dir))
+                                       kernel_name=KERNEL_NAME, progress_bar=False, log_output=False)
         except papermill.PapermillExecutionError as exc:
             raise NotebookError(f"{source.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
                                 f"(executed notebook: {output})") from None
@@ -79,3 +119,9 @@ def run_notebooks(sources: list[Path], parameters: Mapping[str, Any], report_dir
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         return list(pool.map(execute, staged))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--install-kernel"]:
+        sys.exit("usage: python -m crm_report.execute --install-kernel")
+    print(f"installed kernel {KERNEL_NAME!r} in {install_kernelspec()}")

@@ -56,8 +56,8 @@ class Run:
 
     @cached_property
     def orders(self) -> pd.DataFrame:
-        """Purchase orders (paid) up to the end of the report month."""
-        return purchase_orders(self.lines, self.as_of)
+        """Purchase orders (paid) up to the end of the report month (computed once, by `prepare`)."""
+        return pd.read_parquet(self.build_dir / "orders.parquet")
 
     def save(self, section: str, **content: Any) -> Path:
         """`results.save` into this run's build folder."""
@@ -74,6 +74,7 @@ def prepare(config: ClientConfig, month: pd.Period, report_dir: Path) -> LoadRes
     build = report_dir / "build"
     build.mkdir(parents=True, exist_ok=True)
     lines.to_parquet(build / "lines.parquet", index=False)
+    purchase_orders(lines, cutoff).to_parquet(build / "orders.parquet", index=False)
     (build / "config.json").write_text(config.model_dump_json(indent=1), encoding="utf-8")
     loaded.excluded.to_csv(report_dir / "quarantine.csv", index=False, encoding="utf-8-sig")
     values, tables = data_quality(loaded, lines, rows_after=int(after.sum()))

@@ -16,7 +16,7 @@ charts.apply_theme(run.config.brand)
 locale, words = run.config.locale, run.words
 
 # %% [markdown]
-# ## Scores and named segments
+# ## RFM scores and named segments
 
 # %%
 customers = rfm.assign_segments(rfm.score_rfm(rfm.rfm_table(run.orders, run.as_of)))
@@ -29,8 +29,7 @@ segments
 
 # %%
 labels, silhouettes = rfm.cluster_rfm(customers)
-clustered = customers.assign(cluster=labels)
-clusters = rfm.summarise_groups(clustered, "cluster")
+clusters = rfm.summarise_groups(customers.assign(cluster=labels), "cluster")
 clusters = clusters.assign(name=rfm.name_clusters(clusters, customers))
 clusters = clusters.assign(label=clusters["name"].map(run.cluster_label))
 cluster_chart = charts.cluster_bubbles(clusters, words["charts"]["clusters"], locale=locale)

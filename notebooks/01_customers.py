@@ -1,0 +1,107 @@
+# %% [markdown]
+# # 新客、回購與喚醒 Acquisition, repurchase and win-back
+# New versus returning customers (the month's KPI tiles and the 24-month trend), what new customers buy
+# first, how many buy again and how soon, cohort retention, and the win-back list: customers past their own
+# purchase cycle, what they are worth, when and how to reach them. The full win-back list (real contact
+# details) is exported to `winback.csv`; the report shows only the top customers, masked.
+# All logic lives in `crm_report.metrics`; this notebook only calls it, shows the results and saves them.
+
+# %% tags=["parameters"]
+client = "demo-supplements"
+month = "2026-10"
+report_dir = ""
+
+# %%
+from crm_report import charts, exports, privacy, workspace
+from crm_report.metrics import acquisition, repurchase, winback
+
+run = workspace.open_run(client, month, report_dir)
+charts.apply_theme(run.config.brand)
+options, locale, words = run.config.report, run.config.locale, run.words
+
+# %% [markdown]
+# ## KPI tiles: the month against the previous month and the same month last year
+
+# %%
+monthly = acquisition.monthly_new_vs_returning(run.orders, run.month, n_months=options.trend_months)
+kpis = acquisition.month_kpis(monthly, run.month)
+kpis
+
+# %% [markdown]
+# ## New and returning customers and revenue, month by month
+
+# %%
+customers_chart = charts.new_vs_returning(monthly, words["charts"]["acquisition"], "customers", locale=locale)
+
+# %%
+revenue_chart = charts.new_vs_returning(monthly, words["charts"]["acquisition"], "revenue", locale=locale)
+
+# %% [markdown]
+# ## What new customers buy first (first orders of the last 12 months)
+
+# %%
+first_products = acquisition.first_order_products(run.lines, run.orders, run.month, window_months=12,
+                                                  top=options.top_products)
+first_products
+
+# %%
+run.save("acquisition",
+         values={row.kpi: row.value for row in kpis.itertuples()},
+         tables={"kpis": kpis, "monthly": monthly, "first_products": first_products},
+         figures={"customers": customers_chart, "revenue": revenue_chart})
+
+# %% [markdown]
+# ## Share of new customers who bought again within N days
+
+# %%
+rates = repurchase.repeat_rates(run.orders, run.as_of, options.repeat_windows)
+headline = rates.iloc[(rates["window_days"] - 90).abs().argmin()]  # the window closest to 90 days
+rates_chart = charts.repeat_rate_bars(rates, words["charts"]["repeat"])
+rates
+
+# %% [markdown]
+# ## Days between consecutive purchases
+
+# %%
+intervals = repurchase.purchase_intervals(run.orders)
+interval_stats = repurchase.interval_summary(intervals)
+interval_chart = charts.interval_histogram(intervals, interval_stats["median"], words["charts"]["intervals"])
+interval_stats
+
+# %% [markdown]
+# ## Cohort retention: share of each month's new customers buying again k months later
+
+# %%
+cohorts = repurchase.cohort_retention(run.orders, run.month, options.cohort_months)
+cohort_chart = charts.cohort_heatmap(cohorts, words["charts"]["cohorts"], run.config.brand, locale=locale)
+cohorts
+
+# %%
+run.save("repurchase",
+         values={"intervals": interval_stats, "headline_window": int(headline["window_days"]),
+                 "headline_rate": headline["rate"]},
+         tables={"repeat_rates": rates, "cohorts": cohorts},
+         figures={"repeat_rates": rates_chart, "intervals": interval_chart, "cohorts": cohort_chart})
+
+# %% [markdown]
+# ## Win-back: who is past their purchase cycle
+
+# %%
+candidates = winback.winback_candidates(run.orders, intervals, winback.latest_contacts(run.lines), run.as_of)
+groups = winback.summarise_winback(candidates)
+group_chart = charts.winback_groups(groups, words["winback_groups_short"], words["charts"]["winback"],
+                                    locale=locale)
+groups
+
+# %%
+top = privacy.mask_contacts(candidates.head(options.winback_top_n))
+top
+
+# %%
+export_path = exports.write_winback_csv(candidates, run.report_dir / "winback.csv", words)
+run.save("winback",
+         values={"candidates": len(candidates), "revenue_at_stake": float(candidates["revenue"].sum()),
+                 "client_cycle_days": float(intervals["interval_days"].median()),
+                 "export": export_path.name},
+         tables={"groups": groups, "top": top},
+         figures={"groups": group_chart})
