@@ -92,7 +92,7 @@ def new_vs_returning(monthly: pd.DataFrame, labels: Mapping[str, str], measure: 
 
 def repeat_rate_bars(rates: pd.DataFrame, labels: Mapping[str, str], ax: plt.Axes | None = None) -> plt.Axes:
     """Bars: share of new customers who bought again within each window."""
-    ax = ax or _axes(2.3, width=WIDTH / 2)
+    ax = ax or _axes(2.1, width=WIDTH / 2)
     bars = ax.bar([labels["days"].format(n=d) for d in rates["window_days"]], rates["rate"].fillna(0),
                   color=plt.rcParams["axes.prop_cycle"].by_key()["color"][0], width=0.6)
     ax.bar_label(bars, labels=[f"{r:.0%}" if pd.notna(r) else "–" for r in rates["rate"]], padding=2, fontsize=8)
@@ -105,7 +105,7 @@ def repeat_rate_bars(rates: pd.DataFrame, labels: Mapping[str, str], ax: plt.Axe
 def interval_histogram(intervals: pd.DataFrame, median: float, labels: Mapping[str, str],
                        ax: plt.Axes | None = None, cap_days: int = 365) -> plt.Axes:
     """Histogram of days between consecutive purchases (capped at `cap_days`), with the median marked."""
-    ax = ax or _axes(2.3, width=WIDTH / 2)
+    ax = ax or _axes(2.1, width=WIDTH / 2)
     values = intervals["interval_days"].clip(upper=cap_days)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     ax.hist(values, bins=np.arange(0, cap_days + 15, 15), color=colors[2], edgecolor="white", linewidth=0.4)
@@ -126,7 +126,7 @@ def cohort_heatmap(cohorts: pd.DataFrame, labels: Mapping[str, str], brand: Bran
     values = cohorts[month_cols].to_numpy(dtype=float)
     shown = values.copy()
     shown[:, 0] = np.nan  # m0 is 100% by definition; leaving it out keeps the colour scale readable
-    ax = ax or _axes(0.28 * len(cohorts) + 0.9)
+    ax = ax or _axes(0.22 * len(cohorts) + 0.8)
     ax.grid(False)
     cmap = LinearSegmentedColormap.from_list("brand", ["#FFFFFF", brand.primary_color])
     upper = max(np.nanmax(shown) if np.isfinite(shown).any() else 0.1, 0.05)

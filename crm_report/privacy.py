@@ -29,10 +29,12 @@ def mask_email(email: object) -> str:
 
 
 def mask_phone(phone: object) -> str:
-    """0912345678 → 0912-＊＊＊-678: the last three digits stay so a customer can be recognised on a call."""
+    """0912345678 or +886 912 345 678 → 0912-＊＊＊-678: the last three digits stay, to recognise a caller."""
     if not isinstance(phone, str):
         return ""
     digits = re.sub(r"\D", "", phone)
+    if digits.startswith("886") and len(digits) == 12:  # +886 912 345 678 → 0912345678
+        digits = "0" + digits[3:]
     if len(digits) < 6:
         return _MASK * len(digits)
     return f"{digits[:4]}-{_MASK * 3}-{digits[-3:]}"

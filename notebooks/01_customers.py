@@ -46,7 +46,7 @@ first_products
 
 # %%
 run.save("acquisition",
-         values={row.kpi: row.value for row in kpis.itertuples()},
+         values=acquisition.kpi_values(kpis),
          tables={"kpis": kpis, "monthly": monthly, "first_products": first_products},
          figures={"customers": customers_chart, "revenue": revenue_chart})
 

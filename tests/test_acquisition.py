@@ -2,7 +2,7 @@
 import pandas as pd
 import pytest
 
-from crm_report.metrics.acquisition import first_order_products, month_kpis, monthly_new_vs_returning
+from crm_report.metrics.acquisition import first_order_products, kpi_values, month_kpis, monthly_new_vs_returning
 from crm_report.metrics.orders import purchase_orders
 
 
@@ -62,3 +62,10 @@ def test_first_order_products(march_lines, orders, march):
     assert top.share == pytest.approx(2 / 5)
     assert set(table["product_name"]) == {"葉黃素", "益生菌", "維他命", "膠原蛋白"}
     assert "魚油" not in set(table["product_name"])  # only in C's second order and A's third
+
+
+def test_kpi_values_keep_counts_whole(orders, march):
+    kpis = month_kpis(monthly_new_vs_returning(orders, march, 13), march)
+    result = kpi_values(kpis)
+    assert result["new_customers"] == 2 and isinstance(result["new_customers"], int)
+    assert result["revenue"] == 720.0 and isinstance(result["revenue"], float)

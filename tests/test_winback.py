@@ -65,3 +65,11 @@ def test_group_summary(candidates):
     assert summary["customers"].to_dict() == {"slipping": 1, "at_risk": 1, "asleep": 1}
     assert summary.at["at_risk", "revenue"] == 1000
     assert summary.at["asleep", "line"] == 1 and summary.at["slipping", "email"] == 1
+
+
+def test_no_candidates_without_any_repeat_purchase():
+    """No intervals at all → no cycle → nobody can be called overdue (found by hypothesis)."""
+    lines = make_lines([("a1", "A", "2024-10-01", 10, "paid"), ("b1", "B", "2025-01-01", 20, "paid")])
+    orders = purchase_orders(lines, AS_OF)
+    candidates = winback_candidates(orders, purchase_intervals(orders), latest_contacts(lines), AS_OF)
+    assert candidates.empty

@@ -14,6 +14,7 @@ import pandas as pd
 
 KPI_FIELDS = ("active_customers", "new_customers", "returning_customers", "returning_revenue_share",
               "orders", "revenue", "aov")
+COUNT_FIELDS = ("active_customers", "new_customers", "returning_customers", "orders")
 
 
 def monthly_new_vs_returning(orders: pd.DataFrame, month: pd.Period, n_months: int) -> pd.DataFrame:
@@ -74,6 +75,12 @@ def month_kpis(monthly: pd.DataFrame, month: pd.Period) -> pd.DataFrame:
             "vs_last_year": _change(value, last_year, is_share),
         })
     return pd.DataFrame(rows)
+
+
+def kpi_values(kpis: pd.DataFrame) -> dict[str, int | float]:
+    """The month's KPI values by name: counts as int, amounts and shares as float."""
+    return {row.kpi: int(row.value) if row.kpi in COUNT_FIELDS else float(row.value)
+            for row in kpis.itertuples()}
 
 
 def first_order_products(lines: pd.DataFrame, orders: pd.DataFrame, month: pd.Period,

@@ -64,9 +64,10 @@ def winback_candidates(orders: pd.DataFrame, intervals: pd.DataFrame, contacts: 
     cycles = expected_cycles(intervals, facts.index)
     as_of_day = as_of.normalize()
     days_since = (as_of_day - facts["last_order"].dt.normalize()).dt.days
-    ratio = days_since / cycles["cycle_days"]
-    overdue = ratio.gt(1)
-    candidates = facts.loc[overdue].join(cycles).assign(days_since=days_since, overdue_ratio=ratio)
+    # Filter after assigning: pandas gives an empty frame the index of a Series assigned to it.
+    candidates = (facts.join(cycles)
+                  .assign(days_since=days_since, overdue_ratio=days_since / cycles["cycle_days"])
+                  .loc[lambda t: t["overdue_ratio"].gt(1)])
 
     group = pd.cut(candidates["overdue_ratio"], bins=[1, 2, 3, np.inf], labels=list(GROUPS), right=True)
     first_day = as_of_day + pd.Timedelta(days=1)

@@ -1,0 +1,81 @@
+"""Charts hold the right data and labels, and Chinese never falls back to empty boxes."""
+import io
+import warnings
+
+import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+from crm_report import charts, i18n
+from crm_report.config import Brand
+
+BRAND = Brand(primary_color="#0F6E5A", accent_color="#F2A33A")
+WORDS = i18n.strings("zh-TW")["charts"]
+
+
+@pytest.fixture(autouse=True)
+def themed():
+    with matplotlib.rc_context():
+        charts.apply_theme(BRAND)
+        yield
+    plt.close("all")
+
+
+def render_png(ax):
+    ax.figure.savefig(io.BytesIO(), format="png")  # Agg draws every glyph: missing ones warn
+
+
+def test_missing_cjk_glyphs_are_detected():
+    """The guard the other chart tests rely on: a font without CJK must raise, not draw boxes."""
+    plt.rcParams["font.sans-serif"] = ["DejaVu Sans"]
+    fig, ax = plt.subplots()
+    ax.set_title("回購客")
+    with pytest.raises(UserWarning, match="missing from font"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            render_png(ax)
+
+
+def test_new_vs_returning_bars():
+    monthly = pd.DataFrame({"month": ["2026-08", "2026-09", "2026-10"], "new_customers": [3, 4, 5],
+                            "returning_customers": [10, 11, 12], "new_revenue": [1.0, 2.0, 3.0],
+                            "returning_revenue": [4.0, 5.0, 6.0]})
+    ax = charts.new_vs_returning(monthly, WORDS["acquisition"], "customers")
+    returning, new = ax.containers
+    assert [b.get_height() for b in returning] == [10, 11, 12]
+    assert [b.get_height() for b in new] == [3, 4, 5] and [b.get_y() for b in new] == [10, 11, 12]
+    assert ax.get_title(loc="left") == "每月顧客數:新客與回購客"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["回購客", "新客"]
+    render_png(ax)
+
+
+def test_repeat_rate_bars_label_each_window():
+    rates = pd.DataFrame({"window_days": [30, 60], "rate": [0.2, 0.35]})
+    ax = charts.repeat_rate_bars(rates, WORDS["repeat"])
+    assert [b.get_height() for b in ax.containers[0]] == [0.2, 0.35]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["30 天", "60 天"]
+    render_png(ax)
+
+
+def test_cohort_heatmap_annotates_each_observed_cell():
+    cohorts = pd.DataFrame({"cohort": ["2026-09", "2026-10"], "customers": [10, 4],
+                            "m0": [1.0, 1.0], "m1": [0.3, None]})
+    ax = charts.cohort_heatmap(cohorts, WORDS["cohorts"], BRAND)
+    assert sorted(t.get_text() for t in ax.texts) == ["100%", "100%", "30%"]  # the unobserved cell is blank
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["2026-09  (10)", "2026-10  (4)"]
+    render_png(ax)
+
+
+def test_share_bars_and_winback_groups_use_localised_names():
+    summary = pd.DataFrame({"segment": ["champions", "dormant"], "customer_share": [0.1, 0.9],
+                            "revenue_share": [0.6, 0.4]})
+    ax = charts.share_bars(summary, i18n.strings("zh-TW")["segment_names"], WORDS["segments"])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["冠軍", "沉睡"]
+    render_png(ax)
+    groups = pd.DataFrame({"group": ["slipping", "at_risk", "asleep"], "customers": [5, 3, 9],
+                           "revenue": [1e5, 5e4, 2e5]})
+    ax = charts.winback_groups(groups, i18n.strings("zh-TW")["winback_groups_short"], WORDS["winback"])
+    assert [b.get_height() for b in ax.containers[0]] == [5, 3, 9]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["開始流失", "半睡", "沉睡"]
+    render_png(ax)

@@ -1,0 +1,63 @@
+"""client.yaml validation: every error names the file and the key."""
+from pathlib import Path
+
+import pytest
+
+from crm_report.config import ConfigError, list_clients, load_config
+from crm_report.paths import CLIENTS_DIR
+
+MINIMAL = "display_name: 測試品牌\nsource:\n  path: orders.csv\n"
+
+
+def write_client(root: Path, text: str, client: str = "acme") -> Path:
+    folder = root / client
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "client.yaml").write_text(text, encoding="utf-8")
+    return root
+
+
+def test_minimal_config_gets_defaults(tmp_path):
+    config = load_config("acme", write_client(tmp_path, MINIMAL))
+    assert (config.locale, config.timezone, config.currency) == ("zh-TW", "Asia/Taipei", "TWD")
+    assert [t.name for t in config.member_tiers] == ["銀卡", "金卡"]
+    assert config.folder == tmp_path / "acme"
+
+
+def test_demo_clients_are_valid():
+    assert {"demo-supplements", "demo-skincare", "demo-apparel"} <= set(list_clients(CLIENTS_DIR))
+    for client in ("demo-supplements", "demo-skincare", "demo-apparel"):
+        assert load_config(client, CLIENTS_DIR).brand.logo == "logo.svg"
+
+
+@pytest.mark.parametrize("text, message", [
+    (MINIMAL + "locale: fr\n", r"locale: .*'zh-TW'.*'en'.*got 'fr'"),
+    (MINIMAL + "colour: red\n", r"colour: unknown key"),
+    (MINIMAL + "brand:\n  primary_color: blue\n", r"brand.primary_color: .*#1F4E79"),
+    (MINIMAL + "timezone: Mars/Olympus\n", r"timezone: .*unknown time zone"),
+    ("display_name: x\n", r"source: Field required"),
+    (MINIMAL.replace("path: orders.csv", "path: orders.csv\n  columns: {customer: 會員編號}"),
+     r"source.columns: .*unknown field\(s\) \['customer'\]"),
+    (MINIMAL + "member_tiers:\n  - name: 金卡\n", r"member_tiers.0: .*exactly one of"),
+    ("- just\n- a list\n", r"expected a mapping"),
+    ("display_name: [unclosed\n", r"not valid YAML"),
+])
+def test_errors_name_file_and_key(tmp_path, text, message):
+    root = write_client(tmp_path, text)
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_config("acme", root)
+    assert str(root / "acme" / "client.yaml") in str(caught.value)
+
+
+def test_unknown_client_lists_known_ones(tmp_path):
+    root = write_client(tmp_path, MINIMAL)
+    with pytest.raises(ConfigError, match=r"no client 'nope'.*known clients: acme"):
+        load_config("nope", root)
+
+
+def test_logo_must_exist_and_paths_stay_in_the_client_folder(tmp_path):
+    root = write_client(tmp_path, MINIMAL + "brand:\n  logo: missing.svg\n")
+    with pytest.raises(ConfigError, match="brand.logo: file 'missing.svg' not found"):
+        load_config("acme", root)
+    config = load_config("acme", write_client(tmp_path, MINIMAL))
+    with pytest.raises(ConfigError, match="leaves the client's folder"):
+        config.resolve("../other-client/data/orders.parquet")

@@ -1,0 +1,45 @@
+import math
+
+import pytest
+
+from crm_report import formatting as f
+from crm_report import privacy
+
+
+@pytest.mark.parametrize("value, locale, expected", [
+    (1234567, "zh-TW", "NT$1,234,567"), (-300, "zh-TW", "-NT$300"), (None, "zh-TW", "–"),
+])
+def test_money(value, locale, expected):
+    assert f.money(value, locale) == expected
+
+
+@pytest.mark.parametrize("value, locale, expected", [
+    (3_026_304, "zh-TW", "302.6 萬"), (54_662_000, "zh-TW", "5,466.2 萬"), (123_456_789, "zh-TW", "1.23 億"),
+    (99_999, "zh-TW", "99,999"), (3_026_304, "en", "3.03M"), (85_000, "en", "85.0K"), (950, "en", "950"),
+])
+def test_compact(value, locale, expected):
+    assert f.compact(value, locale) == expected
+
+
+def test_percentages_and_changes():
+    assert f.pct(0.1234) == "12.3%" and f.pct(math.nan) == "–"
+    assert f.signed_pct(0.052) == "+5.2%" and f.signed_pct(-0.1) == "−10.0%"
+    assert f.signed_points(0.021, "zh-TW") == "+2.1 個百分點" and f.signed_points(-0.021, "en") == "−2.1 pts"
+
+
+def test_dates():
+    assert f.month_label("2026-10", "zh-TW") == "2026 年 10 月" and f.month_label("2026-10", "en") == "Oct 2026"
+    assert f.date_label("2026-11-03", "zh-TW") == "2026/11/03 (二)"
+    assert f.date_label("2026-11-03", "en") == "Tue 3 Nov 2026"
+
+
+@pytest.mark.parametrize("name, expected", [("王小明", "王＊明"), ("李四", "李＊"), ("歐陽小明", "歐＊＊明"),
+                                            ("Alice Chen", "A＊＊＊＊ C＊＊＊"), (None, "")])
+def test_mask_name(name, expected):
+    assert privacy.mask_name(name) == expected
+
+
+def test_mask_contacts():
+    assert privacy.mask_email("alice.chen@example.com") == "a＊＊＊@example.com"
+    assert privacy.mask_phone("0912-345-678") == "0912-＊＊＊-678"
+    assert privacy.mask_phone("+886 912 345 678") == "0912-＊＊＊-678"

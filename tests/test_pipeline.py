@@ -1,0 +1,109 @@
+"""End to end: papermill + WeasyPrint on small demo clients, atomic publishing, and the CLI."""
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+from pypdf import PdfReader
+
+import run_report
+from crm_report import pipeline
+from crm_report.data.demo import generate_orders
+from crm_report.paths import CLIENTS_DIR, PROJECT_ROOT
+
+MONTH = "2026-10"
+
+
+@pytest.fixture(scope="module")
+def clients(tmp_path_factory):
+    """Small copies of two demo clients (zh-TW and en) with generated data."""
+    root = tmp_path_factory.mktemp("clients")
+    for client in ("demo-supplements", "demo-apparel"):
+        folder = root / client
+        folder.mkdir()
+        for name in ("client.yaml", "logo.svg"):
+            shutil.copy(CLIENTS_DIR / client / name, folder / name)
+        (folder / "data").mkdir()
+        generate_orders(client, MONTH, scale=0.06).to_parquet(folder / "data" / "orders.parquet")
+    return root
+
+
+@pytest.fixture(scope="module")
+def reports(clients, tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    for client in ("demo-supplements", "demo-apparel"):
+        pipeline.run_report(client, MONTH, clients_dir=clients, reports_dir=out)
+    return out
+
+
+def pdf_text(path):
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+@pytest.mark.parametrize("client, new_label, titles", [
+    ("demo-supplements", "新客", ["本月重點", "新客與回購客", "回購行為", "RFM 分群與集群", "喚醒名單", "附錄 A・指標定義與方法",
+                          "附錄 B・資料品質"]),
+    ("demo-apparel", "New customers", ["Highlights", "New and returning customers", "Repurchase behaviour",
+                      "RFM segments and clusters", "Win-back list", "Appendix A", "Appendix B"]),
+])
+def test_report_pdf(reports, client, new_label, titles):
+    folder = reports / client / MONTH
+    reader = PdfReader(folder / "report.pdf")
+    assert 9 <= len(reader.pages) <= 20
+    text = pdf_text(folder / "report.pdf")
+    for title in titles:
+        assert title in text
+    results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    new_customers = results["sections"]["acquisition"]["values"]["new_customers"]
+    assert isinstance(new_customers, int)
+    assert f"\n{new_label}\n{new_customers:,}\n" in text  # the KPI tile on the summary page
+    fonts = {str(f["/BaseFont"]) for page in reader.pages for f in (page["/Resources"].get("/Font") or {}).values()}
+    assert any("CJK-TC" in name for name in fonts)
+    assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", text.replace("＊＊＊@", "")), "unmasked e-mail in PDF"
+    assert not re.search(r"09\d{8}", text), "unmasked phone in PDF"
+
+
+def test_report_folder_contents(reports):
+    folder = reports / "demo-supplements" / MONTH
+    for name in ("report.pdf", "report.html", "results.json", "quarantine.csv", "winback.csv",
+                 "notebooks/01_customers.ipynb", "notebooks/02_segments.ipynb"):
+        assert (folder / name).is_file(), name
+    assert (folder / "winback.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel shows Chinese
+    executed = json.loads((folder / "notebooks" / "01_customers.ipynb").read_text(encoding="utf-8"))
+    assert executed["metadata"]["papermill"]["parameters"]["month"] == MONTH
+    assert not list(folder.parent.glob(".*staging*")), "staging folders left behind"
+
+
+def test_failed_run_keeps_the_previous_report(clients, reports):
+    folder = reports / "demo-supplements" / MONTH
+    before = (folder / "report.pdf").read_bytes()
+    data = clients / "demo-supplements" / "data" / "orders.parquet"
+    saved = data.read_bytes()
+    data.write_bytes(b"not parquet")
+    try:
+        with pytest.raises(Exception):
+            pipeline.run_report("demo-supplements", MONTH, clients_dir=clients, reports_dir=reports)
+    finally:
+        data.write_bytes(saved)
+    assert (folder / "report.pdf").read_bytes() == before
+    assert not list(folder.parent.glob(".*staging*"))
+
+
+def test_cli_exit_codes(clients, reports, capsys):
+    args = ["--clients-dir", str(clients), "--reports-dir", str(reports)]
+    assert run_report.main(["--list", *args]) == 0
+    assert "demo-apparel" in capsys.readouterr().out
+    assert run_report.main(["--client", "demo-supplements", "--month", "2026-13", *args]) == 2
+    assert run_report.main(["--client", "no-such-client", "--month", MONTH, *args]) == 1
+    assert "FAIL  no-such-client" in capsys.readouterr().out
+
+
+def test_cli_runs_as_a_script(clients, tmp_path):
+    done = subprocess.run(
+        [str(PROJECT_ROOT / ".venv" / "bin" / "python"), str(PROJECT_ROOT / "run_report.py"), "--client",
+         "demo-apparel", "--month", MONTH, "--clients-dir", str(clients), "--reports-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "OK    demo-apparel" in done.stdout
+    assert (tmp_path / "demo-apparel" / MONTH / "report.pdf").is_file()
