@@ -56,6 +56,7 @@ def apply_theme(brand: Brand) -> None:
         "axes.spines.right": False,
         "axes.grid": True,
         "axes.grid.axis": "y",
+        "axes.axisbelow": True,
         "grid.color": "#E3E7EB",
         "grid.linewidth": 0.6,
         "axes.prop_cycle": matplotlib.cycler(color=palette(brand)),
@@ -153,7 +154,7 @@ def cohort_heatmap(cohorts: pd.DataFrame, labels: Mapping[str, str], brand: Bran
 def share_bars(summary: pd.DataFrame, names: Mapping[str, str], labels: Mapping[str, str],
                key: str = "segment", ax: plt.Axes | None = None) -> plt.Axes:
     """Horizontal paired bars per group: share of customers and share of revenue."""
-    ax = ax or _axes(0.32 * len(summary) + 0.8)
+    ax = ax or _axes(0.24 * len(summary) + 0.7)
     y = np.arange(len(summary))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     ax.barh(y - 0.2, summary["customer_share"], height=0.38, color=colors[2], label=labels["customers"])
@@ -178,7 +179,8 @@ def cluster_bubbles(profile: pd.DataFrame, labels: Mapping[str, str], ax: plt.Ax
                c=[colors[i % len(colors)] for i in range(len(profile))], alpha=0.75, edgecolors="white")
     for _, row in profile.iterrows():  # one label per cluster (≤ 6 rows)
         ax.annotate(row["label"], (row["mean_recency_days"], row["mean_monetary"]),
-                    ha="center", va="center", fontsize=7.5, fontweight="bold", color="#222222")
+                    ha="center", va="center", fontsize=7.5, fontweight="bold", color="#222222",
+                    bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
     ax.set_xlabel(labels["xlabel"])
     ax.set_ylabel(labels["ylabel"])
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: compact(v, locale)))

@@ -78,7 +78,7 @@ class ReportOptions(_Strict):
     cohort_months: int = Field(12, ge=3, le=36)
     repeat_windows: tuple[int, ...] = (30, 60, 90, 180, 365)
     winback_top_n: int = Field(20, ge=5, le=100)
-    top_products: int = Field(10, ge=3, le=30)
+    top_products: int = Field(8, ge=3, le=30)
 
 
 class ClientConfig(_Strict):

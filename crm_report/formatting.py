@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
@@ -12,10 +13,11 @@ def _missing(value: object) -> bool:
 
 
 def number(value: float | None, decimals: int = 0) -> str:
-    """1234567 → '1,234,567'; missing → '–'."""
+    """1234567 → '1,234,567'; halves round up (26.5 → '27'); missing → '–'."""
     if _missing(value):
         return "–"
-    return f"{value:,.{decimals}f}"
+    rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return f"{rounded:,.{decimals}f}"
 
 
 def money(value: float | None, locale: str = "zh-TW") -> str:
@@ -34,21 +36,24 @@ def money_short(value: float | None, locale: str = "zh-TW") -> str:
 
 
 def compact(value: float | None, locale: str = "zh-TW") -> str:
-    """Compact plain number: zh-TW uses 萬 (10⁴) and 億 (10⁸); en uses K and M. Small values stay whole."""
+    """Compact plain number: zh-TW uses 萬 (10⁴) and 億 (10⁸); en uses K and M; trailing zeros dropped.
+
+    3,026,304 → '302.6 萬' / '3.03M'; 3,500,000 → '350 萬' / '3.5M'; values under 10⁵ (zh) or 10⁴ (en) stay whole.
+    """
     if _missing(value):
         return "–"
     size = abs(value)
     if locale == "zh-TW":
-        if size >= 1e8:
-            return f"{value / 1e8:,.2f} 億"
-        if size >= 1e5:
-            return f"{value / 1e4:,.1f} 萬"
-        return f"{value:,.0f}"
-    if size >= 1e6:
-        return f"{value / 1e6:,.2f}M"
-    if size >= 1e4:
-        return f"{value / 1e3:,.1f}K"
-    return f"{value:,.0f}"
+        steps = ((1e8, 2, " 億"), (1e5, 1, " 萬"))
+        divisors = {" 億": 1e8, " 萬": 1e4}
+    else:
+        steps = ((1e6, 2, "M"), (1e4, 1, "K"))
+        divisors = {"M": 1e6, "K": 1e3}
+    for threshold, decimals, unit in steps:
+        if size >= threshold:
+            text = f"{value / divisors[unit]:,.{decimals}f}".rstrip("0").rstrip(".")
+            return text + unit
+    return number(value)
 
 
 def pct(value: float | None, decimals: int = 1) -> str:

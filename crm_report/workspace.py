@@ -73,17 +73,24 @@ def prepare(config: ClientConfig, month: pd.Period, report_dir: Path) -> LoadRes
     lines = loaded.lines.loc[~after].reset_index(drop=True)
     build = report_dir / "build"
     build.mkdir(parents=True, exist_ok=True)
+    orders = purchase_orders(lines, cutoff)
     lines.to_parquet(build / "lines.parquet", index=False)
-    purchase_orders(lines, cutoff).to_parquet(build / "orders.parquet", index=False)
+    orders.to_parquet(build / "orders.parquet", index=False)
     (build / "config.json").write_text(config.model_dump_json(indent=1), encoding="utf-8")
     loaded.excluded.to_csv(report_dir / "quarantine.csv", index=False, encoding="utf-8-sig")
-    values, tables = data_quality(loaded, lines, rows_after=int(after.sum()))
+    values, tables = data_quality(loaded, lines, orders, rows_after=int(after.sum()))
     results.save(build, "data_quality", values=values, tables=tables)
     return loaded
 
 
-def data_quality(loaded: LoadResult, lines: pd.DataFrame, rows_after: int) -> tuple[dict, dict]:
-    """Rows read, used and excluded (by reason, with the amount they carry), and the data's coverage."""
+def data_quality(loaded: LoadResult, lines: pd.DataFrame, orders: pd.DataFrame,
+                 rows_after: int) -> tuple[dict, dict]:
+    """Rows read, used and excluded (by reason, with the amount they carry), and the data's coverage.
+
+    `customers` counts everyone in the used lines; `customers_with_purchase` only those with a paid order
+    (the population of every customer metric), so the gap is customers whose orders were all cancelled or
+    refunded.
+    """
     amounts = pd.to_numeric(loaded.excluded.get("amount"), errors="coerce") if len(loaded.excluded) else None
     by_reason = (
         loaded.excluded.assign(amount_value=amounts)
@@ -102,6 +109,8 @@ def data_quality(loaded: LoadResult, lines: pd.DataFrame, rows_after: int) -> tu
         "lines_refunded": int(status.get("refunded", 0)),
         "orders": int(lines["order_id"].nunique()),
         "customers": int(lines["customer_id"].nunique()),
+        "customers_with_purchase": int(orders["customer_id"].nunique()),
+        "purchase_orders": len(orders),
         "first_date": lines["order_date"].min(),
         "last_date": lines["order_date"].max(),
     }

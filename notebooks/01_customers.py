@@ -100,8 +100,7 @@ top
 # %%
 export_path = exports.write_winback_csv(candidates, run.report_dir / "winback.csv", words)
 run.save("winback",
-         values={"candidates": len(candidates), "revenue_at_stake": float(candidates["revenue"].sum()),
-                 "client_cycle_days": float(intervals["interval_days"].median()),
-                 "export": export_path.name},
+         values={**winback.winback_headline(candidates), "export": export_path.name,
+                 "client_cycle_days": interval_stats["median"]},
          tables={"groups": groups, "top": top},
          figures={"groups": group_chart})

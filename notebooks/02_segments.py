@@ -9,7 +9,7 @@ report_dir = ""
 
 # %%
 from crm_report import charts, workspace
-from crm_report.metrics import rfm
+from crm_report.metrics import repurchase, rfm
 
 run = workspace.open_run(client, month, report_dir)
 charts.apply_theme(run.config.brand)
@@ -29,8 +29,9 @@ segments
 
 # %%
 labels, silhouettes = rfm.cluster_rfm(customers)
+client_cycle = repurchase.purchase_intervals(run.orders)["interval_days"].median()
 clusters = rfm.summarise_groups(customers.assign(cluster=labels), "cluster")
-clusters = clusters.assign(name=rfm.name_clusters(clusters, customers))
+clusters = clusters.assign(name=rfm.name_clusters(customers.assign(cluster=labels), client_cycle).to_numpy())
 clusters = clusters.assign(label=clusters["name"].map(run.cluster_label))
 cluster_chart = charts.cluster_bubbles(clusters, words["charts"]["clusters"], locale=locale)
 silhouettes

@@ -15,10 +15,16 @@ def test_money(value, locale, expected):
 
 @pytest.mark.parametrize("value, locale, expected", [
     (3_026_304, "zh-TW", "302.6 萬"), (54_662_000, "zh-TW", "5,466.2 萬"), (123_456_789, "zh-TW", "1.23 億"),
-    (99_999, "zh-TW", "99,999"), (3_026_304, "en", "3.03M"), (85_000, "en", "85.0K"), (950, "en", "950"),
+    (99_999, "zh-TW", "99,999"), (3_500_000, "zh-TW", "350 萬"), (3_026_304, "en", "3.03M"),
+    (3_500_000, "en", "3.5M"), (85_000, "en", "85K"), (950, "en", "950"),
 ])
 def test_compact(value, locale, expected):
     assert f.compact(value, locale) == expected
+
+
+def test_numbers_round_half_up():
+    assert [f.number(v) for v in (26.5, 29.5, 42.5, 47.5)] == ["27", "30", "43", "48"]
+    assert f.number(1234.25, 1) == "1,234.3"
 
 
 def test_percentages_and_changes():

@@ -72,10 +72,21 @@ def test_clusters_are_deterministic_and_named():
     again, _ = rfm.cluster_rfm(table)
     assert labels.equals(again)
     assert silhouettes["k"].tolist() == [3, 4, 5, 6] and silhouettes["chosen"].sum() == 1
-    profile = rfm.summarise_groups(table.assign(cluster=labels), "cluster")
-    names = rfm.name_clusters(profile, table)
+    names = rfm.name_clusters(table.assign(cluster=labels), cycle_days=40)
     assert names.iloc[0].startswith("recent_repeat_high")  # cluster 0 has the highest mean spend
     assert names.is_unique
+
+
+def test_cluster_names_by_hand():
+    clustered = pd.DataFrame({
+        "cluster": [0, 0, 0, 1, 1, 1],
+        "recency_days": [10, 20, 200, 300, 400, 500],  # medians 20 and 400
+        "frequency": [5, 3, 1, 1, 1, 2],               # repeat share 2/3 and 1/3
+        "monetary": [900, 800, 100, 50, 60, 700],      # cluster medians 800 and 60
+    })
+    # all customers' median spend = (100 + 700) / 2 = 400; recent when median recency ≤ 2 × 30 = 60
+    assert rfm.name_clusters(clustered, cycle_days=30).to_dict() == {0: "recent_repeat_high", 1: "lapsed_onetime_low"}
+    assert rfm.name_clusters(clustered, cycle_days=float("nan")).to_dict()[1] == "lapsed_onetime_low"  # 400 > 180
 
 
 def test_clustering_refuses_too_few_customers():

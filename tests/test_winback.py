@@ -12,7 +12,7 @@ import pytest
 
 from crm_report.metrics.orders import purchase_orders
 from crm_report.metrics.repurchase import purchase_intervals
-from crm_report.metrics.winback import latest_contacts, summarise_winback, winback_candidates
+from crm_report.metrics.winback import latest_contacts, summarise_winback, winback_candidates, winback_headline
 from tests.conftest import make_lines
 
 AS_OF = pd.Period("2026-03", "M").end_time
@@ -73,3 +73,11 @@ def test_no_candidates_without_any_repeat_purchase():
     orders = purchase_orders(lines, AS_OF)
     candidates = winback_candidates(orders, purchase_intervals(orders), latest_contacts(lines), AS_OF)
     assert candidates.empty
+
+
+def test_headline(candidates):
+    headline = winback_headline(candidates.reset_index())
+    assert headline | {"first_contact_date": None} == {
+        "candidates": 3, "slipping": 1, "at_risk": 1, "asleep": 1, "early": 2, "early_revenue": 1600.0,
+        "revenue_at_stake": 2200.0, "first_contact_date": None}
+    assert headline["first_contact_date"] == pd.Timestamp("2026-04-05")

@@ -11,7 +11,8 @@
   Shopify does not publish every cut-off; ours is the grid in `SEGMENT_RULES`, one reading of its
   descriptions ("very recent" = R5, "recent" = R3–4, "without recent purchases" = R1–2).
 - **Clusters**: k-means on standardised log(1 + recency), log(frequency), log(1 + monetary); k from 3 to 6
-  with the best silhouette score (on a fixed-seed sample of at most 3,000 customers).
+  with the best silhouette score (on a fixed-seed sample of at most 3,000 customers); names from the
+  clusters' median recency, share of repeat buyers and median spend (`name_clusters`).
 """
 from __future__ import annotations
 
@@ -127,17 +128,22 @@ def cluster_rfm(rfm: pd.DataFrame, k_range: range = range(3, 7), seed: int = 40,
     return labels.map(relabel).astype("int64"), table.assign(chosen=table["k"].eq(best))
 
 
-def name_clusters(profile: pd.DataFrame, rfm: pd.DataFrame) -> pd.Series:
-    """A readable name key per cluster from how its means compare with all customers' medians.
+def name_clusters(clustered: pd.DataFrame, cycle_days: float) -> pd.Series:
+    """A readable name key per cluster (index: cluster) from three traits of its customers:
 
-    Three traits: recent (mean recency below the median recency) or lapsed; repeat (mean frequency ≥ 2) or
-    one-time; high or low value (mean monetary above or below the median monetary). The key is
-    "{recent|lapsed}_{repeat|onetime}_{high|low}"; clusters with the same traits get "_2", "_3"… in
-    value order.
+    - recent: the cluster's median recency is at most 2 × `cycle_days` (the client's median purchase
+      interval; 180 days when there is none), i.e. most of them are not yet past "at risk"; else lapsed;
+    - repeat: at least half of its customers placed 2 or more orders; else one-time;
+    - high: its median spend is above the median spend of all customers; else low.
+    The key is "{recent|lapsed}_{repeat|onetime}_{high|low}"; clusters with the same traits get "_2", "_3"…
+    in cluster order (cluster 0 has the highest mean spend).
     """
-    recent = np.where(profile["mean_recency_days"] < rfm["recency_days"].median(), "recent", "lapsed")
-    repeat = np.where(profile["mean_frequency"] >= 2, "repeat", "onetime")
-    value = np.where(profile["mean_monetary"] > rfm["monetary"].median(), "high", "low")
-    keys = pd.Series([f"{a}_{b}_{c}" for a, b, c in zip(recent, repeat, value)], index=profile.index)
+    threshold = 2 * cycle_days if np.isfinite(cycle_days) else 180.0
+    by_cluster = clustered.assign(repeat=clustered["frequency"].ge(2)).groupby("cluster")
+    recent = np.where(by_cluster["recency_days"].median() <= threshold, "recent", "lapsed")
+    repeat = np.where(by_cluster["repeat"].mean() >= 0.5, "repeat", "onetime")
+    value = np.where(by_cluster["monetary"].median() > clustered["monetary"].median(), "high", "low")
+    keys = pd.Series([f"{a}_{b}_{c}" for a, b, c in zip(recent, repeat, value)],
+                     index=by_cluster.size().index)
     rank = keys.groupby(keys).cumcount() + 1
     return keys.where(rank.eq(1), keys + "_" + rank.astype(str))

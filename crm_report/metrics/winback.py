@@ -98,3 +98,18 @@ def summarise_winback(candidates: pd.DataFrame) -> pd.DataFrame:
     by_channel = pd.crosstab(candidates["group"], candidates["channel"]).reindex(
         index=list(GROUPS), columns=["line", "email", "sms", "none"]).fillna(0).astype("int64")
     return summary.astype({"customers": "int64"}).join(by_channel).rename_axis("group").reset_index()
+
+
+def winback_headline(candidates: pd.DataFrame) -> dict[str, object]:
+    """Headline numbers: candidates per group, the early ones (slipping + at risk, the likeliest to come
+    back) with their historic revenue, all candidates' historic revenue, and the first contact date."""
+    counts = candidates["group"].value_counts()
+    early = candidates["group"].isin(["slipping", "at_risk"])
+    return {
+        "candidates": len(candidates),
+        **{group: int(counts.get(group, 0)) for group in GROUPS},
+        "early": int(early.sum()),
+        "early_revenue": float(candidates.loc[early, "revenue"].sum()),
+        "revenue_at_stake": float(candidates["revenue"].sum()),
+        "first_contact_date": candidates["contact_date"].min() if len(candidates) else None,
+    }
