@@ -45,7 +45,7 @@ def test_new_vs_returning_bars():
     returning, new = ax.containers
     assert [b.get_height() for b in returning] == [10, 11, 12]
     assert [b.get_height() for b in new] == [3, 4, 5] and [b.get_y() for b in new] == [10, 11, 12]
-    assert ax.get_title(loc="left") == "每月顧客數:新客與回購客"
+    assert ax.get_title(loc="left") == "每月顧客數：新客與回購客"
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["回購客", "新客"]
     render_png(ax)
 
@@ -71,7 +71,7 @@ def test_share_bars_and_winback_groups_use_localised_names():
     summary = pd.DataFrame({"segment": ["champions", "dormant"], "customer_share": [0.1, 0.9],
                             "revenue_share": [0.6, 0.4]})
     ax = charts.share_bars(summary, i18n.strings("zh-TW")["segment_names"], WORDS["segments"])
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["冠軍", "沉睡"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["冠軍", "休眠"]
     render_png(ax)
     groups = pd.DataFrame({"group": ["slipping", "at_risk", "asleep"], "customers": [5, 3, 9],
                            "revenue": [1e5, 5e4, 2e5]})
