@@ -79,7 +79,6 @@ def render_report(report_dir: Path, config: ClientConfig, month: str) -> tuple[P
         "month": month,
         "t": i18n.strings(config.locale),
         "s": sections,
-        "options": config.report.model_dump(),
     }
     html_text = make_environment(config.locale).get_template("report.html").render(**context)
     html_path = report_dir / "report.html"

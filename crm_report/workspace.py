@@ -117,14 +117,16 @@ def data_quality(loaded: LoadResult, lines: pd.DataFrame, orders: pd.DataFrame,
     return values, {"excluded_by_reason": by_reason}
 
 
-def open_run(client: str, month: str, report_dir: str | Path = "", clients_dir: Path = CLIENTS_DIR) -> Run:
-    """The run for a notebook. With `report_dir` empty (interactive use) a scratch folder is prepared."""
+def open_run(client: str, month: str, report_dir: str | Path = "", clients_dir: Path = CLIENTS_DIR,
+             reports_dir: Path = REPORTS_DIR) -> Run:
+    """The run for a notebook. With `report_dir` empty (interactive use) the client's data is prepared in
+    `reports_dir/_scratch/<client>/<month>/`, so a notebook's default parameters run on their own."""
     period = parse_month(month)
     if report_dir:
         folder = Path(report_dir)
         snapshot = json.loads((folder / "build" / "config.json").read_text(encoding="utf-8"))
         return Run(config=ClientConfig(**snapshot), month=period, report_dir=folder)
     config = load_config(client, clients_dir)
-    folder = REPORTS_DIR / "_scratch" / client / str(period)
+    folder = reports_dir / "_scratch" / client / str(period)
     prepare(config, period, folder)
     return Run(config=config, month=period, report_dir=folder)

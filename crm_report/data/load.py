@@ -111,7 +111,6 @@ def _validate(frame: pd.DataFrame, config: ClientConfig, path: Path, rows_read: 
     excluded = (frame.loc[bad].astype("str").assign(reason=reason[bad], file=str(path))
                 [["file", "source_row", "reason", *[c for c in frame.columns if c != "source_row"]]])
     excluded["source_row"] = frame.loc[bad, "source_row"]
-    excluded["status_value"] = status_raw[bad]
     return LoadResult(lines=lines.loc[~bad].reset_index(drop=True), excluded=excluded.reset_index(drop=True),
                       rows_read=rows_read, source=path)
 
