@@ -77,7 +77,7 @@ def palette(brand: Brand) -> list[str]:
 def new_vs_returning(monthly: pd.DataFrame, labels: Mapping[str, str], measure: str = "customers",
                      ax: plt.Axes | None = None, locale: str = "zh-TW") -> plt.Axes:
     """Stacked monthly bars of new and returning customers (or `measure` = 'revenue')."""
-    ax = ax or _axes(2.6)
+    ax = ax or _axes(2.3)
     x = np.arange(len(monthly))
     new, returning = monthly[f"new_{measure}"], monthly[f"returning_{measure}"]
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]

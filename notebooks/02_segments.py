@@ -31,7 +31,7 @@ segments
 labels, silhouettes = rfm.cluster_rfm(customers)
 client_cycle = repurchase.purchase_intervals(run.orders)["interval_days"].median()
 clusters = rfm.summarise_groups(customers.assign(cluster=labels), "cluster")
-clusters = clusters.assign(name=rfm.name_clusters(customers.assign(cluster=labels), client_cycle).to_numpy())
+clusters = clusters.assign(name=rfm.name_clusters(clusters, customers, client_cycle))
 clusters = clusters.assign(label=clusters["name"].map(run.cluster_label))
 cluster_chart = charts.cluster_bubbles(clusters, words["charts"]["clusters"], locale=locale)
 silhouettes

@@ -72,21 +72,21 @@ def test_clusters_are_deterministic_and_named():
     again, _ = rfm.cluster_rfm(table)
     assert labels.equals(again)
     assert silhouettes["k"].tolist() == [3, 4, 5, 6] and silhouettes["chosen"].sum() == 1
-    names = rfm.name_clusters(table.assign(cluster=labels), cycle_days=40)
+    profile = rfm.summarise_groups(table.assign(cluster=labels), "cluster")
+    names = rfm.name_clusters(profile, table, cycle_days=40)
     assert names.iloc[0].startswith("recent_repeat_high")  # cluster 0 has the highest mean spend
     assert names.is_unique
 
 
 def test_cluster_names_by_hand():
-    clustered = pd.DataFrame({
-        "cluster": [0, 0, 0, 1, 1, 1],
-        "recency_days": [10, 20, 200, 300, 400, 500],  # medians 20 and 400
-        "frequency": [5, 3, 1, 1, 1, 2],               # repeat share 2/3 and 1/3
-        "monetary": [900, 800, 100, 50, 60, 700],      # cluster medians 800 and 60
-    })
-    # all customers' median spend = (100 + 700) / 2 = 400; recent when median recency ≤ 2 × 30 = 60
-    assert rfm.name_clusters(clustered, cycle_days=30).to_dict() == {0: "recent_repeat_high", 1: "lapsed_onetime_low"}
-    assert rfm.name_clusters(clustered, cycle_days=float("nan")).to_dict()[1] == "lapsed_onetime_low"  # 400 > 180
+    profile = pd.DataFrame({"mean_recency_days": [20.0, 400.0, 59.0, 61.0], "mean_frequency": [4.0, 1.2, 1.5, 1.0],
+                            "mean_monetary": [900.0, 60.0, 300.0, 80.0]})
+    customers = pd.DataFrame({"monetary": [100.0, 200.0, 300.0, 400.0]})  # mean spend 250
+    # recent when mean recency ≤ 2 × 30 = 60; repeat when mean orders ≥ 1.5; high when mean spend > 250
+    assert rfm.name_clusters(profile, customers, cycle_days=30).tolist() == [
+        "recent_repeat_high", "lapsed_onetime_low", "recent_repeat_high_2", "lapsed_onetime_low_2"]
+    # nobody bought twice: recent means within 180 days
+    assert rfm.name_clusters(profile, customers, cycle_days=float("nan")).tolist()[3] == "recent_onetime_low"
 
 
 def test_clustering_refuses_too_few_customers():

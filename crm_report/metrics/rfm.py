@@ -12,7 +12,7 @@
   descriptions ("very recent" = R5, "recent" = R3–4, "without recent purchases" = R1–2).
 - **Clusters**: k-means on standardised log(1 + recency), log(frequency), log(1 + monetary); k from 3 to 6
   with the best silhouette score (on a fixed-seed sample of at most 3,000 customers); names from the
-  clusters' median recency, share of repeat buyers and median spend (`name_clusters`).
+  clusters' mean recency, orders and spend (`name_clusters`).
 """
 from __future__ import annotations
 
@@ -128,22 +128,21 @@ def cluster_rfm(rfm: pd.DataFrame, k_range: range = range(3, 7), seed: int = 40,
     return labels.map(relabel).astype("int64"), table.assign(chosen=table["k"].eq(best))
 
 
-def name_clusters(clustered: pd.DataFrame, cycle_days: float) -> pd.Series:
-    """A readable name key per cluster (index: cluster) from three traits of its customers:
+def name_clusters(profile: pd.DataFrame, rfm: pd.DataFrame, cycle_days: float) -> pd.Series:
+    """A readable name key per cluster from the same means the report's cluster table shows.
 
-    - recent: the cluster's median recency is at most 2 × `cycle_days` (the client's median purchase
-      interval; 180 days when there is none), i.e. most of them are not yet past "at risk"; else lapsed;
-    - repeat: at least half of its customers placed 2 or more orders; else one-time;
-    - high: its median spend is above the median spend of all customers; else low.
+    `profile` is `summarise_groups(..., "cluster")` (one row per cluster), `rfm` all scored customers.
+    - recent: mean days since the last purchase ≤ 2 × `cycle_days` (the client's median time between
+      purchases; 180 days when nobody bought twice), i.e. on average not yet past "at risk"; else lapsed;
+    - repeat: mean orders ≥ 1.5; else one-time;
+    - high: mean spend above the mean spend of all customers; else low.
     The key is "{recent|lapsed}_{repeat|onetime}_{high|low}"; clusters with the same traits get "_2", "_3"…
-    in cluster order (cluster 0 has the highest mean spend).
+    in row order (cluster 0 has the highest mean spend).
     """
     threshold = 2 * cycle_days if np.isfinite(cycle_days) else 180.0
-    by_cluster = clustered.assign(repeat=clustered["frequency"].ge(2)).groupby("cluster")
-    recent = np.where(by_cluster["recency_days"].median() <= threshold, "recent", "lapsed")
-    repeat = np.where(by_cluster["repeat"].mean() >= 0.5, "repeat", "onetime")
-    value = np.where(by_cluster["monetary"].median() > clustered["monetary"].median(), "high", "low")
-    keys = pd.Series([f"{a}_{b}_{c}" for a, b, c in zip(recent, repeat, value)],
-                     index=by_cluster.size().index)
+    recent = np.where(profile["mean_recency_days"] <= threshold, "recent", "lapsed")
+    repeat = np.where(profile["mean_frequency"] >= 1.5, "repeat", "onetime")
+    value = np.where(profile["mean_monetary"] > rfm["monetary"].mean(), "high", "low")
+    keys = pd.Series([f"{a}_{b}_{c}" for a, b, c in zip(recent, repeat, value)], index=profile.index)
     rank = keys.groupby(keys).cumcount() + 1
     return keys.where(rank.eq(1), keys + "_" + rank.astype(str))
