@@ -7,18 +7,25 @@
 """
 from __future__ import annotations
 
-import argparse
-import datetime as dt
-import logging
+import os
 import sys
 from pathlib import Path
 
-from tqdm import tqdm
+_VENV_PYTHON = Path(__file__).resolve().parent / ".venv" / "bin" / "python"
+if __name__ == "__main__" and _VENV_PYTHON.exists() and Path(sys.prefix).resolve() != _VENV_PYTHON.parents[1].resolve():
+    # `python run_report.py …` with any interpreter runs in the project's environment (made by `make setup`).
+    os.execv(_VENV_PYTHON, [str(_VENV_PYTHON), *sys.argv])
 
-from crm_report import batch, pipeline
-from crm_report.config import ConfigError, list_clients, load_config
-from crm_report.paths import CLIENTS_DIR, PROJECT_ROOT, REPORTS_DIR
-from crm_report.period import last_complete_month, parse_month
+import argparse  # noqa: E402
+import datetime as dt  # noqa: E402
+import logging  # noqa: E402
+
+from tqdm import tqdm  # noqa: E402
+
+from crm_report import batch, pipeline  # noqa: E402
+from crm_report.config import ConfigError, list_clients, load_config  # noqa: E402
+from crm_report.paths import CLIENTS_DIR, PROJECT_ROOT, REPORTS_DIR  # noqa: E402
+from crm_report.period import last_complete_month, parse_month  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,9 +70,12 @@ def _run_with_progress(client: str, month: str, clients_dir: Path, reports_dir: 
         return batch.Outcome(client, month, 0.0, error=str(exc))
     with tqdm(total=len(steps), desc=f"{client} {month}", unit="step", leave=True,
               bar_format="{desc:<32} {bar:20} {n_fmt}/{total_fmt} {postfix}") as bar:
-        def progress(step: str) -> None:
-            bar.set_postfix_str(step)
+        bar.set_postfix_str(steps[0], refresh=False)
+        def progress(done: str) -> None:  # notebooks may finish in any order: name what is still to come
+            remaining.remove(done)
+            bar.set_postfix_str(", ".join(remaining[:2]), refresh=False)
             bar.update(1)
+        remaining = list(steps)
         return batch.run_one(client, month, clients_dir, reports_dir, jobs, progress)
 
 
