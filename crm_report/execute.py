@@ -6,10 +6,12 @@ never carry client data in outputs). A client may override one by putting a note
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ import jupytext
 import nbformat
 import papermill
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+from jupyter_client.manager import AsyncKernelManager
 
 from crm_report.config import ClientConfig
 from crm_report.paths import NOTEBOOKS_DIR
@@ -78,6 +81,28 @@ def to_ipynb(source: Path, destination: Path) -> Path:
     return destination
 
 
+@contextmanager
+def started_kernels(count: int) -> Iterator[list[AsyncKernelManager]]:
+    """Start `count` report kernels now and shut them down on exit.
+
+    A kernel takes about a second to boot; started before the data is loaded, it boots meanwhile.
+    """
+    check_kernel()
+    managers = [AsyncKernelManager(kernel_name=KERNEL_NAME) for _ in range(count)]
+    try:
+        for manager in managers:
+            asyncio.run(manager.start_kernel())  # spawns the process and returns; readiness is awaited later
+        yield managers
+    finally:
+        for manager in managers:
+            if manager.has_kernel:
+                asyncio.run(_stop(manager))
+
+
+async def _stop(manager: AsyncKernelManager) -> None:
+    await manager.shutdown_kernel(now=True)
+
+
 def check_parameters(notebook: Path, parameters: Mapping[str, Any], label: str) -> None:
     """Raise when a parameter is not declared in the notebook's `parameters` cell (papermill only warns)."""
     declared = papermill.inspect_notebook(str(notebook))
@@ -89,27 +114,33 @@ def check_parameters(notebook: Path, parameters: Mapping[str, Any], label: str) 
 
 
 def run_notebooks(sources: list[Path], parameters: Mapping[str, Any], report_dir: Path, *, jobs: int = 2,
+                  kernels: list[AsyncKernelManager] | None = None,
                   on_done: Callable[[Path], None] | None = None) -> list[Path]:
     """Execute every notebook with `parameters`; executed copies go to `report_dir/notebooks/`.
 
-    Notebooks are independent and run `jobs` at a time (each starts its own kernel). The first failure
-    raises NotebookError naming the notebook and the cell.
+    Notebooks are independent and run `jobs` at a time, each in its own kernel: one of `kernels` (already
+    started, one per notebook) or a new one. The first failure raises NotebookError naming the notebook
+    and the cell.
     """
+    if kernels is not None and len(kernels) != len(sources):
+        raise ValueError(f"{len(sources)} notebooks need {len(sources)} kernels, got {len(kernels)}")
     check_kernel()
     staged = [(source, to_ipynb(source, report_dir / "build" / "notebooks" / f"{source.stem}.ipynb"))
               for source in sources]
     for source, notebook in staged:
         check_parameters(notebook, parameters, label=str(source))
 
-    def execute(item: tuple[Path, Path]) -> Path:
-        source, notebook = item
+    def execute(item: tuple[int, tuple[Path, Path]]) -> Path:
+        index, (source, notebook) = item
+        engine_options = {"km": kernels[index]} if kernels is not None else {}
         output = report_dir / "notebooks" / f"{source.stem}.ipynb"
         output.parent.mkdir(parents=True, exist_ok=True)
         try:
             # No `cwd=`: papermill implements it with os.chdir, which is process-wide and races between
             # threads. Notebooks never depend on the working directory; they get `report_dir`.
             papermill.execute_notebook(str(notebook), str(output), parameters=dict(parameters),
-                                       kernel_name=KERNEL_NAME, progress_bar=False, log_output=False)
+                                       kernel_name=KERNEL_NAME, progress_bar=False, log_output=False,
+                                       **engine_options)
         except papermill.PapermillExecutionError as exc:
             raise NotebookError(f"{source.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
                                 f"(executed notebook: {output})") from None
@@ -118,7 +149,7 @@ def run_notebooks(sources: list[Path], parameters: Mapping[str, Any], report_dir
         return output
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(execute, staged))
+        return list(pool.map(execute, enumerate(staged)))
 
 
 if __name__ == "__main__":

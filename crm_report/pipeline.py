@@ -34,12 +34,13 @@ def run_report(client: str, month: str, *, clients_dir: Path = CLIENTS_DIR, repo
     final = reports_dir / client / str(period)
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{period}-staging-", dir=final.parent))
+    plan = execute.notebook_plan(config)
     try:
-        workspace.prepare(config, period, staging)
-        step("load")
-        execute.run_notebooks(execute.notebook_plan(config),
-                              {"client": client, "month": str(period), "report_dir": str(staging)},
-                              staging, jobs=jobs, on_done=lambda source: step(source.stem))
+        with execute.started_kernels(len(plan)) as kernels:  # they boot while the data is prepared
+            workspace.prepare(config, period, staging)
+            step("load")
+            execute.run_notebooks(plan, {"client": client, "month": str(period), "report_dir": str(staging)},
+                                  staging, jobs=jobs, kernels=kernels, on_done=lambda source: step(source.stem))
         render.render_report(staging, config, str(period))
         step("render")
         publish(staging, final)
