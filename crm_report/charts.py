@@ -190,6 +190,21 @@ def cluster_bubbles(profile: pd.DataFrame, labels: Mapping[str, str], ax: plt.Ax
     return ax
 
 
+def p_alive_histogram(p_alive: pd.Series, labels: Mapping[str, str], threshold: float = 0.5,
+                      ax: plt.Axes | None = None) -> plt.Axes:
+    """Customers by probability of still being active (10 bins); bins below `threshold` in the accent colour."""
+    ax = ax or _axes(2.1, width=WIDTH / 2)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    counts, edges = np.histogram(p_alive.dropna(), bins=np.linspace(0, 1, 11))
+    ax.bar(edges[:-1], counts, width=0.1, align="edge", edgecolor="white",
+           color=[colors[1] if right <= threshold else colors[0] for right in edges[1:]])
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_xlabel(labels["xlabel"])
+    ax.set_title(labels["title"])
+    return ax
+
+
 def winback_groups(summary: pd.DataFrame, names: Mapping[str, str], labels: Mapping[str, str],
                    ax: plt.Axes | None = None, locale: str = "zh-TW") -> plt.Axes:
     """Bars per win-back group: customers, labelled with the revenue at stake."""

@@ -79,6 +79,8 @@ class ReportOptions(_Strict):
     repeat_windows: tuple[int, ...] = (30, 60, 90, 180, 365)
     winback_top_n: int = Field(20, ge=5, le=100)
     top_products: int = Field(8, ge=3, le=30)
+    clv_months: int = Field(12, ge=1, le=60, description="Horizon of predicted lifetime value, in months.")
+    clv_monthly_discount: float = Field(0.01, ge=0, le=0.2, description="Monthly discount rate for CLV.")
 
 
 class ClientConfig(_Strict):

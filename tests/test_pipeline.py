@@ -42,10 +42,10 @@ def pdf_text(path):
 
 
 @pytest.mark.parametrize("client, new_label, titles", [
-    ("demo-supplements", "新客", ["本月重點", "新客與回購客", "回購行為", "RFM 分群與集群", "喚醒名單", "附錄 A・指標定義與方法",
+    ("demo-supplements", "新客", ["本月重點", "新客與回購客", "回購行為", "RFM 分群與集群", "顧客終身價值", "喚醒名單", "附錄 A・指標定義與方法",
                           "附錄 B・資料品質"]),
     ("demo-apparel", "New customers", ["Highlights", "New and returning customers", "Repurchase behaviour",
-                      "RFM segments and clusters", "Win-back list", "Appendix A", "Appendix B"]),
+                      "RFM segments and clusters", "Customer lifetime value", "Win-back list", "Appendix A", "Appendix B"]),
 ])
 def test_report_pdf(reports, client, new_label, titles):
     folder = reports / client / MONTH
