@@ -1,9 +1,10 @@
 # %% [markdown]
-# # 新客、回購與喚醒 Acquisition, repurchase and win-back
+# # 新客、回購、喚醒與顧客價值 Acquisition, repurchase, win-back and lifetime value
 # New versus returning customers (the month's KPI tiles and the 24-month trend), what new customers buy
 # first, how many buy again and how soon, cohort retention, and the win-back list: customers past their own
 # purchase cycle, what they are worth, when and how to reach them. The full win-back list (real contact
-# details) is exported to `winback.csv`; the report shows only the top customers, masked.
+# details) is exported to `winback.csv`; the report shows only the top customers, masked. Last, lifetime
+# value: historic, and predicted with BG/NBD (purchases, P(alive)) and Gamma-Gamma (spend), by RFM segment.
 # All logic lives in `crm_report.metrics`; this notebook only calls it, shows the results and saves them.
 
 # %% tags=["parameters"]
@@ -13,7 +14,7 @@ report_dir = ""
 
 # %%
 from crm_report import charts, exports, privacy, workspace
-from crm_report.metrics import acquisition, repurchase, winback
+from crm_report.metrics import acquisition, clv, repurchase, rfm, winback
 
 run = workspace.open_run(client, month, report_dir)
 charts.apply_theme(run.config.brand)
@@ -104,3 +105,28 @@ run.save("winback",
                  "client_cycle_days": interval_stats["median"]},
          tables={"groups": groups, "top": top},
          figures={"groups": group_chart})
+
+# %% [markdown]
+# ## Lifetime value: historic, and predicted for the next months (BG/NBD + Gamma-Gamma)
+
+# %%
+value = clv.customer_value(run.orders, run.as_of, options.clv_months, options.clv_monthly_discount)
+segments = rfm.segment_customers(run.orders, run.as_of).set_index("customer_id")["segment"]
+by_segment = clv.value_by_group(value.table, segments, order=rfm.SEGMENTS)
+stake = clv.value_at_stake(value.table)
+alive_chart = charts.p_alive_histogram(value.table["p_alive"], words["charts"]["p_alive"])
+value.purchases, value.spend, value.problem
+
+# %%
+by_segment
+
+# %%
+run.save("value",
+         values={"problem": value.problem, "repeat_customers": value.repeat_customers,
+                 "min_repeat_customers": clv.MIN_REPEAT_CUSTOMERS, "months": options.clv_months,
+                 "monthly_discount": options.clv_monthly_discount, "purchases_model": value.purchases,
+                 "spend_model": value.spend, "at_stake": stake,
+                 "predicted_total": value.table["clv"].sum(min_count=1),
+                 "historic_total": value.table["historic_revenue"].sum()},
+         tables={"by_segment": by_segment},
+         figures={"p_alive": alive_chart})

@@ -1,7 +1,6 @@
 # %% [markdown]
-# # RFM 分群與顧客價值 Segments, clusters and lifetime value
-# RFM scores (1–5), Shopify-style named segments, k-means clusters on log-scaled R, F, M, and customer
-# lifetime value: historic, and predicted with BG/NBD (purchases, P(alive)) and Gamma-Gamma (spend).
+# # RFM 分群 Segments and clusters
+# RFM scores (1–5), Shopify-style named segments, and k-means clusters on log-scaled R, F, M.
 
 # %% tags=["parameters"]
 client = "demo-supplements"
@@ -10,17 +9,17 @@ report_dir = ""
 
 # %%
 from crm_report import charts, workspace
-from crm_report.metrics import clv, repurchase, rfm
+from crm_report.metrics import repurchase, rfm
 
 run = workspace.open_run(client, month, report_dir)
 charts.apply_theme(run.config.brand)
-options, locale, words = run.config.report, run.config.locale, run.words
+locale, words = run.config.locale, run.words
 
 # %% [markdown]
 # ## RFM scores and named segments
 
 # %%
-customers = rfm.assign_segments(rfm.score_rfm(rfm.rfm_table(run.orders, run.as_of)))
+customers = rfm.segment_customers(run.orders, run.as_of)
 segments = rfm.summarise_groups(customers, "segment", order=rfm.SEGMENTS)
 segment_chart = charts.share_bars(segments, words["segment_names"], words["charts"]["segments"])
 segments
@@ -42,27 +41,3 @@ run.save("segments",
          values={"customers": len(customers), "k": int(silhouettes.loc[silhouettes["chosen"], "k"].iloc[0])},
          tables={"segments": segments, "clusters": clusters, "silhouettes": silhouettes},
          figures={"segments": segment_chart, "clusters": cluster_chart})
-
-# %% [markdown]
-# ## Lifetime value: historic, and predicted for the next months (BG/NBD + Gamma-Gamma)
-
-# %%
-value = clv.customer_value(run.orders, run.as_of, options.clv_months, options.clv_monthly_discount)
-by_segment = clv.value_by_group(value.table, customers.set_index("customer_id")["segment"], order=rfm.SEGMENTS)
-stake = clv.value_at_stake(value.table)
-alive_chart = charts.p_alive_histogram(value.table["p_alive"], words["charts"]["p_alive"])
-value.purchases, value.spend, value.problem
-
-# %%
-by_segment
-
-# %%
-run.save("value",
-         values={"problem": value.problem, "repeat_customers": value.repeat_customers,
-                 "min_repeat_customers": clv.MIN_REPEAT_CUSTOMERS, "months": options.clv_months,
-                 "monthly_discount": options.clv_monthly_discount, "purchases_model": value.purchases,
-                 "spend_model": value.spend, "at_stake": stake,
-                 "predicted_total": value.table["clv"].sum(min_count=1),
-                 "historic_total": value.table["historic_revenue"].sum()},
-         tables={"by_segment": by_segment},
-         figures={"p_alive": alive_chart})

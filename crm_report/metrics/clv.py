@@ -180,10 +180,12 @@ def _dropout_odds(model: BgNbd, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -
 
 
 def _minimise(negative, start: np.ndarray) -> optimize.OptimizeResult:
-    """L-BFGS-B from `start`, polished by Nelder–Mead (the log-likelihood surfaces are flat near the optimum)."""
-    first = optimize.minimize(negative, start, method="L-BFGS-B")
-    result = optimize.minimize(negative, first.x, method="Nelder-Mead",
-                               options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 20000, "maxfev": 20000})
+    """L-BFGS-B with tight tolerances from `start` (on CDNOW it reaches the MLE's log-likelihood to 1e-10);
+    Nelder–Mead takes over from where it stopped if it reports failure."""
+    result = optimize.minimize(negative, start, method="L-BFGS-B", options={"ftol": 1e-12, "gtol": 1e-9})
+    if not result.success or not np.isfinite(result.fun):
+        result = optimize.minimize(negative, result.x, method="Nelder-Mead",
+                                   options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 20000, "maxfev": 20000})
     if not np.isfinite(result.fun):
         raise ValueError("the model could not be fitted (the likelihood is not finite)")
     return result

@@ -18,10 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
-from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
 
 from crm_report.metrics.orders import customer_facts
 
@@ -80,6 +76,11 @@ def assign_segments(scored: pd.DataFrame) -> pd.DataFrame:
     return scored.assign(segment=segment)
 
 
+def segment_customers(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """`rfm_table` → `score_rfm` → `assign_segments`: every customer's R, F, M, scores and segment."""
+    return assign_segments(score_rfm(rfm_table(orders, as_of)))
+
+
 def summarise_groups(customers: pd.DataFrame, by: str, order: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Per group: customers, share of customers, revenue, share of revenue, mean recency/frequency/monetary."""
     summary = customers.groupby(by, observed=True).agg(
@@ -105,6 +106,12 @@ def cluster_rfm(rfm: pd.DataFrame, k_range: range = range(3, 7), seed: int = 40,
     Returns (labels aligned with `rfm`, ordered so cluster 0 has the highest mean monetary value; and a
     table of k → silhouette). Raises ValueError with fewer customers than 2 × the largest k.
     """
+    # scikit-learn is imported here, not at module level: it takes about a second, and only clustering needs it.
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+    from sklearn.preprocessing import StandardScaler
+    from threadpoolctl import threadpool_limits
+
     if len(rfm) < 2 * max(k_range):
         raise ValueError(f"clustering needs at least {2 * max(k_range)} customers, got {len(rfm)}")
     features = StandardScaler().fit_transform(np.column_stack([
@@ -117,7 +124,7 @@ def cluster_rfm(rfm: pd.DataFrame, k_range: range = range(3, 7), seed: int = 40,
     # on a 2-core machine made this 3× slower.
     with threadpool_limits(limits=1):
         for k in k_range:
-            model = KMeans(n_clusters=k, n_init=2, random_state=seed).fit(features)
+            model = KMeans(n_clusters=k, n_init=1, random_state=seed).fit(features)  # k-means++: sklearn default
             fits[k] = model.labels_
             scores.append({"k": k, "silhouette": float(silhouette_score(features[sample], model.labels_[sample]))})
     table = pd.DataFrame(scores)
