@@ -35,7 +35,8 @@ def run_one(client: str, month: str, clients_dir: Path = CLIENTS_DIR, reports_di
         folder = pipeline.run_report(client, month, clients_dir=clients_dir, reports_dir=reports_dir, jobs=jobs,
                                      progress=progress)
     except Exception as exc:  # one client's failure must not stop the others
-        return Outcome(client, month, time.perf_counter() - start, error=f"{type(exc).__name__}: {exc}",
+        notes = "".join(f" ({note})" for note in getattr(exc, "__notes__", []))
+        return Outcome(client, month, time.perf_counter() - start, error=f"{type(exc).__name__}: {exc}{notes}",
                        detail=traceback.format_exc())
     return Outcome(client, month, time.perf_counter() - start, report_dir=folder)
 

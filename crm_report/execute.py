@@ -143,7 +143,7 @@ def run_notebooks(sources: list[Path], parameters: Mapping[str, Any], report_dir
                                        **engine_options)
         except papermill.PapermillExecutionError as exc:
             raise NotebookError(f"{source.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
-                                f"(executed notebook: {output})") from None
+                                f"(see notebooks/{output.name})") from None
         if on_done:
             on_done(source)
         return output

@@ -1,7 +1,8 @@
 """One client-month, start to finish: load → notebooks → HTML/PDF → atomic publish.
 
 Everything is written to a staging folder beside the final one and renamed into place only when the whole
-report succeeded, so a failed run never touches the previous report for that month.
+report succeeded, so a failed run never touches the previous report for that month. A failed run's folder
+is kept as `.<month>-failed` for inspection.
 """
 from __future__ import annotations
 
@@ -45,10 +46,27 @@ def run_report(client: str, month: str, *, clients_dir: Path = CLIENTS_DIR, repo
         step("render")
         publish(staging, final)
         step("publish")
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+    except BaseException as exc:
+        kept = keep_failed_run(staging, final)
+        if kept is not None:
+            exc.add_note(f"the failed run's files (executed notebooks, logs) are in {kept}")
         raise
     return final
+
+
+def keep_failed_run(staging: Path, final: Path) -> Path | None:
+    """Move a failed run's staging folder to `.<month>-failed` beside the report (replacing an older one),
+    so its executed notebooks can be inspected; the published report is never touched."""
+    if not staging.exists():
+        return None
+    failed = final.with_name(f".{final.name}-failed")
+    shutil.rmtree(failed, ignore_errors=True)
+    try:
+        os.replace(staging, failed)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+        return None
+    return failed
 
 
 def publish(staging: Path, final: Path) -> None:

@@ -8,7 +8,7 @@ import pytest
 from pypdf import PdfReader
 
 import run_report
-from crm_report import pipeline
+from crm_report import batch, pipeline
 from crm_report.data.demo import generate_orders
 from crm_report.paths import CLIENTS_DIR, PROJECT_ROOT
 
@@ -82,12 +82,30 @@ def test_failed_run_keeps_the_previous_report(clients, reports):
     saved = data.read_bytes()
     data.write_bytes(b"not parquet")
     try:
-        with pytest.raises(Exception):
+        with pytest.raises(Exception) as failure:
             pipeline.run_report("demo-supplements", MONTH, clients_dir=clients, reports_dir=reports)
     finally:
         data.write_bytes(saved)
     assert (folder / "report.pdf").read_bytes() == before
     assert not list(folder.parent.glob(".*staging*"))
+    kept = folder.parent / f".{MONTH}-failed"
+    assert kept.is_dir() and any(str(kept) in note for note in failure.value.__notes__)
+
+
+def test_failing_notebook_names_the_cell_and_keeps_the_executed_notebook(clients, tmp_path):
+    override = clients / "demo-apparel" / "notebooks"
+    override.mkdir()
+    source = (PROJECT_ROOT / "notebooks" / "02_segments.py").read_text(encoding="utf-8")
+    (override / "02_segments.py").write_text(source.replace("customers = rfm.segment_customers(",
+                                                            "customers = rfm.no_such_function("), encoding="utf-8")
+    try:
+        outcome = batch.run_one("demo-apparel", MONTH, clients, tmp_path)
+    finally:
+        shutil.rmtree(override)
+    assert not outcome.ok
+    assert "02_segments.py failed in cell" in outcome.error and "no_such_function" in outcome.error
+    assert (tmp_path / "demo-apparel" / f".{MONTH}-failed" / "notebooks" / "02_segments.ipynb").is_file()
+    assert not (tmp_path / "demo-apparel" / MONTH).exists()
 
 
 def test_cli_exit_codes(clients, reports, capsys):
