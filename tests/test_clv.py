@@ -1,4 +1,6 @@
 """Lifetime-value models against the published CDNOW results (shared/data/cdnow/REFERENCE.md)."""
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,7 +10,9 @@ from crm_report.metrics.orders import purchase_orders
 from tests.conftest import SHARED_DATA, make_lines
 
 CDNOW = SHARED_DATA / "cdnow"
-needs_cdnow = pytest.mark.skipif(not CDNOW.is_dir(), reason="shared/data/cdnow is not beside the project")
+# Outside CI a checkout without shared/ beside it skips these; in CI (CI=true) a missing data set fails them.
+needs_cdnow = pytest.mark.skipif(not CDNOW.is_dir() and os.environ.get("CI") != "true",
+                                 reason="shared/data/cdnow is not beside the project")
 PUBLISHED_BGNBD = clv.BgNbd(r=0.243, alpha=4.414, a=0.793, b=2.426, log_likelihood=float("nan"), customers=0)
 PUBLISHED_GG = clv.GammaGamma(p=6.25, q=3.74, gamma=15.44, log_likelihood=float("nan"), customers=0)
 
