@@ -45,11 +45,12 @@ def run_report(client: str, month: str, *, clients_dir: Path = CLIENTS_DIR, repo
         render.render_report(staging, config, str(period))
         step("render")
         publish(staging, final)
+        shutil.rmtree(failed_run_folder(final), ignore_errors=True)  # a stale failure of this month
         step("publish")
     except BaseException as exc:
         kept = keep_failed_run(staging, final)
         if kept is not None:
-            exc.add_note(f"the failed run's files (executed notebooks, logs) are in {kept}")
+            exc.add_note(f"the failed run's files (executed notebooks, prepared data) are in {kept}")
         raise
     return final
 
@@ -59,7 +60,7 @@ def keep_failed_run(staging: Path, final: Path) -> Path | None:
     so its executed notebooks can be inspected; the published report is never touched."""
     if not staging.exists():
         return None
-    failed = final.with_name(f".{final.name}-failed")
+    failed = failed_run_folder(final)
     shutil.rmtree(failed, ignore_errors=True)
     try:
         os.replace(staging, failed)
@@ -67,6 +68,11 @@ def keep_failed_run(staging: Path, final: Path) -> Path | None:
         shutil.rmtree(staging, ignore_errors=True)
         return None
     return failed
+
+
+def failed_run_folder(final: Path) -> Path:
+    """Where a failed run of the report in `final` is kept: `.<month>-failed` beside it."""
+    return final.with_name(f".{final.name}-failed")
 
 
 def publish(staging: Path, final: Path) -> None:

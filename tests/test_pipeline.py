@@ -106,6 +106,8 @@ def test_failing_notebook_names_the_cell_and_keeps_the_executed_notebook(clients
     assert "02_segments.py failed in cell" in outcome.error and "no_such_function" in outcome.error
     assert (tmp_path / "demo-apparel" / f".{MONTH}-failed" / "notebooks" / "02_segments.ipynb").is_file()
     assert not (tmp_path / "demo-apparel" / MONTH).exists()
+    assert batch.run_one("demo-apparel", MONTH, clients, tmp_path).ok  # fixed: the stale failure is cleared
+    assert not (tmp_path / "demo-apparel" / f".{MONTH}-failed").exists()
 
 
 def test_cli_exit_codes(clients, reports, capsys):
