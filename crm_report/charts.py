@@ -80,7 +80,7 @@ def new_vs_returning(monthly: pd.DataFrame, labels: Mapping[str, str], measure: 
     ax = ax or _axes(2.3)
     x = np.arange(len(monthly))
     new, returning = monthly[f"new_{measure}"], monthly[f"returning_{measure}"]
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colors = _colors()
     ax.bar(x, returning, color=colors[0], label=labels["returning"], width=0.75)
     ax.bar(x, new, bottom=returning, color=colors[1], label=labels["new"], width=0.75)
     _month_ticks(ax, monthly["month"])
@@ -95,7 +95,7 @@ def repeat_rate_bars(rates: pd.DataFrame, labels: Mapping[str, str], ax: plt.Axe
     """Bars: share of new customers who bought again within each window."""
     ax = ax or _axes(2.1, width=WIDTH / 2)
     bars = ax.bar([labels["days"].format(n=d) for d in rates["window_days"]], rates["rate"].fillna(0),
-                  color=plt.rcParams["axes.prop_cycle"].by_key()["color"][0], width=0.6)
+                  color=_colors()[0], width=0.6)
     ax.bar_label(bars, labels=[f"{r:.0%}" if pd.notna(r) else "–" for r in rates["rate"]], padding=2, fontsize=8)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_ylim(0, max(0.1, float(rates["rate"].max(skipna=True) or 0) * 1.25))
@@ -108,7 +108,7 @@ def interval_histogram(intervals: pd.DataFrame, median: float, labels: Mapping[s
     """Histogram of days between consecutive purchases (capped at `cap_days`), with the median marked."""
     ax = ax or _axes(2.1, width=WIDTH / 2)
     values = intervals["interval_days"].clip(upper=cap_days)
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colors = _colors()
     ax.hist(values, bins=np.arange(0, cap_days + 15, 15), color=colors[2], edgecolor="white", linewidth=0.4)
     if pd.notna(median):
         ax.axvline(median, color=colors[1], linewidth=1.5)
@@ -156,7 +156,7 @@ def share_bars(summary: pd.DataFrame, names: Mapping[str, str], labels: Mapping[
     """Horizontal paired bars per group: share of customers and share of revenue."""
     ax = ax or _axes(0.24 * len(summary) + 0.7)
     y = np.arange(len(summary))
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colors = _colors()
     ax.barh(y - 0.2, summary["customer_share"], height=0.38, color=colors[2], label=labels["customers"])
     ax.barh(y + 0.2, summary["revenue_share"], height=0.38, color=colors[0], label=labels["revenue"])
     ax.set_yticks(y, [names.get(str(k), str(k)) for k in summary[key]])
@@ -173,7 +173,7 @@ def cluster_bubbles(profile: pd.DataFrame, labels: Mapping[str, str], ax: plt.Ax
                     locale: str = "zh-TW") -> plt.Axes:
     """Bubbles per cluster: mean days since last purchase (x) × mean spend (y), area ∝ customers."""
     ax = ax or _axes(2.6)
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colors = _colors()
     sizes = 1800 * profile["customers"] / profile["customers"].max()
     ax.scatter(profile["mean_recency_days"], profile["mean_monetary"], s=sizes,
                c=[colors[i % len(colors)] for i in range(len(profile))], alpha=0.75, edgecolors="white")
@@ -194,7 +194,7 @@ def p_alive_histogram(p_alive: pd.Series, labels: Mapping[str, str], threshold: 
                       ax: plt.Axes | None = None) -> plt.Axes:
     """Customers by probability of still being active (10 bins); bins below `threshold` in the accent colour."""
     ax = ax or _axes(2.1, width=WIDTH / 2)
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colors = _colors()
     counts, edges = np.histogram(p_alive.dropna(), bins=np.linspace(0, 1, 11))
     ax.bar(edges[:-1], counts, width=0.1, align="edge", edgecolor="white",
            color=[colors[1] if right <= threshold else colors[0] for right in edges[1:]])
@@ -209,7 +209,7 @@ def winback_groups(summary: pd.DataFrame, names: Mapping[str, str], labels: Mapp
                    ax: plt.Axes | None = None, locale: str = "zh-TW") -> plt.Axes:
     """Bars per win-back group: customers, labelled with the revenue at stake."""
     ax = ax or _axes(2.1, width=WIDTH / 2)
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colors = _colors()
     bars = ax.bar([names[g] for g in summary["group"]], summary["customers"],
                   color=[colors[1], colors[3], colors[4]][: len(summary)], width=0.6)
     ax.bar_label(bars, labels=[f"{c:,}\nNT${compact(r, locale)}" for c, r in zip(summary["customers"],
@@ -219,6 +219,11 @@ def winback_groups(summary: pd.DataFrame, names: Mapping[str, str], labels: Mapp
     ax.margins(y=0.3)
     ax.set_title(labels["title"])
     return ax
+
+
+def _colors() -> list:
+    """The brand palette set by `apply_theme`."""
+    return plt.rcParams["axes.prop_cycle"].by_key()["color"]
 
 
 def _axes(height: float, width: float = WIDTH) -> plt.Axes:

@@ -43,16 +43,12 @@ def compact(value: float | None, locale: str = "zh-TW") -> str:
     if _missing(value):
         return "–"
     size = abs(value)
-    if locale == "zh-TW":
-        steps = ((1e8, 2, " 億"), (1e5, 1, " 萬"))
-        divisors = {" 億": 1e8, " 萬": 1e4}
-    else:
-        steps = ((1e6, 2, "M"), (1e4, 1, "K"))
-        divisors = {"M": 1e6, "K": 1e3}
-    for threshold, decimals, unit in steps:
+    # (from this size on, divide by, decimals, unit)
+    steps = (((1e8, 1e8, 2, " 億"), (1e5, 1e4, 1, " 萬")) if locale == "zh-TW"
+             else ((1e6, 1e6, 2, "M"), (1e4, 1e3, 1, "K")))
+    for threshold, divisor, decimals, unit in steps:
         if size >= threshold:
-            text = f"{value / divisors[unit]:,.{decimals}f}".rstrip("0").rstrip(".")
-            return text + unit
+            return f"{value / divisor:,.{decimals}f}".rstrip("0").rstrip(".") + unit
     return number(value)
 
 

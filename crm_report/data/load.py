@@ -108,9 +108,9 @@ def _validate(frame: pd.DataFrame, config: ClientConfig, path: Path, rows_read: 
         reason = reason.mask(reason.isna() & mask, label)
 
     bad = reason.notna()
-    excluded = (frame.loc[bad].astype("str").assign(reason=reason[bad], file=str(path))
-                [["file", "source_row", "reason", *[c for c in frame.columns if c != "source_row"]]])
-    excluded["source_row"] = frame.loc[bad, "source_row"]
+    columns = [c for c in frame.columns if c != "source_row"]
+    excluded = (frame.loc[bad].astype({c: "str" for c in columns}).assign(reason=reason[bad], file=str(path))
+                [["file", "source_row", "reason", *columns]])
     return LoadResult(lines=lines.loc[~bad].reset_index(drop=True), excluded=excluded.reset_index(drop=True),
                       rows_read=rows_read, source=path)
 
