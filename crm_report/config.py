@@ -16,6 +16,7 @@ CANONICAL_FIELDS = (
     "order_id", "customer_id", "order_date", "amount",
     "product_id", "product_name", "category", "quantity", "unit_price",
     "channel", "status", "store", "customer_name", "email", "phone", "line_user_id",
+    "email_consent", "sms_consent", "line_consent",
 )
 REQUIRED_FIELDS = ("order_id", "customer_id", "order_date", "amount")
 
@@ -81,6 +82,16 @@ class ReportOptions(_Strict):
     top_products: int = Field(8, ge=3, le=30)
     clv_months: int = Field(12, ge=1, le=60, description="Horizon of predicted lifetime value, in months.")
     clv_monthly_discount: float = Field(0.01, ge=0, le=0.2, description="Monthly discount rate for CLV.")
+    acquisition_cost: float | None = Field(
+        None, ge=0, description="Average cost to acquire one new customer (CAC), for the seed CLV formula.")
+    rfm_style: Literal["shopify", "klaviyo"] = Field(
+        "shopify", description="Named RFM groups: Shopify-style quintile grid or Klaviyo's six groups.")
+    replenishment_min_buyers: int = Field(
+        30, ge=3, description="Repeat buyers a product needs for its own replenishment cycle (else category).")
+    reminder_lead_days: int = Field(3, ge=0, le=30, description="Reminder this many days before the 25th "
+                                                               "percentile of the replenishment cycle.")
+    first_product_min_customers: int = Field(
+        30, ge=5, description="First-order customers a product needs before its repeat rate is shown.")
 
 
 class ClientConfig(_Strict):

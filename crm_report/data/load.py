@@ -3,7 +3,7 @@
 Canonical order lines: `order_id`, `customer_id`, `order_date` (tz-naive, client's local time), `amount`
 (net, client currency), optional `product_id`, `product_name`, `category`, `quantity`, `unit_price`,
 `channel`, `status` (paid / cancelled / refunded), `store`, `customer_name`, `email`, `phone`,
-`line_user_id`; plus `source_row`, the row's number in the file (1 = first data row).
+`line_user_id`, `email_consent`, `sms_consent`, `line_consent` (raw; read by the win-back channel rules); plus `source_row`, the row's number in the file (1 = first data row).
 """
 from __future__ import annotations
 
