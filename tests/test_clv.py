@@ -139,3 +139,30 @@ def test_value_by_group_and_at_stake_by_hand():
     assert summary["clv_share"].tolist() == [0.4, 0.6]
     assert clv.value_at_stake(table) == {"threshold": 0.5, "customers": 2, "historic_revenue": 350.0,
                                          "share_of_customers": pytest.approx(2 / 3)}
+
+
+def test_seed_formulas_by_hand():
+    # The year before 2026: P, Q, R, S bought. In 2026: P twice (100, 300), Q once (200), new T once (400).
+    # AOV 1000/4 = 250; frequency 4/3; ARPU 1000/3; churn: R, S of 4 = 0.5 → lifespan 2 years.
+    # CLV = 250 × 4/3 × 2 = 666.67; net of CAC 200 = 466.67; ARPU / churn = 666.67.
+    lines = make_lines([
+        ("a1", "P", "2025-02-01", 90, "paid"), ("a2", "Q", "2025-05-01", 80, "paid"),
+        ("a3", "R", "2025-08-01", 70, "paid"), ("a4", "S", "2025-12-31", 60, "paid"),
+        ("b1", "P", "2026-01-10", 100, "paid"), ("b2", "P", "2026-06-10", 300, "paid"),
+        ("b3", "Q", "2026-03-03", 200, "paid"), ("b4", "T", "2026-12-31", 400, "paid"),
+        ("b5", "R", "2026-07-07", 999, "cancelled"),
+    ])
+    as_of = pd.Timestamp("2026-12-31 23:59:59")
+    seed = clv.seed_clv(purchase_orders(lines, as_of), as_of, acquisition_cost=200)
+    assert (seed["customers"], seed["orders"], seed["base_customers"], seed["churned_customers"]) == (3, 4, 4, 2)
+    assert seed["aov"] == 250 and seed["frequency"] == pytest.approx(4 / 3)
+    assert seed["churn_rate"] == 0.5 and seed["lifespan_years"] == 2
+    assert seed["clv"] == pytest.approx(2000 / 3) and seed["clv_net"] == pytest.approx(2000 / 3 - 200)
+    assert seed["ltv_arpu"] == pytest.approx(2000 / 3)
+
+
+def test_seed_formulas_say_nothing_without_a_year_before():
+    lines = make_lines([("b1", "P", "2026-01-10", 100, "paid"), ("b2", "P", "2026-06-10", 300, "paid")])
+    as_of = pd.Timestamp("2026-12-31 23:59:59")
+    seed = clv.seed_clv(purchase_orders(lines, as_of), as_of)
+    assert seed["aov"] == 200 and seed["churn_rate"] is None and seed["clv"] is None and seed["clv_net"] is None

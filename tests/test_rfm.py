@@ -93,3 +93,30 @@ def test_clustering_refuses_too_few_customers():
     table = pd.DataFrame({"customer_id": ["a"], "recency_days": [1], "frequency": [1], "monetary": [1.0]})
     with pytest.raises(ValueError, match="at least 12 customers"):
         rfm.cluster_rfm(table)
+
+
+def test_klaviyo_groups_by_hand():
+    # R: 3 up to 180 days, 2 up to 365, else 1.  F, M terciles of six customers: 1 + ⌊3 × (strictly worse) / 6⌋.
+    # F strictly worse: a 5, b 0, c 4, d 3, e 0, f 0 → 3 1 3 2 1 1.  M: a 5, b 1, c 4, d 3, e 0, f 2 → 3 1 3 2 1 2.
+    table = pd.DataFrame({"customer_id": list("abcdef"),
+                          "recency_days": [10, 200, 400, 30, 180, 366],
+                          "frequency": [5, 1, 3, 2, 1, 1],
+                          "monetary": [900.0, 100.0, 500.0, 300.0, 50.0, 200.0]})
+    scored = rfm.klaviyo_segments(table).set_index("customer_id")
+    assert scored["r_score"].tolist() == [3, 2, 1, 3, 3, 1]
+    assert scored["f_score"].tolist() == [3, 1, 3, 2, 1, 1]
+    assert scored["m_score"].tolist() == [3, 1, 3, 2, 1, 2]
+    assert scored["segment"].tolist() == ["champions", "needs_attention", "at_risk", "loyal", "recent", "inactive"]
+
+
+def test_klaviyo_codes_cover_every_score_once():
+    codes = [code for group in rfm.KLAVIYO_CODES.values() for code in group]
+    assert sorted(codes) == sorted(r * 100 + f * 10 + m for r in (1, 2, 3) for f in (1, 2, 3) for m in (1, 2, 3))
+
+
+def test_segment_customers_selects_the_style(march_lines, march):
+    orders = purchase_orders(march_lines, march.end_time)
+    assert set(rfm.segment_customers(orders, march.end_time, "klaviyo")["segment"]) <= set(rfm.KLAVIYO_GROUPS)
+    assert rfm.segment_order("klaviyo") == rfm.KLAVIYO_GROUPS and rfm.segment_order("shopify") == rfm.SEGMENTS
+    with pytest.raises(ValueError, match="unknown RFM style"):
+        rfm.segment_customers(orders, march.end_time, "hubspot")

@@ -267,3 +267,41 @@ def value_at_stake(table: pd.DataFrame, threshold: float = LOW_P_ALIVE) -> dict[
     return {"threshold": threshold, "customers": int(low.sum()),
             "historic_revenue": float(table.loc[low, "historic_revenue"].sum()),
             "share_of_customers": float(low.mean()) if len(table) else float("nan")}
+
+
+def seed_clv(orders: pd.DataFrame, as_of: pd.Timestamp, acquisition_cost: float | None = None) -> dict[str, float | int | None]:
+    """The two rule-of-thumb CLV formulas of seed 003, with every input shown.
+
+    Windows: the last year = the 12 months ending at `as_of` (after as_of − 12 months, up to as_of); the year
+    before = the 12 months before that.
+    - AOV = last year's revenue / last year's orders; frequency = last year's orders / customers who bought
+      in the last year; ARPU = last year's revenue / those customers (= AOV × frequency).
+    - Annual churn = share of the customers who bought in the year before who did not buy in the last year;
+      expected lifespan = 1 / churn (years).
+    - CLV = AOV × frequency × lifespan − CAC (`acquisition_cost`, optional), and LTV = ARPU × 1 / churn.
+      With lifespan = 1 / churn the two agree before CAC; the first shows what a customer is worth net of
+      what it costs to win them.
+    Missing (None) when the data cannot support a figure: no orders in the last year, no customers in the
+    year before (less than two years of history), or churn = 0 (lifespan unbounded).
+    """
+    year_ago = as_of - pd.DateOffset(months=12)
+    two_years_ago = as_of - pd.DateOffset(months=24)
+    last = orders.loc[orders["order_date"].gt(year_ago) & orders["order_date"].le(as_of)]
+    before = orders.loc[orders["order_date"].gt(two_years_ago) & orders["order_date"].le(year_ago)]
+    customers = last["customer_id"].nunique()
+    base = pd.Index(before["customer_id"].unique())
+    churned = int((~base.isin(last["customer_id"])).sum())
+    revenue, n_orders = float(last["amount"].sum()), len(last)
+    aov = revenue / n_orders if n_orders else None
+    frequency = n_orders / customers if customers else None
+    arpu = revenue / customers if customers else None
+    churn = churned / len(base) if len(base) else None
+    lifespan = 1 / churn if churn else None
+    gross = aov * frequency * lifespan if aov is not None and frequency is not None and lifespan else None
+    return {
+        "customers": customers, "orders": n_orders, "revenue": revenue, "aov": aov, "frequency": frequency,
+        "arpu": arpu, "base_customers": len(base), "churned_customers": churned, "churn_rate": churn,
+        "lifespan_years": lifespan, "acquisition_cost": acquisition_cost, "clv": gross,
+        "clv_net": gross - acquisition_cost if gross is not None and acquisition_cost is not None else None,
+        "ltv_arpu": arpu / churn if arpu is not None and churn else None,
+    }

@@ -1,4 +1,4 @@
-"""Repurchase behaviour: repeat rates within N days, time between orders, cohort retention.
+"""Repurchase behaviour: repeat rates, second-purchase curve, time between orders, cohort retention and value.
 
 A repeat purchase is a purchase on a later calendar day than the customer's previous one: several orders on
 the same day count as one visit (as in Fader, Hardie & Lee 2005), so split baskets are not "repurchases".
@@ -62,6 +62,62 @@ def interval_summary(intervals: pd.DataFrame) -> dict[str, float]:
             "q75": float(values.quantile(0.75)), "mean": float(values.mean())}
 
 
+def intervals_by_order_number(orders: pd.DataFrame, steps: int = 3) -> pd.DataFrame:
+    """Days between the n-th and (n+1)-th purchase day, for n = 1 … `steps` (1st→2nd, 2nd→3rd, 3rd→4th).
+
+    Every customer who reached purchase day n + 1 contributes one interval to step n. Quantiles interpolate
+    linearly. Steps nobody reached have count 0 and NaN statistics.
+    Columns: from_visit, to_visit, count, median, q25, q75, mean.
+    """
+    intervals = purchase_intervals(orders)
+    by_step = intervals.loc[intervals["visit"].le(steps + 1)].groupby("visit")["interval_days"]
+    stats = pd.DataFrame({
+        "count": by_step.size(), "median": by_step.median(), "q25": by_step.quantile(0.25),
+        "q75": by_step.quantile(0.75), "mean": by_step.mean(),
+    }).reindex(range(2, steps + 2))
+    return (stats.assign(count=stats["count"].fillna(0).astype("int64"), from_visit=stats.index - 1,
+                         to_visit=stats.index)
+            [["from_visit", "to_visit", "count", "median", "q25", "q75", "mean"]].reset_index(drop=True))
+
+
+def second_purchase_curve(orders: pd.DataFrame, as_of: pd.Timestamp, first_months: pd.PeriodIndex,
+                          max_days: int = 365, min_at_risk: int = 30) -> pd.DataFrame:
+    """Cumulative share of new customers who made a second purchase within d days, d = 0 … `max_days`.
+
+    Customers: those whose first purchase day falls in one of `first_months`. The second purchase is the
+    next purchase *day* (a second order on the first day is the same visit), so the share at d = 0 is 0.
+    Customers acquired recently have not been observed for the full `max_days`; instead of dropping them the
+    curve is the Kaplan–Meier cumulative incidence 1 − Π_{u ≤ d} (1 − e_u / n_u), where e_u customers made
+    their second purchase on day u and n_u customers were still observed without one at day u (a customer
+    without a second purchase is censored after as-of day − first day). With everyone observed for the whole
+    range this is simply the share who had bought again by day d. Days with fewer than `min_at_risk`
+    customers under observation are NaN (too few to say).
+    Columns: day, at_risk, second_purchases (that day), share.
+    """
+    days = purchase_days(orders)
+    first = days.loc[days["visit"].eq(1)].set_index("customer_id")["order_day"]
+    first = first.loc[first.dt.to_period("M").isin(first_months)]
+    second = days.loc[days["visit"].eq(2)].set_index("customer_id")["order_day"].reindex(first.index)
+    observed = (as_of.normalize() - first).dt.days.to_numpy()
+    to_second = (second - first).dt.days.to_numpy()
+    bought = ~np.isnan(to_second)
+    time = np.where(bought, to_second, observed).astype("int64")
+    horizon = max_days + 1
+    events = np.bincount(np.minimum(time[bought], horizon), minlength=horizon + 1)[:horizon]
+    leaving = np.bincount(np.minimum(time, horizon), minlength=horizon + 1)  # last day each customer is seen
+    at_risk = len(time) - np.concatenate([[0], np.cumsum(leaving)[:-1]])[:horizon]
+    hazard = np.divide(events, at_risk, out=np.zeros(horizon), where=at_risk > 0)
+    share = 1 - np.cumprod(1 - hazard)
+    return pd.DataFrame({"day": np.arange(horizon), "at_risk": at_risk, "second_purchases": events,
+                         "share": np.where(at_risk >= min_at_risk, share, np.nan)})
+
+
+def comparison_cohorts(month: pd.Period, n_months: int = 6) -> dict[str, pd.PeriodIndex]:
+    """First-purchase months of the latest `n_months` cohorts and of the same months one year earlier."""
+    latest = pd.period_range(end=month, periods=n_months, freq="M")
+    return {"latest": latest, "year_ago": latest - 12}
+
+
 def cohort_retention(orders: pd.DataFrame, month: pd.Period, n_cohorts: int) -> pd.DataFrame:
     """Share of each acquisition-month cohort that purchased in each month since their first purchase.
 
@@ -70,19 +126,43 @@ def cohort_retention(orders: pd.DataFrame, month: pd.Period, n_cohorts: int) -> 
     cohort's size (m0 is 1 by definition). Cells after `month` are NaN: not yet observed, not zero.
     Columns: cohort, customers, m0 … m{n_cohorts−1}.
     """
+    in_scope, cohorts, sizes = _cohort_orders(orders, month, n_cohorts)
+    active = (in_scope.groupby(["cohort", "offset"], observed=True)["customer_id"].nunique()
+              .unstack("offset").reindex(index=cohorts, columns=range(n_cohorts)).fillna(0))
+    return _cohort_table(active.div(sizes.where(sizes > 0), axis=0), sizes, month)
+
+
+def cohort_revenue(orders: pd.DataFrame, month: pd.Period, n_cohorts: int) -> pd.DataFrame:
+    """Cumulative revenue per acquired customer by months since first purchase: cohort LTV curves.
+
+    Same cohorts as `cohort_retention`. Column `m{k}` = all purchases of the cohort's customers from their
+    first month up to cohort month + k, divided by the cohort's size (m0 = first-month revenue per customer,
+    including any second order in that month). Cells after `month` are NaN.
+    Columns: cohort, customers, m0 … m{n_cohorts−1}.
+    """
+    in_scope, cohorts, sizes = _cohort_orders(orders, month, n_cohorts)
+    revenue = (in_scope.groupby(["cohort", "offset"], observed=True)["amount"].sum()
+               .unstack("offset").reindex(index=cohorts, columns=range(n_cohorts)).fillna(0).cumsum(axis=1))
+    return _cohort_table(revenue.div(sizes.where(sizes > 0), axis=0), sizes, month)
+
+
+def _cohort_orders(orders: pd.DataFrame, month: pd.Period,
+                   n_cohorts: int) -> tuple[pd.DataFrame, pd.PeriodIndex, pd.Series]:
+    """Orders of the last `n_cohorts` acquisition cohorts with their cohort and month offset; cohort sizes."""
     first_month = orders.groupby("customer_id", observed=True)["order_month"].transform("min")
     cohorts = pd.period_range(end=month, periods=n_cohorts, freq="M")
     in_scope = orders.assign(cohort=first_month).loc[lambda o: o["cohort"].isin(cohorts)]
-    offset = (in_scope["order_month"].astype("int64") - in_scope["cohort"].astype("int64"))
-    active = (in_scope.assign(offset=offset)
-              .groupby(["cohort", "offset"], observed=True)["customer_id"].nunique()
-              .unstack("offset")
-              .reindex(index=cohorts, columns=range(n_cohorts)))
+    in_scope = in_scope.assign(offset=in_scope["order_month"].astype("int64") - in_scope["cohort"].astype("int64"))
     sizes = in_scope.groupby("cohort", observed=True)["customer_id"].nunique().reindex(cohorts).fillna(0)
-    rates = active.fillna(0).div(sizes.where(sizes > 0), axis=0)
+    return in_scope, cohorts, sizes
+
+
+def _cohort_table(values: pd.DataFrame, sizes: pd.Series, month: pd.Period) -> pd.DataFrame:
+    """NaN after `month` (not yet observed), columns m0…, plus the cohort size."""
+    cohorts = values.index
     age = (month.ordinal - cohorts.asi8)[:, None]  # months each cohort has been observed after its first
-    observed = np.arange(n_cohorts)[None, :] <= age
-    rates = rates.where(observed)
-    rates.columns = [f"m{k}" for k in range(n_cohorts)]
-    return rates.assign(customers=sizes.astype("int64")).rename_axis("cohort").reset_index()[
-        ["cohort", "customers", *rates.columns]]
+    observed = np.arange(values.shape[1])[None, :] <= age
+    values = values.where(observed)
+    values.columns = [f"m{k}" for k in range(values.shape[1])]
+    return values.assign(customers=sizes.astype("int64")).rename_axis("cohort").reset_index()[
+        ["cohort", "customers", *values.columns]]

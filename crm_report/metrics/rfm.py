@@ -10,6 +10,11 @@
   (help.shopify.com, "RFM customer analysis"; group descriptions in the Admin API `CustomerRfmGroup` enum).
   Shopify does not publish every cut-off; ours is the grid in `SEGMENT_RULES`, one reading of its
   descriptions ("very recent" = R5, "recent" = R3–4, "without recent purchases" = R1–2).
+- **Klaviyo-style groups** (option `report.rfm_style: klaviyo`, Klaviyo Help Center, "Understanding scoring
+  and customer groups in the RFM report"): R is 3 for a last purchase within 180 days, 2 within 365 days,
+  else 1; F and M are terciles (1–3, same tie rule as above); the three digits map to six groups
+  (`KLAVIYO_CODES`): champions 333/332/323, loyal 321/322/331/232/233, recent 311–313, needs attention
+  211–213/221–223/231, at risk 121–123/131–133, inactive 111–113.
 - **Clusters**: k-means on standardised log(1 + recency), log(frequency), log(1 + monetary); k from 3 to 6
   with the best silhouette score (on a fixed-seed sample of at most 3,000 customers); names from the
   clusters' mean recency, orders and spend (`name_clusters`).
@@ -36,6 +41,17 @@ SEGMENT_RULES: tuple[tuple[str, frozenset[int], float, float], ...] = (
 )
 SEGMENTS = tuple(rule[0] for rule in SEGMENT_RULES)
 
+KLAVIYO_RECENCY_DAYS = (180, 365)  # R = 3 up to 180 days, 2 up to 365 days, else 1
+KLAVIYO_CODES: dict[str, frozenset[int]] = {
+    "champions": frozenset({333, 332, 323}),
+    "loyal": frozenset({321, 322, 331, 232, 233}),
+    "recent": frozenset({311, 312, 313}),
+    "needs_attention": frozenset({211, 212, 213, 221, 222, 223, 231}),
+    "at_risk": frozenset({121, 122, 123, 131, 132, 133}),
+    "inactive": frozenset({111, 112, 113}),
+}
+KLAVIYO_GROUPS = tuple(KLAVIYO_CODES)
+
 
 def rfm_table(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """Per customer: recency_days, frequency, monetary (columns: customer_id and those three)."""
@@ -48,11 +64,11 @@ def rfm_table(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     })
 
 
-def quintile_scores(values: pd.Series, higher_is_better: bool) -> pd.Series:
-    """1 + ⌊5 × share of values strictly worse⌋: 1..5, ties share the lower score."""
+def quintile_scores(values: pd.Series, higher_is_better: bool, n: int = 5) -> pd.Series:
+    """1 + ⌊n × share of values strictly worse⌋: 1..n (quintiles by default), ties share the lower score."""
     oriented = values if higher_is_better else -values
     strictly_worse = oriented.rank(method="min") - 1
-    return (1 + np.floor(5 * strictly_worse / len(values))).astype("int64")
+    return (1 + np.floor(n * strictly_worse / len(values))).astype("int64")
 
 
 def score_rfm(rfm: pd.DataFrame) -> pd.DataFrame:
@@ -76,9 +92,33 @@ def assign_segments(scored: pd.DataFrame) -> pd.DataFrame:
     return scored.assign(segment=segment)
 
 
-def segment_customers(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """`rfm_table` → `score_rfm` → `assign_segments`: every customer's R, F, M, scores and segment."""
-    return assign_segments(score_rfm(rfm_table(orders, as_of)))
+def klaviyo_segments(rfm: pd.DataFrame) -> pd.DataFrame:
+    """Adds Klaviyo-style r_score (180/365 days), f_score and m_score (terciles) and `segment` (six groups)."""
+    recent, lapsed = KLAVIYO_RECENCY_DAYS
+    days = rfm["recency_days"]
+    scored = rfm.assign(
+        r_score=np.select([days.le(recent), days.le(lapsed)], [3, 2], default=1).astype("int64"),
+        f_score=quintile_scores(rfm["frequency"], higher_is_better=True, n=3),
+        m_score=quintile_scores(rfm["monetary"], higher_is_better=True, n=3),
+    )
+    code = scored["r_score"] * 100 + scored["f_score"] * 10 + scored["m_score"]
+    groups = [code.isin(list(codes)) for codes in KLAVIYO_CODES.values()]
+    return scored.assign(segment=np.select(groups, list(KLAVIYO_GROUPS), default=""))
+
+
+def segment_order(style: str = "shopify") -> tuple[str, ...]:
+    """The named groups of an RFM style, in report order."""
+    return KLAVIYO_GROUPS if style == "klaviyo" else SEGMENTS
+
+
+def segment_customers(orders: pd.DataFrame, as_of: pd.Timestamp, style: str = "shopify") -> pd.DataFrame:
+    """Every customer's R, F, M, scores and named segment, Shopify-style (default) or Klaviyo-style."""
+    rfm = rfm_table(orders, as_of)
+    if style == "klaviyo":
+        return klaviyo_segments(rfm)
+    if style != "shopify":
+        raise ValueError(f"unknown RFM style {style!r}; use 'shopify' or 'klaviyo'")
+    return assign_segments(score_rfm(rfm))
 
 
 def summarise_groups(customers: pd.DataFrame, by: str, order: tuple[str, ...] | None = None) -> pd.DataFrame:
