@@ -151,6 +151,74 @@ def cohort_heatmap(cohorts: pd.DataFrame, labels: Mapping[str, str], brand: Bran
     return ax
 
 
+def cohort_value_curves(revenue: pd.DataFrame, labels: Mapping[str, str], ax: plt.Axes | None = None,
+                        locale: str = "zh-TW") -> plt.Axes:
+    """Lines per cohort: cumulative revenue per acquired customer by months since first purchase.
+
+    Older cohorts are lighter, the latest darkest; cohorts observed for a single month are left out.
+    """
+    month_cols = [c for c in revenue.columns if c.startswith("m") and c[1:].isdigit()]
+    ax = ax or _axes(2.3, width=WIDTH / 2)
+    shown = revenue.loc[revenue[month_cols].notna().sum(axis=1).ge(2) & revenue["customers"].gt(0)]
+    primary = _colors()[0]
+    for i, (_, row) in enumerate(shown.iterrows()):  # one line per cohort (≤ 36 rows)
+        weight = (i + 1) / len(shown)
+        values = row[month_cols].to_numpy(dtype=float)
+        ax.plot(range(len(month_cols)), values, color=_tint(primary, 0.85 * (1 - weight)),
+                linewidth=0.8 + weight, label=f"{pd.Period(row['cohort'], 'M'):%Y-%m}")
+    if len(shown):
+        handles, names = ax.get_legend_handles_labels()
+        ax.legend([handles[0], handles[-1]], [names[0], names[-1]], loc="upper left")
+    ax.set_xticks(range(0, len(month_cols), max(1, len(month_cols) // 6)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: compact(v, locale)))
+    ax.set_xlabel(labels["xlabel"])
+    ax.set_title(labels["title"])
+    return ax
+
+
+def second_purchase_curves(curves: Mapping[str, pd.DataFrame], names: Mapping[str, str],
+                           labels: Mapping[str, str], marks: tuple[int, ...] = (30, 60, 90, 180, 365),
+                           ax: plt.Axes | None = None) -> plt.Axes:
+    """Cumulative share of new customers with a second purchase by day, one line per group of cohorts."""
+    ax = ax or _axes(2.3, width=WIDTH / 2)
+    colors = _colors()
+    for i, (key, curve) in enumerate(curves.items()):
+        ax.plot(curve["day"], curve["share"], color=colors[0] if i == 0 else colors[4],
+                linewidth=1.8 if i == 0 else 1.2, label=names[key])
+    for mark in marks:
+        ax.axvline(mark, color="#D5DAE0", linewidth=0.6, zorder=0)
+    ax.set_xticks(list(marks))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel(labels["xlabel"])
+    ax.legend(loc="lower right")
+    ax.set_title(labels["title"])
+    return ax
+
+
+def replenishment_ranges(cycles: pd.DataFrame, labels: Mapping[str, str], ax: plt.Axes | None = None) -> plt.Axes:
+    """Per product: the 25th–75th percentile of days between repurchases as a bar, the median as a dot and
+    the suggested reminder day as a tick. `cycles` needs product_name, p25, p50, p75, reminder_day."""
+    ax = ax or _axes(0.26 * len(cycles) + 0.8)
+    colors = _colors()
+    y = np.arange(len(cycles))
+    ax.barh(y, cycles["p75"] - cycles["p25"], left=cycles["p25"], height=0.5, color=colors[2],
+            label=labels["range"])
+    ax.scatter(cycles["p50"], y, color=colors[0], zorder=3, s=18, label=labels["median"])
+    ax.scatter(cycles["reminder_day"], y, marker="|", color=colors[1], zorder=3, s=120, linewidths=2,
+               label=labels["reminder"])
+    ax.set_yticks(y, cycles["product_name"])
+    ax.invert_yaxis()
+    ax.grid(axis="x")
+    ax.grid(axis="y", visible=False)
+    ax.set_xlim(left=0)
+    ax.set_xlabel(labels["xlabel"])
+    ax.legend(loc="lower right", ncols=3)
+    ax.margins(y=0.02)
+    ax.set_title(labels["title"])
+    return ax
+
+
 def share_bars(summary: pd.DataFrame, names: Mapping[str, str], labels: Mapping[str, str],
                key: str = "segment", ax: plt.Axes | None = None) -> plt.Axes:
     """Horizontal paired bars per group: share of customers and share of revenue."""

@@ -67,7 +67,20 @@ rates
 intervals = repurchase.purchase_intervals(run.orders)
 interval_stats = repurchase.interval_summary(intervals)
 interval_chart = charts.interval_histogram(intervals, interval_stats["median"], words["charts"]["intervals"])
-interval_stats
+by_order_number = repurchase.intervals_by_order_number(run.orders)
+interval_stats, by_order_number
+
+# %% [markdown]
+# ## Second-purchase curve: the latest cohorts against the same months a year ago
+
+# %%
+comparison = repurchase.comparison_cohorts(run.month, n_months=6)
+curves = {key: repurchase.second_purchase_curve(run.orders, run.as_of, months)
+          for key, months in comparison.items()}
+marks = repurchase.curve_marks(curves, options.repeat_windows)
+curve_chart = charts.second_purchase_curves(curves, words["second_purchase_groups"],
+                                            words["charts"]["second_purchase"], marks=options.repeat_windows)
+marks
 
 # %% [markdown]
 # ## Cohort retention: share of each month's new customers buying again k months later
@@ -75,14 +88,19 @@ interval_stats
 # %%
 cohorts = repurchase.cohort_retention(run.orders, run.month, options.cohort_months)
 cohort_chart = charts.cohort_heatmap(cohorts, words["charts"]["cohorts"], run.config.brand, locale=locale)
-cohorts
+cohort_value = repurchase.cohort_revenue(run.orders, run.month, options.cohort_months)
+cohort_value_chart = charts.cohort_value_curves(cohort_value, words["charts"]["cohort_value"], locale=locale)
+cohort_value
 
 # %%
 run.save("repurchase",
          values={"intervals": interval_stats, "headline_window": int(headline["window_days"]),
-                 "headline_rate": headline["rate"]},
-         tables={"repeat_rates": rates, "cohorts": cohorts},
-         figures={"repeat_rates": rates_chart, "intervals": interval_chart, "cohorts": cohort_chart})
+                 "headline_rate": headline["rate"],
+                 "comparison": {key: [str(months[0]), str(months[-1])] for key, months in comparison.items()}},
+         tables={"repeat_rates": rates, "cohorts": cohorts, "cohort_value": cohort_value,
+                 "by_order_number": by_order_number, "second_purchase_marks": marks},
+         figures={"repeat_rates": rates_chart, "intervals": interval_chart, "cohorts": cohort_chart,
+                  "cohort_value": cohort_value_chart, "second_purchase": curve_chart})
 
 # %% [markdown]
 # ## Win-back: who is past their purchase cycle
@@ -111,8 +129,9 @@ run.save("winback",
 
 # %%
 value = clv.customer_value(run.orders, run.as_of, options.clv_months, options.clv_monthly_discount)
-segments = rfm.segment_customers(run.orders, run.as_of).set_index("customer_id")["segment"]
-by_segment = clv.value_by_group(value.table, segments, order=rfm.SEGMENTS)
+segments = rfm.segment_customers(run.orders, run.as_of, options.rfm_style).set_index("customer_id")["segment"]
+by_segment = clv.value_by_group(value.table, segments, order=rfm.segment_order(options.rfm_style))
+seed = clv.seed_clv(run.orders, run.as_of, options.acquisition_cost)
 stake = clv.value_at_stake(value.table)
 alive_chart = charts.p_alive_histogram(value.table["p_alive"], words["charts"]["p_alive"])
 value.purchases, value.spend, value.problem
@@ -127,6 +146,6 @@ run.save("value",
                  "monthly_discount": options.clv_monthly_discount, "purchases_model": value.purchases,
                  "spend_model": value.spend, "at_stake": stake,
                  "predicted_total": value.table["clv"].sum(min_count=1),
-                 "historic_total": value.table["historic_revenue"].sum()},
+                 "historic_total": value.table["historic_revenue"].sum(), "seed": seed},
          tables={"by_segment": by_segment},
          figures={"p_alive": alive_chart})

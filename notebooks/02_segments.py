@@ -1,6 +1,7 @@
 # %% [markdown]
 # # RFM 分群 Segments and clusters
-# RFM scores (1–5), Shopify-style named segments, and k-means clusters on log-scaled R, F, M.
+# RFM scores and named segments (Shopify-style 1–5 grid, or Klaviyo's six groups when the client's
+# `report.rfm_style` is `klaviyo`), and k-means clusters on log-scaled R, F, M.
 
 # %% tags=["parameters"]
 client = "demo-supplements"
@@ -13,14 +14,14 @@ from crm_report.metrics import repurchase, rfm
 
 run = workspace.open_run(client, month, report_dir)
 charts.apply_theme(run.config.brand)
-locale, words = run.config.locale, run.words
+options, locale, words = run.config.report, run.config.locale, run.words
 
 # %% [markdown]
 # ## RFM scores and named segments
 
 # %%
-customers = rfm.segment_customers(run.orders, run.as_of)
-segments = rfm.summarise_groups(customers, "segment", order=rfm.SEGMENTS)
+customers = rfm.segment_customers(run.orders, run.as_of, options.rfm_style)
+segments = rfm.summarise_groups(customers, "segment", order=rfm.segment_order(options.rfm_style))
 segment_chart = charts.share_bars(segments, words["segment_names"], words["charts"]["segments"])
 segments
 
@@ -38,6 +39,6 @@ silhouettes
 
 # %%
 run.save("segments",
-         values={"customers": len(customers), "k": int(silhouettes.loc[silhouettes["chosen"], "k"].iloc[0])},
+         values={"customers": len(customers), "style": options.rfm_style, "k": int(silhouettes.loc[silhouettes["chosen"], "k"].iloc[0])},
          tables={"segments": segments, "clusters": clusters, "silhouettes": silhouettes},
          figures={"segments": segment_chart, "clusters": cluster_chart})

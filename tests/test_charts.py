@@ -79,3 +79,33 @@ def test_share_bars_and_winback_groups_use_localised_names():
     assert [b.get_height() for b in ax.containers[0]] == [5, 3, 9]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["開始流失", "半睡", "沉睡"]
     render_png(ax)
+
+
+def test_cohort_value_curves_skip_cohorts_seen_for_one_month():
+    revenue = pd.DataFrame({"cohort": ["2026-08", "2026-09", "2026-10"], "customers": [10, 4, 6],
+                            "m0": [100.0, 90.0, 80.0], "m1": [150.0, 120.0, None], "m2": [170.0, None, None]})
+    ax = charts.cohort_value_curves(revenue, WORDS["cohort_value"])
+    assert [list(line.get_ydata()[:2]) for line in ax.lines] == [[100.0, 150.0], [90.0, 120.0]]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["2026-08", "2026-09"]
+    render_png(ax)
+
+
+def test_second_purchase_curves_one_line_per_group():
+    curve = pd.DataFrame({"day": [0, 1, 2], "share": [0.0, 0.1, 0.2]})
+    ax = charts.second_purchase_curves({"latest": curve, "year_ago": curve.assign(share=[0.0, 0.05, None])},
+                                       {"latest": "近 6 個月", "year_ago": "去年同期"}, WORDS["second_purchase"],
+                                       marks=(1, 2))
+    latest, year_ago = ax.lines[:2]
+    assert list(latest.get_ydata()) == [0.0, 0.1, 0.2] and list(year_ago.get_ydata())[:2] == [0.0, 0.05]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["近 6 個月", "去年同期"]
+    render_png(ax)
+
+
+def test_replenishment_ranges_show_quartiles_median_and_reminder():
+    cycles = pd.DataFrame({"product_name": ["魚油", "維他命"], "p25": [24.0, 40.0], "p50": [28.0, 55.0],
+                           "p75": [33.0, 70.0], "reminder_day": [21.0, 37.0]})
+    ax = charts.replenishment_ranges(cycles, WORDS["replenishment"])
+    bars = ax.containers[0]
+    assert [(b.get_x(), b.get_width()) for b in bars] == [(24.0, 9.0), (40.0, 30.0)]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["魚油", "維他命"]
+    render_png(ax)

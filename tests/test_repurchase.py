@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from crm_report.metrics.orders import purchase_orders
-from crm_report.metrics.repurchase import (cohort_retention, cohort_revenue, comparison_cohorts, interval_summary,
+from crm_report.metrics.repurchase import (cohort_retention, cohort_revenue, comparison_cohorts, curve_marks,
+                                          interval_summary,
                                           intervals_by_order_number, purchase_intervals, repeat_rates,
                                           second_purchase_curve)
 
@@ -80,6 +81,9 @@ def test_second_purchase_curve_counts_customers_still_under_observation(orders, 
     assert curve.loc[49, "share"] == pytest.approx(1 / 3)
     assert curve.loc[50:, "share"].isna().all()  # one customer under observation: too few to say
     assert curve["second_purchases"].sum() == 2
+    marks = curve_marks({"latest": curve.reset_index()}, (36, 60, 400))
+    assert marks["day"].tolist() == [36, 60, 400]
+    assert marks["latest"].iloc[0] == pytest.approx(1 / 3) and marks["latest"].iloc[1:].isna().all()
 
 
 def test_second_purchase_curve_without_censoring_is_the_plain_share(orders, march):

@@ -112,6 +112,15 @@ def second_purchase_curve(orders: pd.DataFrame, as_of: pd.Timestamp, first_month
                          "share": np.where(at_risk >= min_at_risk, share, np.nan)})
 
 
+def curve_marks(curves: dict[str, pd.DataFrame], days: tuple[int, ...]) -> pd.DataFrame:
+    """The second-purchase share of each curve at the given days (NaN where too few customers were observed).
+
+    Columns: day, then one column per curve (same keys as `curves`).
+    """
+    return pd.DataFrame({"day": list(days), **{
+        key: curve.set_index("day")["share"].reindex(list(days)).to_numpy() for key, curve in curves.items()}})
+
+
 def comparison_cohorts(month: pd.Period, n_months: int = 6) -> dict[str, pd.PeriodIndex]:
     """First-purchase months of the latest `n_months` cohorts and of the same months one year earlier."""
     latest = pd.period_range(end=month, periods=n_months, freq="M")
