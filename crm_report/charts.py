@@ -232,7 +232,7 @@ def share_bars(summary: pd.DataFrame, names: Mapping[str, str], labels: Mapping[
     ax.grid(axis="x")
     ax.grid(axis="y", visible=False)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.legend(loc="lower right")
+    ax.legend(loc="best")
     ax.set_title(labels["title"])
     return ax
 

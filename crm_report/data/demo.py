@@ -172,7 +172,15 @@ def _write_client(clients_dir: Path, client_id: str, end_month: str, seed: int,
     path.parent.mkdir(parents=True, exist_ok=True)
     frame = generate_orders(client_id, end_month, seed=seed, scale=scale)
     frame.to_parquet(path, index=False)
+    _invited(frame).to_csv(path.parent / "vip_invited.csv", index=False)
     return path, frame
+
+
+def _invited(frame: pd.DataFrame, share: float = 0.005) -> pd.DataFrame:
+    """The brand's invitation list (e.g. 黑卡): its top `share` of customers by lifetime paid spend."""
+    spend = frame.loc[frame["status"].eq("paid")].groupby("customer_id")["amount"].sum()
+    top = spend.sort_values(ascending=False, kind="stable").head(max(1, round(len(spend) * share)))
+    return pd.DataFrame({"customer_id": top.index.sort_values()})
 
 
 # ------------------------------------------------------------------------------------------------
