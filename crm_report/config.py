@@ -94,6 +94,25 @@ class ReportOptions(_Strict):
         30, ge=5, description="First-order customers a product needs before its repeat rate is shown.")
 
 
+class Winback(_Strict):
+    """Win-back campaign rules (crm_report.metrics.campaign); each is written into the methodology appendix."""
+
+    control_share: float = Field(0.10, ge=0, le=0.5, description="Share of each target group held out of the "
+                                 "exports as a control group (0 = no control group).")
+    control_min_group: int = Field(10, ge=2, description="Groups with fewer customers (with a channel) get no "
+                                   "control group: everyone is contacted.")
+    min_group_for_evaluation: int = Field(30, ge=2, description="Customers the contacted and the control arm "
+                                          "each need before a result is reported as conclusive.")
+    no_offer_min_p_alive: float = Field(0.7, ge=0, le=1, description="No offer for customers whose chance of "
+                                        "being active (P(alive), else the recency-based chance) is at least this ...")
+    no_offer_max_cycle_ratio: float = Field(1.5, ge=1, description="... and at most this many of their "
+                                            "purchase cycles since the last purchase.")
+    discount_top_share: float = Field(0.2, ge=0, le=1, description="A discount only for the others whose value "
+                                      "is in this top share of all targets (0 = never a discount).")
+    discount_label: str = Field("9折", min_length=1, max_length=40,
+                                description="The discount as written in the exports, e.g. 9折 or 滿千折百.")
+
+
 class ClientConfig(_Strict):
     client_id: str
     display_name: str
@@ -107,6 +126,7 @@ class ClientConfig(_Strict):
         MemberTier(name="金卡", min_spend_12m=10000),
     )
     report: ReportOptions = ReportOptions()
+    winback: Winback = Winback()
     folder: Path = Field(description="The client's folder; set by the loader, not the YAML.")
 
     @field_validator("client_id")

@@ -1,20 +1,40 @@
-"""Campaign exports: files a LINE / e-mail / SMS tool can import. They hold real contact details and stay
-in the client's report folder; nothing here is shown in the PDF."""
+"""Campaign exports: files a LINE / e-mail / SMS tool or a spreadsheet can import. They hold real contact
+details and stay in the client's report folder; nothing here is shown in the PDF.
+
+Every campaign export lists the customers to contact: targets not held out as control and with a channel
+(`crm_report.metrics.campaign`), with the campaign columns `EXPORT_COLUMNS`. Words come from the locale's
+`campaign` block: `columns` (headers), `groups`, `channels` and `offers` (labels for the codes).
+"""
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 WINBACK_COLUMNS = ("rank", "customer_id", "customer_name", "group", "group_label", "channel", "line_user_id",
                    "email", "phone", "contact_date", "last_order", "days_since", "cycle_days", "orders",
                    "revenue")
+EXPORT_COLUMNS = ("customer_id", "customer_name", "contact", "channel", "group", "group_rank", "priority",
+                  "contact_date", "product", "offer", "offer_detail")
+EXPORT_FILES = {"csv": "winback.csv", "xlsx": "winback.xlsx", "line": "line_audience.txt",
+                "email": "email_list.csv", "sms": "sms_list.csv"}
+LINE_AUDIENCE_MAX = 1_500_000  # user ids per uploaded file (Messaging API, create audience by file)
+HEADER_FILL = "D9E1F2"
+_SHEET_FORBIDDEN = re.compile(r"[\\/?*\[\]:]")
+_WIDE = r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]"
 
 
 def write_winback_csv(candidates: pd.DataFrame, path: Path, words: Mapping[str, Any]) -> Path:
-    """The whole win-back list as CSV, UTF-8 with BOM (Excel then shows Chinese correctly)."""
+    """The whole win-back list as CSV, UTF-8 with BOM (Excel then shows Chinese correctly). Rows held out as
+    control (a `control` column that is True) are left out."""
+    if "control" in candidates:
+        candidates = candidates.loc[~candidates["control"].astype(bool)]
     table = candidates.assign(
         group_label=candidates["group"].map(words["winback_groups"]),
         contact_date=candidates["contact_date"].dt.strftime("%Y-%m-%d"),
@@ -24,3 +44,134 @@ def write_winback_csv(candidates: pd.DataFrame, path: Path, words: Mapping[str, 
     )[list(WINBACK_COLUMNS)]
     table.to_csv(path, index=False, encoding="utf-8-sig")
     return path
+
+
+def campaign_rows(targets: pd.DataFrame, words: Mapping[str, Any]) -> pd.DataFrame:
+    """The customers to contact (not control, channel other than 'none') with `EXPORT_COLUMNS`, groups in the
+    order of the locale's `campaign.groups`, then by group rank. Group, channel and offer become labels;
+    priority is rounded to whole NT$; contact_date is a date. Raises ValueError for a code without a label."""
+    missing = [c for c in ("customer_id", "group", "group_rank", "priority", "contact_date", "channel",
+                           "offer", "control") if c not in targets]
+    if missing:
+        raise ValueError(f"targets: missing column(s) {missing}")
+    labels = words["campaign"]
+    order = {group: i for i, group in enumerate(labels["groups"])}
+    chosen = targets.loc[~targets["control"].astype(bool) & targets["channel"].ne("none")]
+    rows = (chosen.reindex(columns=list(EXPORT_COLUMNS))
+            .assign(_order=chosen["group"].map(order))
+            .sort_values(["_order", "group_rank", "customer_id"], kind="stable")
+            .drop(columns="_order"))
+    labelled = {column: rows[column].map(labels[key]) for column, key in
+                (("group", "groups"), ("channel", "channels"), ("offer", "offers"))}
+    for column, values in labelled.items():
+        unknown = sorted(rows.loc[values.isna() & rows[column].notna(), column].astype("str").unique())
+        if unknown:
+            raise ValueError(f"no label for {column} {unknown} in the locale's campaign.{column}s")
+    return rows.assign(**labelled, priority=rows["priority"].round(0).astype("int64"),
+                       contact_date=pd.to_datetime(rows["contact_date"]).dt.normalize()).reset_index(drop=True)
+
+
+def write_campaign_csv(targets: pd.DataFrame, path: Path, words: Mapping[str, Any]) -> Path:
+    """`campaign_rows` as CSV, UTF-8 with BOM; headers are the column codes (stable for import templates in any
+    locale), values are labels, dates YYYY-MM-DD."""
+    campaign_rows(targets, words).to_csv(path, index=False, encoding="utf-8-sig", date_format="%Y-%m-%d")
+    return path
+
+
+def write_winback_xlsx(targets: pd.DataFrame, path: Path, words: Mapping[str, Any]) -> Path:
+    """`campaign_rows` as an Excel workbook: one sheet per target group that has customers to contact, named
+    by the group's label (made valid: at most 31 characters, none of \\ / ? * [ ] :, unique), in the order of
+    the locale's groups. Headers are the locale's column names, bold on a fill, with the first row frozen and
+    a filter; dates are real dates (yyyy-mm-dd), priority a whole number; column widths follow the content
+    (CJK characters count double); text is always text (a name like '=1+1' is not run as a formula). With
+    nobody to contact: one sheet with the header only."""
+    rows = campaign_rows(targets, words)
+    headers = [words["campaign"]["columns"][c] for c in EXPORT_COLUMNS]
+    book = Workbook()
+    book.remove(book.active)
+    used: set[str] = set()
+    sheets = [(label, part) for label, part in rows.groupby("group", sort=False)] or [
+        (words["campaign"]["sheet_empty"], rows)]
+    for label, part in sheets:
+        sheet = book.create_sheet(sheet_title(str(label), used))
+        _fill_sheet(sheet, headers, part)
+    path = Path(path)
+    book.save(path)
+    return path
+
+
+def write_line_audience(targets: pd.DataFrame, path: Path) -> Path:
+    """LINE audience upload file: the LINE user ids of the customers to contact by LINE, one per line, no
+    header, UTF-8 without BOM (the Messaging API's "create audience for uploading user IDs (by file)" takes a
+    text/plain file with one user ID per line, at most 1,500,000). Duplicates are written once."""
+    ids = campaign_audience(targets, "line")
+    if len(ids) > LINE_AUDIENCE_MAX:
+        raise ValueError(f"{len(ids)} LINE user ids: one audience file takes at most {LINE_AUDIENCE_MAX}")
+    path = Path(path)
+    path.write_text("".join(f"{user}\n" for user in ids), encoding="utf-8", newline="\n")
+    return path
+
+
+def campaign_audience(targets: pd.DataFrame, channel: str) -> list[str]:
+    """The contacts of the customers to contact on `channel` (not control), in priority order, each once."""
+    chosen = targets.loc[targets["channel"].eq(channel) & ~targets["control"].astype(bool)]
+    ordered = chosen.sort_values(["priority", "customer_id"], ascending=[False, True], kind="stable")
+    return ordered["contact"].dropna().astype("str").drop_duplicates().tolist()
+
+
+def write_exports(targets: pd.DataFrame, folder: Path, words: Mapping[str, Any]) -> dict[str, Path]:
+    """Every campaign export into `folder/exports/` (created): winback.csv and winback.xlsx (everyone to
+    contact), line_audience.txt, email_list.csv and sms_list.csv (only the customers assigned to that channel).
+    Every file is written even when it has nobody, so the folder always looks the same. Returns the paths by
+    key of `EXPORT_FILES`."""
+    out = Path(folder) / "exports"
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {key: out / name for key, name in EXPORT_FILES.items()}
+    write_campaign_csv(targets, paths["csv"], words)
+    write_winback_xlsx(targets, paths["xlsx"], words)
+    write_line_audience(targets, paths["line"])
+    for channel in ("email", "sms"):
+        write_campaign_csv(targets.loc[targets["channel"].eq(channel)], paths[channel], words)
+    return paths
+
+
+def sheet_title(label: str, used: set[str]) -> str:
+    """A valid, unique Excel sheet name from `label`: forbidden characters become '_', leading and trailing
+    apostrophes go, at most 31 characters, never blank or 'History' (reserved by Excel); duplicates (compared
+    case-insensitively, as Excel does) get ' (2)', ' (3)'…. Adds the result to `used`."""
+    base = _SHEET_FORBIDDEN.sub("_", label).strip().strip("'")[:31].strip() or "Sheet"
+    if base.lower() == "history":
+        base = f"{base}_"
+    title, number = base, 2
+    while title.lower() in used:
+        suffix = f" ({number})"
+        title, number = base[:31 - len(suffix)] + suffix, number + 1
+    used.add(title.lower())
+    return title
+
+
+def _fill_sheet(sheet, headers: list[str], rows: pd.DataFrame) -> None:
+    sheet.append(headers)
+    values = rows.astype(object).where(rows.notna(), None)
+    values["contact_date"] = [d.date() if d is not None else None for d in values["contact_date"]]
+    for record in values.itertuples(index=False, name=None):
+        sheet.append(record)
+    for row in sheet.iter_rows(min_row=2):  # openpyxl turns text starting with '=' into a formula: keep it text
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
+    bold, fill = Font(bold=True), PatternFill("solid", start_color=HEADER_FILL, end_color=HEADER_FILL)
+    for cell in sheet[1]:
+        cell.font, cell.fill, cell.alignment = bold, fill, Alignment(horizontal="center", vertical="center")
+    formats = {"contact_date": "yyyy-mm-dd", "priority": "#,##0", "group_rank": "0"}
+    for column, number_format in formats.items():
+        position = EXPORT_COLUMNS.index(column) + 1
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=position, max_col=position):
+            cell.number_format = number_format
+    for position, column in enumerate(EXPORT_COLUMNS, start=1):
+        shown = rows[column].astype("string") if column != "contact_date" else pd.Series("yyyy-mm-dd", dtype="string")
+        texts = pd.concat([pd.Series([headers[position - 1]], dtype="string"), shown]).fillna("")
+        width = int((texts.str.len() + texts.str.count(_WIDE)).max())
+        sheet.column_dimensions[get_column_letter(position)].width = min(max(width + 2, 8), 60)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions

@@ -1,0 +1,136 @@
+"""Campaign exports: open what was written (openpyxl, raw bytes) and check what a campaign tool would read."""
+import datetime as dt
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from crm_report.exports import (EXPORT_COLUMNS, campaign_rows, sheet_title, write_exports, write_winback_csv,
+                                write_winback_xlsx)
+
+BOM = b"\xef\xbb\xbf"
+LONG_LABEL = "半睡/需要關懷的高價值顧客：過去一年消費很高但已超過兩倍購買週期"  # "/" is not allowed in a sheet name
+WORDS = {
+    "winback_groups": {"slipping": "開始流失（1–2 倍週期）", "at_risk": "半睡（2–3 倍週期）", "asleep": "沉睡"},
+    "campaign": {
+        "columns": {"customer_id": "顧客編號", "customer_name": "姓名", "contact": "聯絡方式", "channel": "管道",
+                    "group": "族群", "group_rank": "族群內排名", "priority": "優先分數", "contact_date": "建議聯絡日",
+                    "product": "推薦商品", "offer": "優惠", "offer_detail": "優惠內容"},
+        "groups": {"slipping": "開始流失", "at_risk": LONG_LABEL, "asleep": "沉睡"},
+        "channels": {"line": "LINE", "email": "電子郵件", "sms": "簡訊", "none": "無可用管道"},
+        "offers": {"none": "不給優惠", "reminder": "提醒訊息", "discount": "折扣"},
+        "sheet_empty": "喚醒名單",
+    },
+}
+LINE = {n: "U" + format(n, "x") * 32 for n in range(1, 6)}
+
+
+def targets() -> pd.DataFrame:
+    """s1–s4 slipping, r1–r2 at risk. s2 and r2 are held out as control, s4 has no channel: neither exported."""
+    return pd.DataFrame({
+        "customer_id": ["s3", "s1", "s2", "s4", "r1", "r2", "s5"],
+        "customer_name": ["=1+1", "陳美玲", "林大同", "張三", "李四", None, "周五"],
+        "group": ["slipping", "slipping", "slipping", "slipping", "at_risk", "at_risk", "slipping"],
+        "group_rank": [3, 1, 2, 5, 1, 2, 4],
+        "priority": [700.4, 1500.6, 900.0, 10.0, 3000.0, 2000.0, 500.0],
+        "contact_date": pd.to_datetime(["2026-04-06", "2026-04-01", "2026-04-02", "2026-04-01", "2026-04-03",
+                                        "2026-04-03", "2026-04-09"]),
+        "channel": ["email", "line", "line", "none", "sms", "line", "line"],
+        "contact": ["a@example.com", LINE[1], LINE[2], None, "0912345678", LINE[3], LINE[1]],
+        "product": ["魚油", "維他命", None, "魚油", "葉黃素", "魚油", "益生菌"],
+        "offer": ["reminder", "none", "discount", "reminder", "discount", "reminder", "reminder"],
+        "offer_detail": [None, None, "9折", None, "9折", None, None],
+        "control": [False, False, True, False, False, True, False],
+    })
+
+
+def test_campaign_rows_hold_only_customers_to_contact_in_group_order():
+    rows = campaign_rows(targets(), WORDS)
+    assert list(rows.columns) == list(EXPORT_COLUMNS)
+    assert rows["customer_id"].tolist() == ["s1", "s3", "s5", "r1"]  # slipping first (locale order), by rank
+    assert rows["priority"].tolist() == [1501, 700, 500, 3000]
+    assert rows.loc[3, ["group", "channel", "offer", "offer_detail"]].tolist() == [LONG_LABEL, "簡訊", "折扣", "9折"]
+
+
+def test_xlsx_has_one_formatted_sheet_per_group(tmp_path):
+    path = write_winback_xlsx(targets(), tmp_path / "winback.xlsx", WORDS)
+    book = load_workbook(path)
+    long_title = LONG_LABEL.replace("/", "_")[:31]  # the full-width ： is allowed
+    assert book.sheetnames == ["開始流失", long_title]
+    assert len(long_title) <= 31
+    sheet = book["開始流失"]
+    header = [cell.value for cell in sheet[1]]
+    assert header == ["顧客編號", "姓名", "聯絡方式", "管道", "族群", "族群內排名", "優先分數", "建議聯絡日", "推薦商品",
+                      "優惠", "優惠內容"]
+    assert all(cell.font.bold for cell in sheet[1])
+    assert sheet["A1"].fill.fill_type == "solid" and sheet["A1"].fill.start_color.rgb.endswith("D9E1F2")
+    assert sheet.freeze_panes == "A2"
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["s1", "s3", "s5"]
+    first = [cell.value for cell in sheet[2]]
+    assert first[:4] == ["s1", "陳美玲", LINE[1], "LINE"] and first[6] == 1501
+    assert first[7] == dt.datetime(2026, 4, 1) and sheet["H2"].number_format == "yyyy-mm-dd"  # a real date
+    assert first[10] is None
+    assert sheet.column_dimensions["C"].width >= len(LINE[1])  # the LINE id fits
+    assert book[long_title].max_row == 2 and book[long_title]["A2"].value == "r1"
+    assert sheet["B3"].value == "=1+1" and sheet["B3"].data_type == "s"  # text, never a formula
+
+
+def test_xlsx_without_anyone_to_contact_has_a_header_only_sheet(tmp_path):
+    everyone_held_out = targets().assign(control=True)
+    book = load_workbook(write_winback_xlsx(everyone_held_out, tmp_path / "w.xlsx", WORDS))
+    assert book.sheetnames == ["喚醒名單"] and book.active.max_row == 1
+
+
+@pytest.mark.parametrize("label, used, title", [
+    ("a/b\\c?d*e[f]g:h", set(), "a_b_c_d_e_f_g_h"),
+    ("x" * 40, set(), "x" * 31),
+    ("'quoted'", set(), "quoted"),
+    ("History", set(), "History_"),
+    ("沉睡", {"沉睡"}, "沉睡 (2)"),
+    ("x" * 40, {"x" * 31}, "x" * 27 + " (2)"),
+    ("", set(), "Sheet"),
+])
+def test_sheet_titles_are_valid_and_unique(label, used, title):
+    assert sheet_title(label, set(used)) == title
+
+
+def test_write_exports_writes_every_file_with_only_its_channel(tmp_path):
+    paths = write_exports(targets(), tmp_path, WORDS)
+    assert {key: path.relative_to(tmp_path).as_posix() for key, path in paths.items()} == {
+        "csv": "exports/winback.csv", "xlsx": "exports/winback.xlsx", "line": "exports/line_audience.txt",
+        "email": "exports/email_list.csv", "sms": "exports/sms_list.csv"}
+    # LINE: user ids only, one per line, no header or BOM; s2 (control) left out, s5 shares s1's id → once
+    assert paths["line"].read_bytes() == f"{LINE[1]}\n".encode()
+    for key in ("csv", "email", "sms"):
+        assert paths[key].read_bytes().startswith(BOM)
+    everyone = pd.read_csv(paths["csv"], encoding="utf-8-sig", dtype=str)
+    assert list(everyone.columns) == list(EXPORT_COLUMNS)
+    assert everyone["customer_id"].tolist() == ["s1", "s3", "s5", "r1"]
+    assert everyone.loc[0, "contact_date"] == "2026-04-01"
+    email = pd.read_csv(paths["email"], encoding="utf-8-sig", dtype=str)
+    assert email[["customer_id", "contact", "offer"]].values.tolist() == [["s3", "a@example.com", "提醒訊息"]]
+    sms = pd.read_csv(paths["sms"], encoding="utf-8-sig", dtype=str)
+    assert sms[["customer_id", "contact"]].values.tolist() == [["r1", "0912345678"]]  # leading 0 kept
+    assert load_workbook(paths["xlsx"]).sheetnames[0] == "開始流失"
+
+
+def test_a_code_without_a_label_is_an_error():
+    with pytest.raises(ValueError, match=r"no label for offer \['gift'\]"):
+        campaign_rows(targets().assign(offer="gift"), WORDS)
+
+
+def test_winback_csv_still_takes_the_candidate_list_and_leaves_out_the_control(tmp_path):
+    candidates = pd.DataFrame({
+        "rank": [1, 2], "customer_id": ["L", "K"], "customer_name": ["王大同", "林美"],
+        "group": ["at_risk", "slipping"], "channel": ["sms", "email"], "line_user_id": [None, None],
+        "email": [None, "k@example.com"], "phone": ["0987654321", None],
+        "contact_date": pd.to_datetime(["2026-04-06", "2026-04-05"]),
+        "last_order": pd.to_datetime(["2025-12-01", "2026-02-01"]), "days_since": [120, 58],
+        "cycle_days": [45.0, 45.04], "orders": [1, 2], "revenue": [1000.4, 600.0]})
+    path = write_winback_csv(candidates, tmp_path / "winback.csv", WORDS)
+    assert path.read_bytes().startswith(BOM)
+    written = pd.read_csv(path, encoding="utf-8-sig", dtype=str)
+    assert written["group_label"].tolist() == ["半睡（2–3 倍週期）", "開始流失（1–2 倍週期）"]
+    assert written["revenue"].tolist() == ["1000", "600"]
+    path = write_winback_csv(candidates.assign(control=[True, False]), tmp_path / "w2.csv", WORDS)
+    assert pd.read_csv(path, encoding="utf-8-sig", dtype=str)["customer_id"].tolist() == ["K"]
