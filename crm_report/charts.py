@@ -275,15 +275,16 @@ def p_alive_histogram(p_alive: pd.Series, labels: Mapping[str, str], threshold: 
 
 def winback_groups(summary: pd.DataFrame, names: Mapping[str, str], labels: Mapping[str, str],
                    ax: plt.Axes | None = None, locale: str = "zh-TW") -> plt.Axes:
-    """Bars per win-back group: customers, labelled with the revenue at stake."""
+    """Bars per win-back group: customers, labelled with the expected 12-month spend at stake."""
     ax = ax or _axes(2.1, width=WIDTH / 2)
     colors = _colors()
     bars = ax.bar([names[g] for g in summary["group"]], summary["customers"],
-                  color=[colors[1], colors[3], colors[4]][: len(summary)], width=0.6)
-    ax.bar_label(bars, labels=[f"{c:,}\nNT${compact(r, locale)}" for c, r in zip(summary["customers"],
-                                                                               summary["revenue"])],
-                 padding=2, fontsize=7.5)
+                  color=[colors[0], colors[1], colors[3], colors[4], colors[2]][: len(summary)], width=0.6)
+    ax.bar_label(bars, labels=[f"{c:,}\nNT${compact(v, locale)}" for c, v in zip(summary["customers"],
+                                                                               summary["value_at_stake"])],
+                 padding=2, fontsize=7)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.tick_params(axis="x", labelsize=7.5)
     ax.margins(y=0.3)
     ax.set_title(labels["title"])
     return ax

@@ -17,9 +17,6 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-WINBACK_COLUMNS = ("rank", "customer_id", "customer_name", "group", "group_label", "channel", "line_user_id",
-                   "email", "phone", "contact_date", "last_order", "days_since", "cycle_days", "orders",
-                   "revenue")
 EXPORT_COLUMNS = ("customer_id", "customer_name", "contact", "channel", "group", "group_rank", "priority",
                   "contact_date", "product", "offer", "offer_detail")
 EXPORT_FILES = {"csv": "winback.csv", "xlsx": "winback.xlsx", "line": "line_audience.txt",
@@ -30,31 +27,15 @@ _SHEET_FORBIDDEN = re.compile(r"[\\/?*\[\]:]")
 _WIDE = r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]"
 
 
-def write_winback_csv(candidates: pd.DataFrame, path: Path, words: Mapping[str, Any]) -> Path:
-    """The whole win-back list as CSV, UTF-8 with BOM (Excel then shows Chinese correctly). Rows held out as
-    control (a `control` column that is True) are left out."""
-    if "control" in candidates:
-        candidates = candidates.loc[~candidates["control"].astype(bool)]
-    table = candidates.assign(
-        group_label=candidates["group"].map(words["winback_groups"]),
-        contact_date=candidates["contact_date"].dt.strftime("%Y-%m-%d"),
-        last_order=candidates["last_order"].dt.strftime("%Y-%m-%d"),
-        revenue=candidates["revenue"].round(0).astype("int64"),
-        cycle_days=candidates["cycle_days"].round(1),
-    )[list(WINBACK_COLUMNS)]
-    table.to_csv(path, index=False, encoding="utf-8-sig")
-    return path
-
-
 def campaign_rows(targets: pd.DataFrame, words: Mapping[str, Any]) -> pd.DataFrame:
     """The customers to contact (not control, channel other than 'none') with `EXPORT_COLUMNS`, groups in the
-    order of the locale's `campaign.groups`, then by group rank. Group, channel and offer become labels;
+    order of the locale's `winback_groups_short`, then by group rank. Group, channel and offer become labels;
     priority is rounded to whole NT$; contact_date is a date. Raises ValueError for a code without a label."""
     missing = [c for c in ("customer_id", "group", "group_rank", "priority", "contact_date", "channel",
                            "offer", "control") if c not in targets]
     if missing:
         raise ValueError(f"targets: missing column(s) {missing}")
-    labels = words["campaign"]
+    labels = {**words["campaign"], "groups": words["winback_groups_short"], "channels": words["channels"]}
     order = {group: i for i, group in enumerate(labels["groups"])}
     chosen = targets.loc[~targets["control"].astype(bool) & targets["channel"].ne("none")]
     rows = (chosen.reindex(columns=list(EXPORT_COLUMNS))
@@ -66,7 +47,8 @@ def campaign_rows(targets: pd.DataFrame, words: Mapping[str, Any]) -> pd.DataFra
     for column, values in labelled.items():
         unknown = sorted(rows.loc[values.isna() & rows[column].notna(), column].astype("str").unique())
         if unknown:
-            raise ValueError(f"no label for {column} {unknown} in the locale's campaign.{column}s")
+            where = "winback_groups_short" if column == "group" else f"campaign.{column}s"
+            raise ValueError(f"no label for {column} {unknown} in the locale's {where}")
     return rows.assign(**labelled, priority=rows["priority"].round(0).astype("int64"),
                        contact_date=pd.to_datetime(rows["contact_date"]).dt.normalize()).reset_index(drop=True)
 

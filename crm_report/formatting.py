@@ -24,15 +24,17 @@ def money(value: float | None, locale: str = "zh-TW") -> str:
     """NT$ with thousands separators, no decimals: 1234567 → 'NT$1,234,567'."""
     if _missing(value):
         return "–"
-    sign = "-" if value < 0 else ""
+    sign = "−" if value < 0 else ""
     return f"{sign}NT${abs(value):,.0f}"
 
 
 def money_short(value: float | None, locale: str = "zh-TW") -> str:
-    """Compact money for tiles and axes: zh-TW 'NT$123.4 萬' / 'NT$1.23 億'; en 'NT$1.2M' / 'NT$85.0K'."""
+    """Compact money for tiles and axes: zh-TW 'NT$123.4 萬' / 'NT$1.23 億'; en 'NT$1.2M' / 'NT$85.0K';
+    negative amounts (a loss, a drop) lead with a minus sign: '−NT$1.2 萬'."""
     if _missing(value):
         return "–"
-    return "NT$" + compact(value, locale)
+    sign = "−" if value < 0 else ""
+    return sign + "NT$" + compact(abs(value), locale)
 
 
 def compact(value: float | None, locale: str = "zh-TW") -> str:

@@ -17,6 +17,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import pydantic
 
 
 def save(build_dir: Path, section: str, *, values: Mapping[str, Any] | None = None,
@@ -69,9 +70,11 @@ def table_to_json(frame: pd.DataFrame) -> dict[str, list]:
 
 
 def to_jsonable(value: Any) -> Any:
-    """numpy/pandas scalars → Python; Period → '2026-10'; Timestamp → '2026-10-31'; NaN/NaT → None."""
+    """numpy/pandas scalars → Python; dataclasses and pydantic models → dicts; Period → '2026-10'; Timestamp → '2026-10-31'; NaN/NaT → None."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return to_jsonable(dataclasses.asdict(value))
+    if isinstance(value, pydantic.BaseModel):
+        return to_jsonable(value.model_dump())
     if isinstance(value, Mapping):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -28,6 +28,8 @@ class Run:
     config: ClientConfig
     month: pd.Period
     report_dir: Path
+    reports_dir: Path
+    """Where the client's published reports live (`reports_dir/<client>/<YYYY-MM>/`): last month's targets."""
 
     @property
     def as_of(self) -> pd.Timestamp:
@@ -120,13 +122,16 @@ def data_quality(loaded: LoadResult, lines: pd.DataFrame, orders: pd.DataFrame,
 def open_run(client: str, month: str, report_dir: str | Path = "", clients_dir: Path = CLIENTS_DIR,
              reports_dir: Path = REPORTS_DIR) -> Run:
     """The run for a notebook. With `report_dir` empty (interactive use) the client's data is prepared in
-    `reports_dir/_scratch/<client>/<month>/`, so a notebook's default parameters run on their own."""
+    `reports_dir/_scratch/<client>/<month>/`, so a notebook's default parameters run on their own. A report
+    run's `report_dir` is its staging folder, which the pipeline creates beside the published months
+    (`reports_dir/<client>/.<month>-staging-…`), so the reports root is two levels up."""
     period = parse_month(month)
     if report_dir:
         folder = Path(report_dir)
         snapshot = json.loads((folder / "build" / "config.json").read_text(encoding="utf-8"))
-        return Run(config=ClientConfig(**snapshot), month=period, report_dir=folder)
+        return Run(config=ClientConfig(**snapshot), month=period, report_dir=folder,
+                   reports_dir=folder.resolve().parent.parent)
     config = load_config(client, clients_dir)
     folder = reports_dir / "_scratch" / client / str(period)
     prepare(config, period, folder)
-    return Run(config=config, month=period, report_dir=folder)
+    return Run(config=config, month=period, report_dir=folder, reports_dir=reports_dir)

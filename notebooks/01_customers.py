@@ -1,10 +1,11 @@
 # %% [markdown]
-# # 新客、回購、喚醒與顧客價值 Acquisition, repurchase, win-back and lifetime value
+# # 新客、回購、商品、顧客價值與喚醒 Acquisition, repurchase, products, lifetime value and win-back
 # New versus returning customers (the month's KPI tiles and the 24-month trend), what new customers buy
-# first, how many buy again and how soon, cohort retention, and the win-back list: customers past their own
-# purchase cycle, what they are worth, when and how to reach them. The full win-back list (real contact
-# details) is exported to `winback.csv`; the report shows only the top customers, masked. Last, lifetime
-# value: historic, and predicted with BG/NBD (purchases, P(alive)) and Gamma-Gamma (spend), by RFM segment.
+# first, how many buy again and how soon (second-purchase curve, intervals by order number, cohorts), each
+# product's replenishment cycle and what customers buy next, lifetime value (historic, BG/NBD + Gamma-Gamma,
+# and the rule-of-thumb formulas), and the win-back programme: target groups, priority, contact date,
+# product, offer, channel, a held-out control group, the exports for LINE / e-mail / SMS, and the result of
+# last month's list against its control group.
 # All logic lives in `crm_report.metrics`; this notebook only calls it, shows the results and saves them.
 
 # %% tags=["parameters"]
@@ -14,7 +15,7 @@ report_dir = ""
 
 # %%
 from crm_report import charts, exports, privacy, workspace
-from crm_report.metrics import acquisition, clv, repurchase, rfm, winback
+from crm_report.metrics import acquisition, campaign, clv, lifecycle, products, repurchase, rfm, winback
 
 run = workspace.open_run(client, month, report_dir)
 charts.apply_theme(run.config.brand)
@@ -103,26 +104,35 @@ run.save("repurchase",
                   "cohort_value": cohort_value_chart, "second_purchase": curve_chart})
 
 # %% [markdown]
-# ## Win-back: who is past their purchase cycle
+# ## Products: replenishment cycles, first products that make loyal customers, what customers buy next
 
 # %%
-candidates = winback.winback_candidates(run.orders, intervals, winback.latest_contacts(run.lines), run.as_of)
-groups = winback.summarise_winback(candidates)
-group_chart = charts.winback_groups(groups, words["winback_groups_short"], words["charts"]["winback"],
-                                    locale=locale)
-groups
+cycles = products.replenishment_cycles(run.lines, run.as_of, options.replenishment_min_buyers,
+                                       options.reminder_lead_days)
+consumables = cycles.loc[cycles["consumable"]]
+cycle_figures = ({"cycles": charts.replenishment_ranges(consumables.head(options.top_products),
+                                                        words["charts"]["replenishment"])}
+                 if len(consumables) else {})  # no chart when nothing is bought again regularly
+consumables.head(options.top_products)
 
 # %%
-top = privacy.mask_contacts(candidates.head(options.winback_top_n))
-top
+first_buys = products.first_product_repeat(run.lines, run.as_of, window_days=180,
+                                           min_customers=options.first_product_min_customers)
+baseline = products.baseline_repeat_rate(run.lines, run.as_of, window_days=180)
+first_buys = first_buys.assign(rate_vs_baseline=first_buys["rate"] - baseline["rate"])
+affinity = products.next_product_affinity(run.lines, run.as_of)
+top_keys = affinity.drop_duplicates("product_key").nlargest(options.top_products, "from_transitions")["product_key"]
+next_products = affinity.loc[affinity["product_key"].isin(top_keys)]
+first_buys.head(options.top_products), baseline
 
 # %%
-export_path = exports.write_winback_csv(candidates, run.report_dir / "winback.csv", words)
-run.save("winback",
-         values={**winback.winback_headline(candidates), "export": export_path.name,
-                 "client_cycle_days": interval_stats["median"]},
-         tables={"groups": groups, "top": top},
-         figures={"groups": group_chart})
+run.save("products",
+         values={"baseline": baseline, "window_days": 180, "min_repeat_buyers": options.replenishment_min_buyers,
+                 "lead_days": options.reminder_lead_days, "min_customers": options.first_product_min_customers,
+                 "without_cycle": int(cycles["basis"].eq("none").sum()), "consumables": len(consumables)},
+         tables={"cycles": cycles.head(2 * options.top_products),
+                 "first_products": first_buys.head(options.top_products), "next_products": next_products},
+         figures=cycle_figures)
 
 # %% [markdown]
 # ## Lifetime value: historic, and predicted for the next months (BG/NBD + Gamma-Gamma)
@@ -149,3 +159,58 @@ run.save("value",
                  "historic_total": value.table["historic_revenue"].sum(), "seed": seed},
          tables={"by_segment": by_segment},
          figures={"p_alive": alive_chart})
+
+# %% [markdown]
+# ## Win-back: target groups (NES stages, RFM segments, P(alive)), contact date and product
+
+# %%
+stages = lifecycle.nes_stages(run.orders, run.as_of)
+groups = winback.target_groups(stages, segments, value.table["p_alive"], value.table["frequency"],
+                               options.rfm_style)
+next_steps = products.customer_next_steps(run.lines, run.as_of, cycles, affinity)
+candidates = winback.winback_candidates(run.orders, stages, groups, next_steps, run.as_of,
+                                        options.reminder_lead_days)
+candidates = campaign.join_value(candidates, value.table)
+candidates["group"].value_counts()
+
+# %% [markdown]
+# ## Priority, offer, channel and the held-out control group; the exports
+
+# %%
+contacts = winback.latest_contacts(run.lines)
+targets = campaign.build_targets(candidates.join(contacts["customer_name"], on="customer_id"), contacts,
+                                 campaign.latest_consents(run.lines), run.config.client_id, run.month,
+                                 **run.config.winback.model_dump(exclude={"min_group_for_evaluation"}))
+target_summary = campaign.summarise_targets(targets, order=winback.GROUPS)
+calendar = campaign.contact_calendar(targets, run.month)
+group_chart = charts.winback_groups(target_summary, words["winback_groups_short"], words["charts"]["winback"],
+                                    locale=locale)
+target_summary
+
+# %%
+export_paths = exports.write_exports(targets, run.report_dir, words)
+campaign.save_targets(targets, run.report_dir / campaign.TARGETS_FILE)
+to_contact = targets.loc[~targets["control"] & targets["channel"].ne("none")]
+top = privacy.mask_contacts(to_contact.head(options.winback_top_n).drop(columns=["contact", "customer_name"])
+                            .join(contacts, on="customer_id"))
+top
+
+# %% [markdown]
+# ## Did last month's list work? Contacted against the control group
+
+# %%
+previous = campaign.previous_targets(run.reports_dir, run.config.client_id, run.month)
+evaluation = (None if previous is None else
+              campaign.evaluate_campaign(previous, run.orders, *campaign.evaluation_window(run.month - 1),
+                                         min_group=run.config.winback.min_group_for_evaluation,
+                                         order=winback.GROUPS))
+evaluation
+
+# %%
+run.save("winback",
+         values={**winback.winback_headline(targets), "rules": run.config.winback,
+                 "exports": {key: path.name for key, path in export_paths.items()},
+                 "evaluated_month": str(run.month - 1), "has_previous": previous is not None},
+         tables={"groups": target_summary, "top": top, "calendar": calendar,
+                 **({} if evaluation is None else {"evaluation": evaluation})},
+         figures={"groups": group_chart})

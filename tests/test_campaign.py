@@ -216,9 +216,9 @@ def test_build_targets_draws_the_control_only_among_reachable_customers():
     targets = build_targets(frame, contacts, consents, "demo", "2026-03", **options).set_index("customer_id")
     assert targets.at["d", "channel"] == "none" and not targets.at["d", "control"]
     assert targets["control"].sum() == 2  # half of the 4 reachable
-    assert list(targets.columns[:13]) == ["group", "group_rank", "priority", "priority_basis", "chance", "value",
-                                          "offer", "offer_detail", "channel", "control", "contact_date", "product",
-                                          "contact"]
+    assert list(targets.columns[:12]) == ["group", "group_rank", "priority", "priority_basis", "chance", "value",
+                                          "offer", "offer_detail", "channel", "control", "contact_date", "product"]
+    assert {"historic_revenue", "days_since", "cycle_days", "contact"} <= set(targets.columns)  # kept after them
     assert targets.at["c", "contact"] == "0912345678"
     summary = summarise_targets(targets.reset_index()).set_index("group")
     contacted = targets.loc[~targets["control"] & targets["channel"].ne("none")]
@@ -404,3 +404,12 @@ def test_evaluation_without_any_control_says_so_instead_of_failing():
     assert result["rate_diff"].isna().all() and not result["conclusive"].any()
     empty = evaluate_campaign(people.drop(columns="returned").iloc[:0], orders_for(people), START, END)
     assert empty["group"].tolist() == ["total"] and empty.at[0, "outcome"] == "no_control"
+
+
+def test_evaluation_lists_only_groups_that_had_anyone():
+    targets = pd.DataFrame({"customer_id": list("abcd"), "group": ["slipping"] * 4,
+                            "control": [False, False, True, True], "channel": ["line"] * 4})
+    orders = pd.DataFrame({"customer_id": ["a"], "order_date": pd.to_datetime(["2026-04-03"]), "amount": [100.0]})
+    table = evaluate_campaign(targets, orders, pd.Timestamp("2026-03-31 23:59:59"),
+                              pd.Timestamp("2026-04-30 23:59:59"), min_group=1, order=("cant_lose", "slipping"))
+    assert table["group"].tolist() == ["slipping", "total"]

@@ -73,11 +73,12 @@ def test_share_bars_and_winback_groups_use_localised_names():
     ax = charts.share_bars(summary, i18n.strings("zh-TW")["segment_names"], WORDS["segments"])
     assert [t.get_text() for t in ax.get_yticklabels()] == ["冠軍", "休眠"]
     render_png(ax)
-    groups = pd.DataFrame({"group": ["slipping", "at_risk", "asleep"], "customers": [5, 3, 9],
-                           "revenue": [1e5, 5e4, 2e5]})
+    groups = pd.DataFrame({"group": ["cant_lose", "slipping", "half_asleep", "asleep"], "customers": [2, 5, 3, 9],
+                           "value_at_stake": [3e5, 1e5, 5e4, 2e5]})
     ax = charts.winback_groups(groups, i18n.strings("zh-TW")["winback_groups_short"], WORDS["winback"])
-    assert [b.get_height() for b in ax.containers[0]] == [5, 3, 9]
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["開始流失", "半睡", "沉睡"]
+    assert [b.get_height() for b in ax.containers[0]] == [2, 5, 3, 9]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["不能失去", "開始流失", "半睡", "沉睡"]
+    assert [t.get_text() for t in ax.texts][:2] == ["2\nNT$30 萬", "5\nNT$10 萬"]  # customers, value at stake
     render_png(ax)
 
 

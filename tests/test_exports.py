@@ -5,19 +5,18 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from crm_report.exports import (EXPORT_COLUMNS, campaign_rows, sheet_title, write_exports, write_winback_csv,
+from crm_report.exports import (EXPORT_COLUMNS, campaign_rows, sheet_title, write_exports,
                                 write_winback_xlsx)
 
 BOM = b"\xef\xbb\xbf"
 LONG_LABEL = "半睡/需要關懷的高價值顧客：過去一年消費很高但已超過兩倍購買週期"  # "/" is not allowed in a sheet name
 WORDS = {
-    "winback_groups": {"slipping": "開始流失（1–2 倍週期）", "at_risk": "半睡（2–3 倍週期）", "asleep": "沉睡"},
+    "winback_groups_short": {"slipping": "開始流失", "at_risk": LONG_LABEL, "asleep": "沉睡"},
+    "channels": {"line": "LINE", "email": "電子郵件", "sms": "簡訊", "none": "無可用管道"},
     "campaign": {
         "columns": {"customer_id": "顧客編號", "customer_name": "姓名", "contact": "聯絡方式", "channel": "管道",
                     "group": "族群", "group_rank": "族群內排名", "priority": "優先分數", "contact_date": "建議聯絡日",
                     "product": "推薦商品", "offer": "優惠", "offer_detail": "優惠內容"},
-        "groups": {"slipping": "開始流失", "at_risk": LONG_LABEL, "asleep": "沉睡"},
-        "channels": {"line": "LINE", "email": "電子郵件", "sms": "簡訊", "none": "無可用管道"},
         "offers": {"none": "不給優惠", "reminder": "提醒訊息", "discount": "折扣"},
         "sheet_empty": "喚醒名單",
     },
@@ -117,20 +116,3 @@ def test_write_exports_writes_every_file_with_only_its_channel(tmp_path):
 def test_a_code_without_a_label_is_an_error():
     with pytest.raises(ValueError, match=r"no label for offer \['gift'\]"):
         campaign_rows(targets().assign(offer="gift"), WORDS)
-
-
-def test_winback_csv_still_takes_the_candidate_list_and_leaves_out_the_control(tmp_path):
-    candidates = pd.DataFrame({
-        "rank": [1, 2], "customer_id": ["L", "K"], "customer_name": ["王大同", "林美"],
-        "group": ["at_risk", "slipping"], "channel": ["sms", "email"], "line_user_id": [None, None],
-        "email": [None, "k@example.com"], "phone": ["0987654321", None],
-        "contact_date": pd.to_datetime(["2026-04-06", "2026-04-05"]),
-        "last_order": pd.to_datetime(["2025-12-01", "2026-02-01"]), "days_since": [120, 58],
-        "cycle_days": [45.0, 45.04], "orders": [1, 2], "revenue": [1000.4, 600.0]})
-    path = write_winback_csv(candidates, tmp_path / "winback.csv", WORDS)
-    assert path.read_bytes().startswith(BOM)
-    written = pd.read_csv(path, encoding="utf-8-sig", dtype=str)
-    assert written["group_label"].tolist() == ["半睡（2–3 倍週期）", "開始流失（1–2 倍週期）"]
-    assert written["revenue"].tolist() == ["1000", "600"]
-    path = write_winback_csv(candidates.assign(control=[True, False]), tmp_path / "w2.csv", WORDS)
-    assert pd.read_csv(path, encoding="utf-8-sig", dtype=str)["customer_id"].tolist() == ["K"]

@@ -7,10 +7,17 @@ from crm_report import privacy
 
 
 @pytest.mark.parametrize("value, locale, expected", [
-    (1234567, "zh-TW", "NT$1,234,567"), (-300, "zh-TW", "-NT$300"), (None, "zh-TW", "–"),
+    (1234567, "zh-TW", "NT$1,234,567"), (-300, "zh-TW", "−NT$300"), (None, "zh-TW", "–"),
 ])
 def test_money(value, locale, expected):
     assert f.money(value, locale) == expected
+
+
+@pytest.mark.parametrize("value, locale, expected", [
+    (-12_345, "zh-TW", "−NT$12,345"), (-1_234_567, "en", "−NT$1.23M"), (250_000, "zh-TW", "NT$25 萬"),
+])
+def test_money_short_puts_the_sign_first(value, locale, expected):
+    assert f.money_short(value, locale) == expected
 
 
 @pytest.mark.parametrize("value, locale, expected", [

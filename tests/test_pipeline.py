@@ -4,7 +4,9 @@ import re
 import shutil
 import subprocess
 
+import pandas as pd
 import pytest
+from openpyxl import load_workbook
 from pypdf import PdfReader
 
 import run_report
@@ -13,6 +15,7 @@ from crm_report.data.demo import generate_orders
 from crm_report.paths import CLIENTS_DIR, PROJECT_ROOT
 
 MONTH = "2026-10"
+PREVIOUS = "2026-09"
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +34,9 @@ def clients(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def reports(clients, tmp_path_factory):
+    """Supplements for two consecutive months (the second evaluates the first's win-back list), apparel once."""
     out = tmp_path_factory.mktemp("reports")
+    pipeline.run_report("demo-supplements", PREVIOUS, clients_dir=clients, reports_dir=out)
     for client in ("demo-supplements", "demo-apparel"):
         pipeline.run_report(client, MONTH, clients_dir=clients, reports_dir=out)
     return out
@@ -42,15 +47,16 @@ def pdf_text(path):
 
 
 @pytest.mark.parametrize("client, new_label, titles", [
-    ("demo-supplements", "新客", ["本月重點", "新客與回購客", "回購行為", "RFM 分群與集群", "顧客終身價值", "喚醒名單", "附錄 A・指標定義與方法",
-                          "附錄 B・資料品質"]),
+    ("demo-supplements", "新客", ["本月重點", "新客與回購客", "回購行為", "商品回購與推薦", "RFM 分群與集群", "顧客狀態與會員等級",
+                          "顧客終身價值", "喚醒名單", "附錄 A・指標定義與方法", "附錄 B・資料品質"]),
     ("demo-apparel", "New customers", ["Highlights", "New and returning customers", "Repurchase behaviour",
-                      "RFM segments and clusters", "Customer lifetime value", "Win-back list", "Appendix A", "Appendix B"]),
+                      "Products: replenishment", "RFM segments and clusters", "Life-cycle stages and member tiers",
+                      "Customer lifetime value", "Win-back list", "Appendix A", "Appendix B"]),
 ])
 def test_report_pdf(reports, client, new_label, titles):
     folder = reports / client / MONTH
     reader = PdfReader(folder / "report.pdf")
-    assert 9 <= len(reader.pages) <= 20
+    assert 12 <= len(reader.pages) <= 26
     text = pdf_text(folder / "report.pdf")
     for title in titles:
         assert title in text
@@ -66,13 +72,53 @@ def test_report_pdf(reports, client, new_label, titles):
 
 def test_report_folder_contents(reports):
     folder = reports / "demo-supplements" / MONTH
-    for name in ("report.pdf", "report.html", "results.json", "quarantine.csv", "winback.csv",
+    for name in ("report.pdf", "report.html", "results.json", "quarantine.csv", "campaign_targets.parquet",
                  "notebooks/01_customers.ipynb", "notebooks/02_segments.ipynb"):
         assert (folder / name).is_file(), name
-    assert (folder / "winback.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel shows Chinese
     executed = json.loads((folder / "notebooks" / "01_customers.ipynb").read_text(encoding="utf-8"))
     assert executed["metadata"]["papermill"]["parameters"]["month"] == MONTH
     assert not list(folder.parent.glob(".*staging*")), "staging folders left behind"
+
+
+def test_exports_open_in_a_spreadsheet_and_leave_out_the_control_group(reports):
+    folder = reports / "demo-supplements" / MONTH
+    exports = folder / "exports"
+    targets = pd.read_parquet(folder / "campaign_targets.parquet")
+    to_contact = targets.loc[~targets["control"] & targets["channel"].ne("none")]
+    assert targets["control"].any() and len(to_contact) > 0
+    assert (exports / "winback.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel shows Chinese
+    listed = pd.read_csv(exports / "winback.csv", encoding="utf-8-sig", dtype=str)
+    assert sorted(listed["customer_id"]) == sorted(to_contact["customer_id"])
+    book = load_workbook(exports / "winback.xlsx")
+    assert sum(sheet.max_row - 1 for sheet in book.worksheets) == len(to_contact)
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2" and sheet["A1"].font.bold and sheet["A1"].value == "顧客編號"
+    line_ids = (exports / "line_audience.txt").read_text(encoding="utf-8").split()
+    assert len(line_ids) == to_contact["channel"].eq("line").sum() > 0  # the targets file keeps no contacts
+    assert all(i.startswith("U") and len(i) == 33 for i in line_ids)
+
+
+def test_the_second_month_evaluates_the_first_months_list(reports):
+    first = json.loads((reports / "demo-supplements" / PREVIOUS / "results.json").read_text(encoding="utf-8"))
+    assert first["sections"]["winback"]["values"]["has_previous"] is False
+    assert "找不到" in pdf_text(reports / "demo-supplements" / PREVIOUS / "report.pdf")
+    second = json.loads((reports / "demo-supplements" / MONTH / "results.json").read_text(encoding="utf-8"))
+    winback = second["sections"]["winback"]
+    assert winback["values"]["has_previous"] is True and winback["values"]["evaluated_month"] == PREVIOUS
+    total = [row for row in winback["tables"]["evaluation"] if row["group"] == "total"][0]
+    previous = pd.read_parquet(reports / "demo-supplements" / PREVIOUS / "campaign_targets.parquet")
+    reachable = previous.loc[previous["channel"].ne("none")]
+    assert total["contacted_n"] == (~reachable["control"]).sum() and total["control_n"] == reachable["control"].sum()
+    assert total["outcome"] in ("lift", "drop", "unclear", "too_small")
+    assert "名單的成效" in pdf_text(reports / "demo-supplements" / MONTH / "report.pdf")
+
+
+def test_control_group_is_stable_across_reruns(clients, reports, tmp_path):
+    rerun = tmp_path / "reports"
+    pipeline.run_report("demo-supplements", MONTH, clients_dir=clients, reports_dir=rerun)
+    first = pd.read_parquet(reports / "demo-supplements" / MONTH / "campaign_targets.parquet")
+    again = pd.read_parquet(rerun / "demo-supplements" / MONTH / "campaign_targets.parquet")
+    assert set(first.loc[first["control"], "customer_id"]) == set(again.loc[again["control"], "customer_id"])
 
 
 def test_failed_run_keeps_the_previous_report(clients, reports):

@@ -2,10 +2,10 @@
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from crm_report.metrics import acquisition, repurchase, rfm, winback
+from crm_report.metrics import acquisition, lifecycle, repurchase, rfm, winback
 from crm_report.metrics.orders import purchase_orders
 
 MONTH = pd.Period("2026-03", "M")
@@ -73,15 +73,18 @@ def test_repeat_rates_and_cohorts_are_proportions(lines):
 
 
 @given(order_lines())
-def test_winback_candidates_are_overdue_and_grouped_once(lines):
+def test_winback_targets_are_the_lapsed_customers_once_each(lines):
     orders = purchase_orders(lines, MONTH.end_time)
-    intervals = repurchase.purchase_intervals(orders)
-    contacts = pd.DataFrame(index=pd.Index([], name="customer_id"), columns=list(winback.CONTACT_FIELDS))
-    candidates = winback.winback_candidates(orders, intervals, contacts, MONTH.end_time)
+    assume(len(repurchase.purchase_intervals(orders)) > 0)  # without any repeat purchase there is no cycle
+    stages = lifecycle.nes_stages(orders, MONTH.end_time)
+    segments = rfm.segment_customers(orders, MONTH.end_time).set_index("customer_id")["segment"]
+    groups = winback.target_groups(stages, segments, pd.Series(dtype=float), pd.Series(dtype=float))
+    lapsed = stages.set_index("customer_id")["stage"].isin(["S1", "S2", "S3"])
+    assert groups.notna().equals(lapsed)
+    steps = pd.DataFrame({"customer_id": stages["customer_id"], "reminder_date": pd.NaT,
+                          "recommended_product_name": None, "recommendation_basis": "none"})
+    candidates = winback.winback_candidates(orders, stages, groups, steps, MONTH.end_time)
+    assert candidates["customer_id"].is_unique and len(candidates) == lapsed.sum()
     assert (candidates["overdue_ratio"] > 1).all()
-    assert candidates["customer_id"].is_unique
-    assert candidates["revenue"].is_monotonic_decreasing
     assert (candidates["contact_date"] > MONTH.end_time).all()
-    assert (candidates["contact_date"] <= MONTH.end_time + pd.Timedelta(days=7)).all()
-    summary = winback.summarise_winback(candidates)
-    assert summary["customers"].sum() == len(candidates)
+    assert (candidates["contact_date"] <= MONTH.end_time + pd.Timedelta(days=7)).all()  # all overdue: next week

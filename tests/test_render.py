@@ -69,3 +69,21 @@ def test_templates_are_strict_and_escaped():
     with pytest.raises(jinja2.UndefinedError):
         env.from_string("{{ missing }}").render()
     assert env.from_string("{{ v | change('points') }}").render(v=0.021) == "+2.1 個百分點"
+
+
+def test_locales_have_the_same_keys_and_only_text_keys():
+    """YAML reads an unquoted `yes:` key as True; a key missing in one locale fails only that locale's report."""
+    from crm_report import i18n
+
+    def keys(tree, prefix=""):
+        if isinstance(tree, dict):
+            for key, value in tree.items():
+                assert isinstance(key, str), f"{prefix}{key!r} is not text (quote it in the YAML)"
+                yield from keys(value, f"{prefix}{key}.")
+            yield prefix
+        elif isinstance(tree, list):
+            for index, value in enumerate(tree):
+                if isinstance(value, dict):
+                    yield from keys({k: None for k in value}, f"{prefix}[]")
+    zh, en = set(keys(i18n.strings("zh-TW"))), set(keys(i18n.strings("en")))
+    assert zh == en, f"only zh-TW: {sorted(zh - en)}; only en: {sorted(en - zh)}"

@@ -234,7 +234,7 @@ def build_targets(candidates: pd.DataFrame, contacts: pd.DataFrame, consents: pd
 
     The control is drawn only among customers with a channel (the others cannot be contacted, so they are
     neither exported nor compared). `candidates` needs the `priority_scores` columns plus contact_date, and may
-    carry product and customer_name. `contacts`/`consents` are indexed by customer id
+    carry product and customer_name; every candidate column is kept after `TARGET_COLUMNS`. `contacts`/`consents` are indexed by customer id
     (`winback.latest_contacts`, `latest_consents`). The keywords are `config.Winback`'s fields:
     `build_targets(..., **config.winback.model_dump(exclude={"min_group_for_evaluation"}))`.
     """
@@ -248,7 +248,7 @@ def build_targets(candidates: pd.DataFrame, contacts: pd.DataFrame, consents: pd
     reachable = with_channel["channel"].ne("none")
     drawn = assign_control(with_channel.loc[reachable], client_id, month, control_share, control_min_group)
     targets = with_channel.assign(control=drawn["control"].reindex(with_channel.index, fill_value=False))
-    extra = [c for c in ("customer_name", "contact") if c in targets]
+    extra = [c for c in targets.columns if c not in TARGET_COLUMNS]  # candidate columns, name, contact
     return targets.reindex(columns=[*TARGET_COLUMNS, *extra])
 
 
@@ -359,7 +359,8 @@ def evaluate_campaign(targets: pd.DataFrame, orders: pd.DataFrame, start: pd.Tim
     people = (targets[["customer_id", "group"]].assign(arm=arm).loc[lambda t: t["arm"].ne("")]
               .join(bought, on="customer_id").fillna({"n": 0, "revenue": 0.0})
               .assign(returned=lambda t: t["n"].gt(0)))
-    groups = list(order) if order is not None else sorted(targets["group"].astype("str").unique())
+    present = set(people["group"].astype("str"))  # groups with anyone in either arm
+    groups = [g for g in order if g in present] if order is not None else sorted(present)
     per_arm = (people.groupby(["group", "arm"]).agg(n=("returned", "size"), returned=("returned", "sum"),
                                                     mean=("revenue", "mean"), var=("revenue", "var"))
                .unstack("arm").reindex(groups))

@@ -1,16 +1,22 @@
-"""Win-back: customers who have gone longer than their expected purchase cycle without buying.
+"""Win-back: who to wake up, in which group, on which day and with which product.
 
-- **Expected cycle**: the customer's own median days between purchase days when they have at least 2
-  intervals (3+ purchase days); otherwise the client's median interval over all customers' intervals.
-- **Overdue ratio** = days since the last purchase day (to the as-of day) / expected cycle. A customer is a
-  win-back candidate when the ratio is above 1.
-- **Groups** by overdue ratio: `slipping` (1–2× the cycle), `at_risk` (2–3×), `asleep` (over 3×), matching
-  the S1/S2/S3 stages of ECFIT's NES model (seed 002).
-- **Value** = the customer's historic revenue (all paid orders up to the as-of date); the list is ranked by
-  it, highest first (ties: customer id).
-- **Contact date**: the first day after the report month that falls on the weekday the customer has bought
-  on most often (ties: the weekday of their latest purchase), so the message arrives when they usually shop.
-- **Channel**: LINE when a LINE user id exists, else e-mail, else SMS to a mobile number, else none.
+- **Target groups**, first rule that applies (one group per customer):
+  `cant_lose`: past their purchase cycle (NES S1–S3) and in an RFM segment of valuable customers who stopped
+  buying (`CANT_LOSE_SEGMENTS`: Shopify-style previously loyal and at risk; Klaviyo-style at risk);
+  `slipping` = NES S1 (1–2× the cycle), `half_asleep` = S2 (2–3×), `asleep` = S3 (over 3×);
+  `fading`: still within their cycle (N or E0) but with a repeat purchase and P(alive) below `LOW_P_ALIVE`
+  (the BG/NBD model says they have probably stopped although the calendar does not show it yet).
+  The purchase cycle is the NES cycle (`lifecycle.nes_stages`), so the groups and the NES stages agree.
+- **Due date** = the earlier of the customer's own due day (last purchase day + cycle − `lead_days`) and the
+  replenishment reminder of what they last bought (`products.customer_next_steps`): contact before the
+  expected run-out, not after.
+- **Contact date**: when the due date has passed, the first day after the report month that falls on the
+  weekday the customer has bought on most often (ties: the weekday of their latest purchase); when it lies
+  ahead, the last of those weekdays on or before it, or the due date itself when that weekday would fall
+  inside the report month.
+- **Product**: the recommendation of `products.customer_next_steps` (same product when it is a consumable,
+  else the next product customers usually buy, else a best-seller).
+Priority, offer, channel and the control group are added by `campaign.build_targets`.
 """
 from __future__ import annotations
 
@@ -19,19 +25,11 @@ import pandas as pd
 
 from crm_report.metrics.orders import customer_facts, purchase_days
 
-GROUPS = ("slipping", "at_risk", "asleep")
+GROUPS = ("cant_lose", "slipping", "half_asleep", "asleep", "fading")
+CANT_LOSE_SEGMENTS = {"shopify": ("previously_loyal", "at_risk"), "klaviyo": ("at_risk",)}
+LAPSED_STAGES = {"S1": "slipping", "S2": "half_asleep", "S3": "asleep"}
+LOW_P_ALIVE = 0.5
 CONTACT_FIELDS = ("customer_name", "email", "phone", "line_user_id")
-
-
-def expected_cycles(intervals: pd.DataFrame, customers: pd.Index, min_intervals: int = 2) -> pd.DataFrame:
-    """Per customer in `customers`: cycle_days and cycle_source ('own' or 'client'); see module docstring."""
-    stats = intervals.groupby("customer_id", observed=True)["interval_days"].agg(["median", "size"])
-    own = stats.loc[stats["size"] >= min_intervals, "median"].reindex(customers)
-    client_median = float(intervals["interval_days"].median()) if len(intervals) else np.nan
-    return pd.DataFrame({
-        "cycle_days": own.fillna(client_median),
-        "cycle_source": np.where(own.notna(), "own", "client"),
-    }, index=customers)
 
 
 def latest_contacts(lines: pd.DataFrame) -> pd.DataFrame:
@@ -53,63 +51,84 @@ def preferred_weekday(orders: pd.DataFrame) -> pd.Series:
     return per_day.drop_duplicates("customer_id").set_index("customer_id")["weekday"]
 
 
-def winback_candidates(orders: pd.DataFrame, intervals: pd.DataFrame, contacts: pd.DataFrame,
-                       as_of: pd.Timestamp) -> pd.DataFrame:
-    """Every overdue customer, ranked by historic value, with group, contact date and channel.
+def target_groups(stages: pd.DataFrame, segments: pd.Series, p_alive: pd.Series, frequency: pd.Series,
+                  style: str = "shopify", low_p_alive: float = LOW_P_ALIVE) -> pd.Series:
+    """Each customer's win-back group (see the module docstring), NaN for customers not targeted.
 
-    Columns: rank, customer_id, group, last_order, days_since, cycle_days, cycle_source, overdue_ratio,
-    orders, revenue, contact_date, channel, customer_name, email, phone, line_user_id.
+    `stages`: `lifecycle.nes_stages` (customer_id, stage); `segments`, `p_alive`, `frequency` (repeat purchase
+    days): Series indexed by customer id (`p_alive` NaN where the model made no prediction).
     """
-    facts = customer_facts(orders)
-    cycles = expected_cycles(intervals, facts.index)
+    stage = stages.set_index("customer_id")["stage"]
+    segment = segments.reindex(stage.index)
+    alive = p_alive.reindex(stage.index)
+    repeat = frequency.reindex(stage.index).fillna(0).gt(0)
+    lapsed = stage.isin(list(LAPSED_STAGES))
+    group = np.select(
+        [lapsed & segment.isin(list(CANT_LOSE_SEGMENTS[style])), lapsed,
+         stage.isin(["N", "E0"]) & repeat & alive.lt(low_p_alive)],
+        ["cant_lose", stage.map(LAPSED_STAGES).fillna(""), "fading"], default="")
+    return pd.Series(group, index=stage.index, name="group").replace("", np.nan)
+
+
+def contact_dates(due: pd.Series, weekday: pd.Series, as_of: pd.Timestamp) -> pd.Series:
+    """The contact day for each due date (see the module docstring); `weekday` 0 = Monday, per customer."""
     as_of_day = as_of.normalize()
-    days_since = (as_of_day - facts["last_order"].dt.normalize()).dt.days
-    # Filter after assigning: pandas gives an empty frame the index of a Series assigned to it.
-    candidates = (facts.join(cycles)
-                  .assign(days_since=days_since, overdue_ratio=days_since / cycles["cycle_days"])
-                  .loc[lambda t: t["overdue_ratio"].gt(1)])
-
-    group = pd.cut(candidates["overdue_ratio"], bins=[1, 2, 3, np.inf], labels=list(GROUPS), right=True)
     first_day = as_of_day + pd.Timedelta(days=1)
-    weekday = preferred_weekday(orders).reindex(candidates.index)
-    contact_date = first_day + pd.to_timedelta((weekday - first_day.weekday()) % 7, unit="D")
-    info = contacts.reindex(candidates.index)
-    channel = np.select(
-        [info["line_user_id"].notna(), info["email"].notna(), info["phone"].notna()],
-        ["line", "email", "sms"], default="none",
-    )
-    ranked = (candidates.assign(group=group.astype("str"), contact_date=contact_date, channel=channel)
-              .join(info)
-              .rename_axis("customer_id").reset_index()
-              .sort_values(["revenue", "customer_id"], ascending=[False, True], kind="stable")
-              .reset_index(drop=True))
-    return ranked.assign(rank=np.arange(1, len(ranked) + 1))[[
-        "rank", "customer_id", "group", "last_order", "days_since", "cycle_days", "cycle_source",
-        "overdue_ratio", "orders", "revenue", "contact_date", "channel", *CONTACT_FIELDS]]
+    weekday = weekday.reindex(due.index)
+    overdue = first_day + pd.to_timedelta((weekday - first_day.weekday()) % 7, unit="D")
+    before_due = due - pd.to_timedelta((due.dt.day_of_week - weekday) % 7, unit="D")
+    ahead = due.where(before_due.le(as_of_day), before_due)
+    return overdue.where(due.le(as_of_day), ahead).rename("contact_date")
 
 
-def summarise_winback(candidates: pd.DataFrame) -> pd.DataFrame:
-    """Per group: customers, historic revenue at stake, mean days since last purchase, customers per channel."""
-    summary = candidates.groupby("group", observed=True).agg(
-        customers=("customer_id", "size"),
-        revenue=("revenue", "sum"),
-        mean_days_since=("days_since", "mean"),
-    ).reindex(list(GROUPS)).fillna({"customers": 0, "revenue": 0.0})
-    by_channel = pd.crosstab(candidates["group"], candidates["channel"]).reindex(
-        index=list(GROUPS), columns=["line", "email", "sms", "none"]).fillna(0).astype("int64")
-    return summary.astype({"customers": "int64"}).join(by_channel).rename_axis("group").reset_index()
+def winback_candidates(orders: pd.DataFrame, stages: pd.DataFrame, groups: pd.Series,
+                       next_steps: pd.DataFrame, as_of: pd.Timestamp, lead_days: int = 3) -> pd.DataFrame:
+    """Every targeted customer with stage, cycle, due and contact date and the recommended product.
+
+    `groups` is `target_groups(...)`; `next_steps` is `products.customer_next_steps(...)`.
+    Columns: customer_id, group, stage, last_order, days_since, cycle_days, cycle_basis, overdue_ratio,
+    orders, revenue, due_date, contact_date, product, product_basis; sorted by customer id (campaign ranks).
+    """
+    targeted = groups.dropna()
+    stage = stages.set_index("customer_id").reindex(targeted.index)
+    facts = customer_facts(orders).reindex(targeted.index)
+    steps = next_steps.set_index("customer_id").reindex(targeted.index)
+    last_day = stage["last_purchase"]
+    own_due = last_day + pd.to_timedelta(np.floor(stage["cycle_days"]) - lead_days, unit="D")
+    due = own_due.where(steps["reminder_date"].isna() | own_due.le(steps["reminder_date"]), steps["reminder_date"])
+    contact = contact_dates(due, preferred_weekday(orders), as_of)
+    return pd.DataFrame({
+        "customer_id": targeted.index.to_numpy(),
+        "group": targeted.to_numpy(),
+        "stage": stage["stage"].to_numpy(),
+        "last_order": last_day.to_numpy(),
+        "days_since": stage["days_since_last"].to_numpy(),
+        "cycle_days": stage["cycle_days"].to_numpy(),
+        "cycle_basis": stage["cycle_basis"].to_numpy(),
+        "overdue_ratio": stage["ratio"].to_numpy(),
+        "orders": facts["orders"].to_numpy(),
+        "revenue": facts["revenue"].to_numpy(),
+        "due_date": due.to_numpy(),
+        "contact_date": contact.to_numpy(),
+        "product": steps["recommended_product_name"].to_numpy(),
+        "product_basis": steps["recommendation_basis"].to_numpy(),
+    }).sort_values("customer_id", kind="stable").reset_index(drop=True)
 
 
-def winback_headline(candidates: pd.DataFrame) -> dict[str, object]:
-    """Headline numbers: candidates per group, the early ones (slipping + at risk, the likeliest to come
-    back) with their historic revenue, all candidates' historic revenue, and the first contact date."""
-    counts = candidates["group"].value_counts()
-    early = candidates["group"].isin(["slipping", "at_risk"])
+def winback_headline(targets: pd.DataFrame) -> dict[str, object]:
+    """Headline numbers of the month's list: targets per group, the early ones (can't lose + slipping, the
+    likeliest to come back), those to contact, the control group, the expected 12-month spend at stake (sum
+    of priority), the historic revenue of the targets and the first contact date."""
+    counts = targets["group"].value_counts()
+    contacted = targets.loc[~targets["control"] & targets["channel"].ne("none")]
     return {
-        "candidates": len(candidates),
+        "targets": len(targets),
         **{group: int(counts.get(group, 0)) for group in GROUPS},
-        "early": int(early.sum()),
-        "early_revenue": float(candidates.loc[early, "revenue"].sum()),
-        "revenue_at_stake": float(candidates["revenue"].sum()),
-        "first_contact_date": candidates["contact_date"].min() if len(candidates) else None,
+        "early": int(counts.get("cant_lose", 0) + counts.get("slipping", 0)),
+        "contacted": len(contacted),
+        "control": int(targets["control"].sum()),
+        "no_channel": int(targets["channel"].eq("none").sum()),
+        "value_at_stake": float(targets["priority"].sum()),
+        "historic_revenue": float(targets["historic_revenue"].sum()),
+        "first_contact_date": contacted["contact_date"].min() if len(contacted) else None,
     }
