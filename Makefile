@@ -26,7 +26,10 @@ $(STAMP): requirements.txt pyproject.toml | $(VENV)/bin/python
 demo-data: setup
 	$(PY) -m crm_report.data.demo --clients-dir clients
 
+# Two consecutive months, so the demo report also shows how last month's win-back list did against its
+# control group (the month before the last complete one, then the last complete one).
 demo: demo-data
+	$(PY) run_report.py --all --month $$(date -d "$$(date +%Y-%m-01) -2 month" +%Y-%m)
 	$(PY) run_report.py --all
 
 test: setup

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -69,8 +70,7 @@ def write_winback_xlsx(targets: pd.DataFrame, path: Path, words: Mapping[str, An
     nobody to contact: one sheet with the header only."""
     rows = campaign_rows(targets, words)
     headers = [words["campaign"]["columns"][c] for c in EXPORT_COLUMNS]
-    book = Workbook()
-    book.remove(book.active)
+    book = Workbook(write_only=True)
     used: set[str] = set()
     sheets = [(label, part) for label, part in rows.groupby("group", sort=False)] or [
         (words["campaign"]["sheet_empty"], rows)]
@@ -133,27 +133,32 @@ def sheet_title(label: str, used: set[str]) -> str:
 
 
 def _fill_sheet(sheet, headers: list[str], rows: pd.DataFrame) -> None:
-    sheet.append(headers)
-    values = rows.astype(object).where(rows.notna(), None)
-    values["contact_date"] = [d.date() if d is not None else None for d in values["contact_date"]]
-    for record in values.itertuples(index=False, name=None):
-        sheet.append(record)
-    for row in sheet.iter_rows(min_row=2):  # openpyxl turns text starting with '=' into a formula: keep it text
-        for cell in row:
-            if cell.data_type == "f":
-                cell.data_type = "s"
-    bold, fill = Font(bold=True), PatternFill("solid", start_color=HEADER_FILL, end_color=HEADER_FILL)
-    for cell in sheet[1]:
-        cell.font, cell.fill, cell.alignment = bold, fill, Alignment(horizontal="center", vertical="center")
-    formats = {"contact_date": "yyyy-mm-dd", "priority": "#,##0", "group_rank": "0"}
-    for column, number_format in formats.items():
-        position = EXPORT_COLUMNS.index(column) + 1
-        for (cell,) in sheet.iter_rows(min_row=2, min_col=position, max_col=position):
-            cell.number_format = number_format
-    for position, column in enumerate(EXPORT_COLUMNS, start=1):
+    """Header, widths, frozen first row, filter, then the rows (openpyxl write-only: ~100k rows in seconds)."""
+    for position, column in enumerate(EXPORT_COLUMNS, start=1):  # widths must come before the first row
         shown = rows[column].astype("string") if column != "contact_date" else pd.Series("yyyy-mm-dd", dtype="string")
         texts = pd.concat([pd.Series([headers[position - 1]], dtype="string"), shown]).fillna("")
         width = int((texts.str.len() + texts.str.count(_WIDE)).max())
         sheet.column_dimensions[get_column_letter(position)].width = min(max(width + 2, 8), 60)
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(EXPORT_COLUMNS))}{len(rows) + 1}"
+    bold, fill = Font(bold=True), PatternFill("solid", start_color=HEADER_FILL, end_color=HEADER_FILL)
+    centre = Alignment(horizontal="center", vertical="center")
+    sheet.append([_cell(sheet, header, font=bold, fill=fill, alignment=centre) for header in headers])
+    values = rows.astype(object).where(rows.notna(), None)
+    values["contact_date"] = [d.date() if d is not None else None for d in values["contact_date"]]
+    formats = {EXPORT_COLUMNS.index(c): f for c, f in
+               {"contact_date": "yyyy-mm-dd", "priority": "#,##0", "group_rank": "0"}.items()}
+    for record in values.itertuples(index=False, name=None):
+        sheet.append([_cell(sheet, value, number_format=formats[i]) if i in formats
+                      else _cell(sheet, value) if isinstance(value, str) and value.startswith("=")
+                      else value for i, value in enumerate(record)])
+
+
+def _cell(sheet, value, **style) -> WriteOnlyCell:
+    """A styled cell; text is always text (openpyxl would run a name like '=1+1' as a formula)."""
+    cell = WriteOnlyCell(sheet, value=value)
+    for name, setting in style.items():
+        setattr(cell, name, setting)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
