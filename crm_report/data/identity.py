@@ -1,0 +1,78 @@
+"""Who bought: customer ids, or when a row has none, a normalised e-mail or Taiwanese mobile number.
+
+Exports without a customer id (Shopify's, many guest checkouts) still name the buyer by e-mail or phone.
+`resolve_customers` gives every row a customer key in this order:
+
+1. the row's own customer id;
+2. the id of another row with the same e-mail, then with the same mobile (a member who once checked out
+   as a guest);
+3. a key made from the e-mail (`E-` + a 64-bit hash of the normalised address), so the report and its
+   results never show the address itself;
+4. a key made from the mobile (`M-` + hash), or the e-mail key of another row with the same mobile and an
+   e-mail (one customer who sometimes leaves the e-mail out);
+5. nothing: a **guest** order. Guest orders count in revenue and order totals, not in customer metrics.
+
+Landline numbers are kept as contacts but never identify a customer (a shop's or family's shared line).
+"""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from crm_report.data.values import clean_text, halfwidth
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+MATCHES = ("id", "email", "phone", "guest")
+"""How a row's customer was found (`customer_match`)."""
+
+
+def normalise_emails(values: pd.Series) -> pd.Series:
+    """Lower-case, trimmed, half-width addresses; missing where the cell is not an e-mail address."""
+    text = halfwidth(clean_text(values)).str.strip().str.lower()
+    return text.where(text.str.match(_EMAIL.pattern, na=False))
+
+
+def normalise_mobiles(values: pd.Series) -> pd.Series:
+    """Taiwanese mobiles in one form, `0912345678`: from `0912-345-678`, `0912 345 678`, `+886 912 345 678`,
+    `+886-0912-345678`, `886912345678` or `912345678`. Missing for anything else (landlines, foreign)."""
+    digits = halfwidth(clean_text(values)).str.replace(r"\D", "", regex=True)
+    local = (digits.str.replace(r"^8860?(?=9\d{8}$)", "0", regex=True)
+             .str.replace(r"^(?=9\d{8}$)", "0", regex=True))
+    return local.where(local.str.match(r"^09\d{8}$", na=False))
+
+
+def normalise_phones(values: pd.Series) -> pd.Series:
+    """Contact phone numbers: mobiles in the one form of `normalise_mobiles`, others as written (trimmed)."""
+    return normalise_mobiles(values).fillna(clean_text(values))
+
+
+def hashed_keys(values: pd.Series, prefix: str) -> pd.Series:
+    """`prefix` + 16 hex digits of a fixed 64-bit hash of each value (stable across runs and machines)."""
+    unique = values.dropna().unique()
+    codes = pd.util.hash_array(pd.Series(unique, dtype=object).to_numpy())
+    keys = dict(zip(unique, (f"{prefix}{code:016x}" for code in codes.tolist())))
+    return values.map(keys).astype("str")
+
+
+def resolve_customers(customer_id: pd.Series, email: pd.Series, mobile: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Customer keys and how each was found ('id', 'email', 'phone', 'guest'); see the module docstring.
+
+    `customer_id` is the cleaned id (missing where blank), `email` and `mobile` the normalised values of
+    `normalise_emails` and `normalise_mobiles`. When one e-mail or mobile belongs to several ids, the first
+    row's id wins.
+    """
+    key = customer_id.astype("str")
+    match = pd.Series(pd.NA, index=key.index, dtype="str").mask(key.notna(), "id")
+    for contact in (email, mobile):  # 2. a member's id found through the same e-mail or mobile
+        known = pd.DataFrame({"contact": contact, "key": key}).dropna().drop_duplicates("contact")
+        found = contact.map(known.set_index("contact")["key"]).astype("str")
+        key = key.fillna(found)
+        match = match.fillna(pd.Series("id", index=key.index, dtype="str").where(found.notna()))
+    by_email = hashed_keys(email.where(key.isna()), "E-")  # 3. e-mail keys
+    key, match = key.fillna(by_email), match.mask(match.isna() & by_email.notna(), "email")
+    linked = pd.DataFrame({"contact": mobile, "key": by_email}).dropna().drop_duplicates("contact")
+    by_mobile = mobile.where(key.isna())  # 4. mobile keys, or the e-mail key of the same mobile
+    mobile_key = by_mobile.map(linked.set_index("contact")["key"]).astype("str").fillna(hashed_keys(by_mobile, "M-"))
+    key, match = key.fillna(mobile_key), match.mask(match.isna() & mobile_key.notna(), "phone")
+    return key, match.fillna("guest")
