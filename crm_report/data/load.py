@@ -202,7 +202,9 @@ def _mapping_error(info: TableInfo, matching: presets.Matching, sample: pd.DataF
             problems.append("no column for required field 'amount' (nor quantity and unit_price to compute it)")
         else:
             problems.append(f"no column for required field {missing!r}")
-    where = f" (header on row {info.header_row})" if info.header_row else ""
+    where = ", ".join(([f"sheet {info.sheet}"] if info.sheet else [])
+                      + ([f"header on row {info.header_row}"] if info.header_row else []))
+    where = f" ({where})" if where else ""
     suggested = presets.suggest_mappings(matching, sample)
     hint = ("; suggested: " + ", ".join(f"{s.field}: {s.column}" for s in suggested)) if suggested else ""
     return (f"{info.name}{where}: " + "; ".join(problems) + f". Columns in the file: {list(info.columns)}{hint}. "
@@ -344,7 +346,8 @@ def _reasons(frame: pd.DataFrame, files: list[SourceFile], now: pd.Timestamp) ->
     paid = ok & frame["status"].eq("paid")
     order_total = frame["amount"].where(ok).groupby(frame["order_id"]).transform("sum")
     flag("zero amount", paid & frame["amount"].eq(0) & order_total.eq(0), frame["amount"])
-    has_positive = frame["amount"].where(ok).gt(0).groupby(frame["order_id"]).transform("any")
+    has_positive = (frame["amount"].where(ok).gt(0).groupby(frame["order_id"]).transform("any")
+                    .reindex(frame.index).fillna(False).astype(bool))
     flag("refund without its order", ok & frame["amount"].lt(0) & ~has_positive, frame["amount"])
     return reason, column, shown
 

@@ -277,41 +277,47 @@ class Suggestion:
 
 
 def suggest_mappings(matching: Matching, sample: pd.DataFrame) -> list[Suggestion]:
-    """Suggested `source.columns` entries for the file's unmatched columns.
+    """Suggested `source.columns` entries: for fields without a column, among the file's unmatched columns.
 
-    A column is suggested for a field with no column when its name resembles one of the field's synonyms
-    (difflib ratio ≥ 0.6, or one name contains the other), or when its values look like the field's: dates
-    for order_date, e-mail addresses for email, Taiwanese mobiles for phone. Fields already matched are not
-    suggested again; one suggestion per column, the strongest first.
+    A column is suggested for a field when its name resembles one of the field's known names (difflib
+    ratio ≥ 0.75, or one name contains the other and the shorter has at least two CJK characters or four
+    letters), or when at least 80% of its sample values look like the field's: e-mail addresses, Taiwanese
+    mobiles, or dates (order_date). Each field and each column is suggested at most once, strongest first;
+    unnamed columns never.
     """
     from crm_report.data import identity, values  # the value checks; imported here to keep presets light
 
     known = PRESETS["generic"].synonyms
     open_fields = [f for f in FIELD_ORDER if f in known and f not in matching.matches]
-    out: list[Suggestion] = []
+    candidates: list[tuple[float, Suggestion]] = []
     for column in matching.unmatched:
         name = normalise_header(column)
-        best: tuple[float, str, str] | None = None
+        if not name or str(column).startswith("Unnamed: "):
+            continue
         for f in open_fields:
-            for synonym in map(normalise_header, known[f]):
-                if not synonym or not name:
-                    continue
-                score = difflib.SequenceMatcher(None, name, synonym).ratio()
-                if len(synonym) >= 2 and (synonym in name or name in synonym):
+            for synonym in known[f]:
+                wanted = normalise_header(synonym)
+                score = difflib.SequenceMatcher(None, name, wanted).ratio()
+                if _long_enough(wanted) and wanted in name:
+                    score = max(score, 0.85)
+                elif _long_enough(name) and name in wanted:
                     score = max(score, 0.8)
-                if score >= 0.6 and (best is None or score > best[0]):
-                    best = (score, f, "name", known[f][0])
-        cells = sample[column] if column in sample else pd.Series(dtype="str")
-        cells = values.clean_text(cells).dropna()
-        if best is None and len(cells):
+                if score >= 0.75:
+                    candidates.append((score, Suggestion(column, f, "name", synonym)))
+        cells = values.clean_text(sample[column]).dropna() if column in sample else pd.Series(dtype="str")
+        if len(cells):
             numeric = cells.str.fullmatch(r"-?[\d.,]+").mean() > 0.5
             checks = (("email", identity.normalise_emails(cells).notna().mean()),
                       ("phone", identity.normalise_mobiles(cells).notna().mean()),
                       ("order_date", 0.0 if numeric else 1 - values.parse_dates(cells, "UTC")[1].mean()))
-            for f, share in checks:
-                if f in open_fields and share >= 0.8:
-                    best = (share, f, "values", "")
-                    break
-        if best is not None:
-            out.append(Suggestion(column, best[1], best[2], best[3]))
+            candidates += [(share, Suggestion(column, f, "values")) for f, share in checks
+                           if f in open_fields and share >= 0.8]
+    out: list[Suggestion] = []
+    for _, suggestion in sorted(candidates, key=lambda c: -c[0]):
+        if all(s.field != suggestion.field and s.column != suggestion.column for s in out):
+            out.append(suggestion)
     return out
+
+
+def _long_enough(name: str) -> bool:
+    return len(name) >= (4 if name.isascii() else 2)

@@ -376,7 +376,9 @@ def _excel_table(path: Path, config: ClientConfig) -> Table:
     try:
         sheet = _sheet(book, source.sheet, path)
         sheet.reset_dimensions()  # some writers leave out or misstate the sheet's size
-        cells = pd.DataFrame(list(sheet.iter_rows(values_only=True))).to_numpy(dtype=object)
+        rows = list(sheet.iter_rows(values_only=True))
+        width = max((len(r) for r in rows), default=0)
+        cells = np.array([tuple(r) + (None,) * (width - len(r)) for r in rows], dtype=object).reshape(len(rows), width)
         merged = _merged_ranges(path, getattr(sheet, "_worksheet_path", None))
         title = sheet.title
     finally:

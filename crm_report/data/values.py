@@ -158,14 +158,24 @@ def _rewrite(text: pd.Series, pattern: re.Pattern, build) -> pd.Series:
 
 
 def _cascade(text: pd.Series, utc: bool) -> pd.Series:
-    """ISO 8601 first (fast, and lenient about `/` and padding), then pandas' per-cell guesser for the rest."""
-    parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=utc)
-    todo = parsed.isna()
+    """ISO 8601 first (fast, and lenient about `/` and padding), then pandas' per-cell guesser for the rest
+    of the cells that hold a four-digit year (the guesser reads `M1` or `12` as some date otherwise)."""
+    parsed = _bounded(pd.to_datetime(text, format="ISO8601", errors="coerce", utc=utc))
+    todo = parsed.isna() & text.str.contains(r"(?<!\d)\d{4}(?!\d)", na=False)
     if todo.any():
-        parsed = parsed.astype(object)
-        parsed[todo] = pd.to_datetime(text[todo], format="mixed", errors="coerce", utc=utc, dayfirst=False)
-        parsed = pd.to_datetime(parsed, utc=utc)
+        parsed[todo] = _bounded(pd.to_datetime(text[todo], format="mixed", errors="coerce", utc=utc,
+                                               dayfirst=False))
     return parsed
+
+
+def _bounded(parsed: pd.Series) -> pd.Series:
+    """Nanosecond timestamps; values outside 1677–2262 (which nanoseconds cannot hold) become NaT."""
+    low, high = pd.Timestamp("1678-01-01"), pd.Timestamp("2262-01-01")
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        low, high = low.tz_localize("UTC"), high.tz_localize("UTC")
+        inside = parsed.ge(low) & parsed.lt(high)
+        return parsed.where(inside).astype("datetime64[ns, UTC]")
+    return parsed.where(parsed.ge(low) & parsed.lt(high)).astype("datetime64[ns]")
 
 
 def _to_local(parsed: pd.Series, timezone: str) -> pd.Series:
