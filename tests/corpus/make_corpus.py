@@ -117,6 +117,75 @@ def write_text() -> None:
         header + "A3,M3,2024-03-01,葉黃素,650,已退款\nA4,M1,2024-03-15,維他命,790,已完成\n", encoding="cp950")
 
 
+SHOPIFY_2023_HEADER = (
+    "Name,Email,Financial Status,Paid at,Fulfillment Status,Fulfilled at,Accepts Marketing,Currency,Subtotal,"
+    "Shipping,Taxes,Total,Discount Code,Discount Amount,Shipping Method,Created at,Lineitem quantity,Lineitem name,"
+    "Lineitem price,Lineitem compare at price,Lineitem sku,Lineitem requires shipping,Lineitem taxable,"
+    "Lineitem fulfillment status,Billing Name,Billing Street,Billing Address1,Billing Address2,Billing Company,"
+    "Billing City,Billing Zip,Billing Province,Billing Country,Billing Phone,Shipping Name,Shipping Street,"
+    "Shipping Address1,Shipping Address2,Shipping Company,Shipping City,Shipping Zip,Shipping Province,"
+    "Shipping Country,Shipping Phone,Notes,Note Attributes,Cancelled at,Payment Method,Payment Reference,"
+    "Refunded Amount,Vendor,Outstanding Balance,Employee,Location,Device ID,Id,Tags,Risk Level,Source,"
+    "Lineitem discount,Tax 1 Name,Tax 1 Value,Tax 2 Name,Tax 2 Value,Tax 3 Name,Tax 3 Value,Tax 4 Name,"
+    "Tax 4 Value,Tax 5 Name,Tax 5 Value,Phone,Receipt Number,Duties,Billing Province Name,Shipping Province Name,"
+    "Payment ID,Payment Terms Name,Next Payment Due At,Payment References").split(",")
+"""The admin orders export header of 2023 and later (shared/data/export_formats.md, 1b): 79 columns."""
+
+# (order, email, financial status, created at, subtotal, cancelled at, phone, billing phone, lines: (qty, name, price, sku))
+SHOPIFY_ORDERS = [
+    ("#1001", "ann@example.com", "paid", "2024-03-01 10:00:00 +0800", "1800.00", "", "", "",
+     [(2, "Vitamin", "600.00", "VM-60"), (1, "Fish oil", "800.00", "FO-90")]),
+    ("#1002", "bob@example.com", "partially_refunded", "2024-03-02 09:30:00 +0800", "1500.00", "", "", "",
+     [(1, "Collagen", "1500.00", "CO-30")]),
+    ("#1003", "ANN@Example.com ", "pending", "2024-03-15 20:00:00 -0500", "650.00", "", "", "",
+     [(1, "Lutein", "650.00", "LT-30")]),
+    ("#1004", "", "paid", "2024-03-20 12:00:00 +0000", "900.00", "", "+886 912 345 678", "",
+     [(2, "Probiotic", "450.00", "PB-30")]),
+    ("#1005", "", "refunded", "2024-03-21 11:00:00 +0800", "700.00", "", "", "0912-345-678",
+     [(1, "Fish oil", "700.00", "FO-90")]),
+    ("#1006", "carol@example.com", "voided", "2024-03-22 08:00:00 +0800", "300.00", "", "", "",
+     [(1, "Trial pack", "300.00", "TR-07")]),
+    ("#1007", "", "paid", "2024-03-25 13:00:00 +0800", "1200.00", "", "", "",
+     [(2, "Vitamin", "600.00", "VM-60")]),
+    ("#1008", "dave@example.com", "paid", "2024-03-26 14:00:00 +0800", "400.00", "2024-03-27 09:00:00 +0800",
+     "", "", [(1, "Trial pack", "400.00", "TR-07")]),
+    ("#1010", "erin@example.com", "paid", "2024-03-28 19:45:00 +0800", "600.00", "", "", "",
+     [(1, "Vitamin", "600.00", "VM-60"), (1, "Gift bag", "0.00", "GIFT")]),
+    ("#1009", "ann@example.com", "paid", "2024-04-02 10:00:00 +0800", "600.00", "", "", "",
+     [(1, "Vitamin", "600.00", "VM-60")]),
+]
+
+
+def write_shopify_export() -> None:
+    """A Shopify admin export with the full 2023 header: order-level fields only on each order's first row,
+    a discount, mixed UTC offsets, e-mail case, phone only, a guest, every financial status, Cancelled at."""
+    import csv
+
+    rows = []
+    for order, email, status, created, subtotal, cancelled, phone, billing_phone, lines in SHOPIFY_ORDERS:
+        for position, (quantity, name, price, sku) in enumerate(lines):
+            row = dict.fromkeys(SHOPIFY_2023_HEADER, "")
+            row.update({"Name": order, "Email": email if position == 0 else "", "Created at": created,
+                        "Lineitem quantity": str(quantity), "Lineitem name": name, "Lineitem price": price,
+                        "Lineitem sku": sku, "Lineitem discount": "0.00", "Lineitem requires shipping": "true",
+                        "Lineitem taxable": "false", "Lineitem fulfillment status": "pending"})
+            if position == 0:
+                gross = sum(q * float(p) for q, _, p, _ in lines)
+                row.update({"Financial Status": status, "Currency": "TWD", "Subtotal": subtotal,
+                            "Shipping": "60.00", "Taxes": "0.00", "Total": f"{float(subtotal) + 60:.2f}",
+                            "Discount Amount": f"{gross - float(subtotal):.2f}",
+                            "Discount Code": "SPRING10" if gross > float(subtotal) else "",
+                            "Accepts Marketing": "yes", "Cancelled at": cancelled, "Phone": phone,
+                            "Billing Phone": billing_phone, "Source": "web", "Id": str(5_500_000_000_000 + int(order[1:])),
+                            "Refunded Amount": "500.00" if status == "partially_refunded" else "0.00",
+                            "Notes": "請在下午送達\n謝謝" if order == "#1001" else ""})
+            rows.append(row)
+    with (FILES / "shopify_orders_export_1.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=SHOPIFY_2023_HEADER, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def write_excel() -> None:
     book = openpyxl.Workbook()
     book.active.title = "說明"
@@ -153,6 +222,7 @@ def write_parquet() -> None:
 if __name__ == "__main__":
     FILES.mkdir(exist_ok=True)
     write_text()
+    write_shopify_export()
     write_excel()
     write_parquet()
     print(f"wrote {sum(1 for _ in FILES.rglob('*') if _.is_file())} files in {FILES}")
