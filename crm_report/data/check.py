@@ -47,8 +47,8 @@ def check_report(config: ClientConfig, result: LoadResult | None, words: dict[st
     firsts = counted.drop_duplicates("reason").set_index("reason")
     for reason, n in counted["reason"].value_counts().items():
         first = firsts.loc[reason]
-        column = f", {first['column']}" if isinstance(first["column"], str) and first["column"] else ""
-        value = f": {first['value']!r}" if isinstance(first["value"], str) else ""
+        column = w["reason_column"].format(column=first["column"]) if isinstance(first["column"], str) else ""
+        value = w["reason_value"].format(value=first["value"]) if isinstance(first["value"], str) else ""
         out.append("  " + w["reason_line"].format(reason=words["data_quality"]["reasons"][reason], n=number(n),
                                                   file=first["file"], row=first["source_row"], column=column,
                                                   value=value))
@@ -95,5 +95,4 @@ def _file_line(f, w: dict[str, Any]) -> str:
         details.append(w["header"].format(row=info.header_row))
     if f.blank_rows:
         details.append(w["blank"].format(n=number(f.blank_rows)))
-    return w["file"].format(file=info.name, kind=info.kind, details=(", " + ", ".join(details)) if details else "",
-                            rows=number(f.rows))
+    return w["file"].format(file=info.name, kind=w["sep"].join([info.kind, *details]), rows=number(f.rows))
