@@ -22,7 +22,7 @@ import pandas as pd
 
 from crm_report.data.values import clean_text, halfwidth
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_EMAIL = re.compile(r"^[^@ \t]+@[^@ \t]+\.[^@ \t.]+$")
 MATCHES = ("id", "email", "phone", "guest")
 """How a row's customer was found (`customer_match`)."""
 
@@ -36,10 +36,11 @@ def normalise_emails(values: pd.Series) -> pd.Series:
 def normalise_mobiles(values: pd.Series) -> pd.Series:
     """Taiwanese mobiles in one form, `0912345678`: from `0912-345-678`, `0912 345 678`, `+886 912 345 678`,
     `+886-0912-345678`, `886912345678` or `912345678`. Missing for anything else (landlines, foreign)."""
-    digits = halfwidth(clean_text(values)).str.replace(r"\D", "", regex=True)
-    local = (digits.str.replace(r"^8860?(?=9\d{8}$)", "0", regex=True)
-             .str.replace(r"^(?=9\d{8}$)", "0", regex=True))
-    return local.where(local.str.match(r"^09\d{8}$", na=False))
+    digits = halfwidth(clean_text(values)).str.replace(r"[^0-9]", "", regex=True)
+    local = (digits.mask(digits.str.match(r"^8869[0-9]{8}$", na=False), "0" + digits.str.slice(3))
+             .mask(digits.str.match(r"^88609[0-9]{8}$", na=False), digits.str.slice(3))
+             .mask(digits.str.match(r"^9[0-9]{8}$", na=False), "0" + digits))
+    return local.where(local.str.match(r"^09[0-9]{8}$", na=False))
 
 
 def normalise_phones(values: pd.Series) -> pd.Series:
@@ -60,19 +61,26 @@ def resolve_customers(customer_id: pd.Series, email: pd.Series, mobile: pd.Serie
 
     `customer_id` is the cleaned id (missing where blank), `email` and `mobile` the normalised values of
     `normalise_emails` and `normalise_mobiles`. When one e-mail or mobile belongs to several ids, the first
-    row's id wins.
+    row's id wins. Only rows without an id are looked up, so a file where every row has one costs nothing.
     """
     key = customer_id.astype("str")
-    match = pd.Series(pd.NA, index=key.index, dtype="str").mask(key.notna(), "id")
+    match = pd.Series("id", index=key.index, dtype="str").where(key.notna())
     for contact in (email, mobile):  # 2. a member's id found through the same e-mail or mobile
+        open_rows = key.isna() & contact.notna()
+        if not open_rows.any():
+            continue
         known = pd.DataFrame({"contact": contact, "key": key}).dropna().drop_duplicates("contact")
-        found = contact.map(known.set_index("contact")["key"]).astype("str")
-        key = key.fillna(found)
-        match = match.fillna(pd.Series("id", index=key.index, dtype="str").where(found.notna()))
-    by_email = hashed_keys(email.where(key.isna()), "E-")  # 3. e-mail keys
-    key, match = key.fillna(by_email), match.mask(match.isna() & by_email.notna(), "email")
-    linked = pd.DataFrame({"contact": mobile, "key": by_email}).dropna().drop_duplicates("contact")
-    by_mobile = mobile.where(key.isna())  # 4. mobile keys, or the e-mail key of the same mobile
-    mobile_key = by_mobile.map(linked.set_index("contact")["key"]).astype("str").fillna(hashed_keys(by_mobile, "M-"))
-    key, match = key.fillna(mobile_key), match.mask(match.isna() & mobile_key.notna(), "phone")
+        found = contact[open_rows].map(known.set_index("contact")["key"]).astype("str").dropna()
+        key[found.index] = found
+        match[found.index] = "id"
+    open_rows = key.isna() & email.notna()
+    if open_rows.any():  # 3. e-mail keys
+        by_email = hashed_keys(email[open_rows], "E-")
+        key[open_rows], match[open_rows] = by_email, "email"
+    open_rows = key.isna() & mobile.notna()
+    if open_rows.any():  # 4. the e-mail key of the same mobile, else a mobile key
+        linked = (pd.DataFrame({"contact": mobile, "key": key.where(match.eq("email"))}).dropna()
+                  .drop_duplicates("contact").set_index("contact")["key"])
+        by_mobile = mobile[open_rows].map(linked).astype("str").fillna(hashed_keys(mobile[open_rows], "M-"))
+        key[open_rows], match[open_rows] = by_mobile, "phone"
     return key, match.fillna("guest")

@@ -221,8 +221,8 @@ def _parse_chunk(chunk: pd.DataFrame, matching: presets.Matching, config: Client
         out["email"] = identity.normalise_emails(raw["email"])
         out["_email_text"] = values.clean_text(raw["email"]).notna()
     if "phone" in raw:
-        out["phone"] = identity.normalise_phones(raw["phone"])
         out["_mobile"] = identity.normalise_mobiles(raw["phone"])
+        out["phone"] = out["_mobile"].fillna(values.clean_text(raw["phone"]))
     out["order_date"], bad["order_date"] = values.parse_dates(raw["order_date"], config.timezone)
     if "amount" in raw:
         out["amount"], currency, bad["amount"] = values.parse_amounts(raw["amount"])
@@ -240,7 +240,7 @@ def _parse_chunk(chunk: pd.DataFrame, matching: presets.Matching, config: Client
     if "status" in raw:
         out["status"], bad["status"] = values.parse_status(raw["status"], config.source.status_words)
     frame = pd.DataFrame(out, index=chunk.index)
-    frame["_blank"] = pd.DataFrame({f: values.clean_text(v) for f, v in raw.items()}).isna().all(axis=1)
+    frame["_blank"] = chunk[list(matching.used)].isna().all(axis=1).to_numpy()
     frame["_reason"] = pd.Series(pd.NA, index=chunk.index, dtype="str")
     frame["_bad_column"] = pd.Series(pd.NA, index=chunk.index, dtype="str")
     frame["_bad_value"] = pd.Series(pd.NA, index=chunk.index, dtype="str")

@@ -306,7 +306,7 @@ def suggest_mappings(matching: Matching, sample: pd.DataFrame) -> list[Suggestio
                     candidates.append((score, Suggestion(column, f, "name", synonym)))
         cells = values.clean_text(sample[column]).dropna() if column in sample else pd.Series(dtype="str")
         if len(cells):
-            numeric = cells.str.fullmatch(r"-?[\d.,]+").mean() > 0.5
+            numeric = cells.str.fullmatch(r"-?[0-9.,]+").mean() > 0.5
             checks = (("email", identity.normalise_emails(cells).notna().mean()),
                       ("phone", identity.normalise_mobiles(cells).notna().mean()),
                       ("order_date", 0.0 if numeric else 1 - values.parse_dates(cells, "UTC")[1].mean()))

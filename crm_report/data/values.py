@@ -15,32 +15,34 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-# Full-width forms (ＡＢＣ１２３，．＄－) and the ideographic space → their ASCII counterparts.
-_HALFWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+# Full-width forms (ＡＢＣ１２３，．＄－), the ideographic and the no-break space → their ASCII counterparts.
+# Patterns below spell digits [0-9] and blanks [ \t], never \d or \s, so pandas runs them in Arrow's RE2
+# engine (C++) instead of Python's `re` cell by cell.
+_HALFWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0xA0: 0x20}
 
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 """Day 0 of Excel's 1900 date system as Excel counts it (its phantom 1900-02-29 makes day 60 + 1 exact)."""
 EARLIEST_DATE = pd.Timestamp("1970-01-01")
 """Dates before this are not believed (an empty Excel date, a two-digit year read as the ROC year 24)."""
 
-_ROC = re.compile(r"^(?:民國|民国)?\s*(?P<y>\d{2,3})\s*(?:[/.\-]|年)\s*(?P<m>\d{1,2})\s*(?:[/.\-]|月)\s*(?P<d>\d{1,2})"
-                  r"\s*日?(?P<rest>(?:[ T].*)?)$")
-_CJK_DATE = re.compile(r"^(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日?(?P<rest>.*)$")
-_AM_PM = re.compile(r"^(?P<date>.*?)\s*(?P<half>上午|下午|早上|中午|晚上|AM|PM|am|pm)\s*"
-                    r"(?P<time>\d{1,2}:\d{2}(?::\d{2})?)\s*$")
-_OFFSET = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT)$")
-_SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
-_COMPACT = re.compile(r"^\d{8}$")
-_EPOCH_S, _EPOCH_MS = re.compile(r"^\d{10}$"), re.compile(r"^\d{13}$")
+_ROC = re.compile(r"^(?:民國|民国)?[ \t]*(?P<y>[0-9]{2,3})[ \t]*(?:[/.\-]|年)[ \t]*(?P<m>[0-9]{1,2})[ \t]*(?:[/.\-]|月)[ \t]*(?P<d>[0-9]{1,2})"
+                  r"[ \t]*日?(?P<rest>(?:[ T].*)?)$")
+_CJK_DATE = re.compile(r"^(?P<y>[0-9]{4})[ \t]*年[ \t]*(?P<m>[0-9]{1,2})[ \t]*月[ \t]*(?P<d>[0-9]{1,2})[ \t]*日?(?P<rest>.*)$")
+_AM_PM = re.compile(r"^(?P<date>.*?)[ \t]*(?P<half>上午|下午|早上|中午|晚上|AM|PM|am|pm)[ \t]*"
+                    r"(?P<time>[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)[ \t]*$")
+_OFFSET = re.compile(r"[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?[ \t]*(?:Z|[+-][0-9]{2}:?[0-9]{2}|UTC|GMT)$")
+_SERIAL = re.compile(r"^[0-9]{5}(?:\.[0-9]+)?$")
+_COMPACT = re.compile(r"^[0-9]{8}$")
+_EPOCH_S, _EPOCH_MS = re.compile(r"^[0-9]{10}$"), re.compile(r"^[0-9]{13}$")
 
-_CURRENCY = re.compile(r"(NT\$|NTD|TWD|新台幣|新臺幣|US\$|USD|HK\$|HKD|RMB|CNY|人民幣|JPY|円|EUR|€|S\$|SGD|MYR|RM|GBP|£|"
-                       r"[¥￥]|\$|元)", flags=re.IGNORECASE)
+_CURRENCY = (r"(?i)(NT\$|NTD|TWD|新台幣|新臺幣|US\$|USD|HK\$|HKD|RMB|CNY|人民幣|JPY|円|EUR|€|S\$|SGD|MYR|RM|GBP|£|"
+             r"[¥￥]|\$|元)")
 CURRENCY_MARKS = {"nt$": "TWD", "ntd": "TWD", "twd": "TWD", "新台幣": "TWD", "新臺幣": "TWD", "元": "TWD",
                   "us$": "USD", "usd": "USD", "hk$": "HKD", "hkd": "HKD", "rmb": "CNY", "cny": "CNY",
                   "人民幣": "CNY", "jpy": "JPY", "円": "JPY", "eur": "EUR", "€": "EUR", "s$": "SGD", "sgd": "SGD",
                   "myr": "MYR", "rm": "MYR", "gbp": "GBP", "£": "GBP", "¥": "JPY or CNY", "￥": "JPY or CNY"}
 """Currency marks in amount cells → ISO code. A bare `$` names no currency and is taken as the client's."""
-_UNITS = re.compile(r"\s*(?:件|個|組|盒|瓶|包|入|份|pcs?|units?|x)\.?$", flags=re.IGNORECASE)
+_UNITS = r"(?i)[ \t]*(?:件|個|組|盒|瓶|包|入|份|pcs?|units?|x)\.?$"
 
 STATUS_WORDS = {
     # paid: the order was placed and not (yet) cancelled or refunded; pending payment still counts, as in
@@ -71,9 +73,12 @@ def status_key(word: str) -> str:
     return re.sub(r"[\s_\-]+", "", word.translate(_HALFWIDTH).lower())
 
 
+_WIDE = "[\uff01-\uff5e\u3000\u00a0]"  # the characters themselves (not escapes), so Arrow's RE2 can search
+
+
 def halfwidth(values: pd.Series) -> pd.Series:
-    """Full-width letters, digits and signs (１２３，ＮＴ＄) as ASCII; only non-ASCII cells are touched."""
-    wide = ~values.str.isascii().fillna(True).astype(bool)
+    """Full-width letters, digits and signs (１２３，ＮＴ＄) as ASCII; only the cells holding one are touched."""
+    wide = values.str.contains(_WIDE, na=False)
     if not wide.any():
         return values
     return values.mask(wide, values[wide].str.translate(_HALFWIDTH))
@@ -120,6 +125,27 @@ def _plausible(parsed: pd.Series, present: pd.Series) -> tuple[pd.Series, pd.Ser
 
 
 def _parse_date_text(text: pd.Series, timezone: str) -> pd.Series:
+    """ISO 8601 (with `/`, without padding) in one vectorised pass, times with and without a UTC offset
+    apart; only the cells that fail go through the other shapes."""
+    offset = text.str.contains(_OFFSET.pattern, na=False)
+    partial = text.str.match(r"^[0-9]{4}(?:[-/.][0-9]{1,2})?$", na=False)  # 2024 or 2024-03: no day
+    other = (text.str.match(_ROC.pattern, na=False) | text.str.match(_CJK_DATE.pattern, na=False)
+             | text.str.match(_AM_PM.pattern, na=False))  # not ISO: straight to the other shapes
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    local = ~offset & ~partial & ~other
+    if local.any():
+        out[local] = _bounded(pd.to_datetime(text[local], format="ISO8601", errors="coerce"))
+    offset &= ~other
+    if offset.any():
+        out[offset] = _to_local(_bounded(pd.to_datetime(text[offset], format="ISO8601", errors="coerce",
+                                                        utc=True)), timezone)
+    todo = out.isna() & ~partial
+    if todo.any():
+        out[todo] = _parse_other_shapes(text[todo], timezone)
+    return out
+
+
+def _parse_other_shapes(text: pd.Series, timezone: str) -> pd.Series:
     text = _rewrite(text, _CJK_DATE, lambda m: m["y"] + "-" + m["m"] + "-" + m["d"] + m["rest"])
     roc_year = lambda m: (m["y"].astype("int64") + 1911).astype("str")  # noqa: E731
     text = _rewrite(text, _ROC, lambda m: roc_year(m) + "-" + m["m"] + "-" + m["d"] + m["rest"])
@@ -138,7 +164,7 @@ def _parse_date_text(text: pd.Series, timezone: str) -> pd.Series:
         epoch = text.str.match(pattern.pattern, na=False)
         if epoch.any():
             out[epoch] = _to_local(pd.to_datetime(text[epoch].astype("int64"), unit=unit, utc=True), timezone)
-    rest = ~(serial | compact | text.str.match(r"^\d{10}(?:\d{3})?$", na=False))
+    rest = ~(serial | compact | text.str.match(r"^[0-9]{10}(?:[0-9]{3})?$", na=False))
     offset = rest & text.str.contains(_OFFSET.pattern, na=False)
     if offset.any():
         out[offset] = _to_local(_cascade(text[offset], utc=True), timezone)
@@ -153,15 +179,29 @@ def _rewrite(text: pd.Series, pattern: re.Pattern, build) -> pd.Series:
     hit = text.str.match(pattern.pattern, na=False)
     if not hit.any():
         return text
-    groups = text[hit].str.extract(pattern.pattern).fillna("")
-    return text.mask(hit, build(groups))
+    return text.mask(hit, build(extract(text[hit], pattern.pattern)))
+
+
+def extract(text: pd.Series, pattern: str) -> pd.DataFrame:
+    """The named groups of `pattern` (searched, not anchored) in each cell, "" where it does not match.
+
+    Arrow's RE2 engine does this in C++; pandas' `str.extract` loops over the cells in Python. Patterns must
+    keep to RE2's syntax (no look-around, no back-references)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found = pc.extract_regex(pa.array(text.astype("str"), from_pandas=True), pattern)
+    names = [found.type.field(i).name for i in range(found.type.num_fields)]
+    return pd.DataFrame({name: pd.Series(pc.fill_null(pc.struct_field(found, [i]), ""), dtype="str",
+                                         index=text.index)
+                         for i, name in enumerate(names)}, index=text.index)
 
 
 def _cascade(text: pd.Series, utc: bool) -> pd.Series:
     """ISO 8601 first (fast, and lenient about `/` and padding), then pandas' per-cell guesser for the rest
     of the cells that hold a four-digit year (the guesser reads `M1` or `12` as some date otherwise)."""
     parsed = _bounded(pd.to_datetime(text, format="ISO8601", errors="coerce", utc=utc))
-    todo = parsed.isna() & text.str.contains(r"(?<!\d)\d{4}(?!\d)", na=False)
+    todo = parsed.isna() & text.str.contains(r"[0-9]{4}", na=False)
     if todo.any():
         parsed[todo] = _bounded(pd.to_datetime(text[todo], format="mixed", errors="coerce", utc=utc,
                                                dayfirst=False))
@@ -193,13 +233,13 @@ def parse_amounts(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         return values.astype("float64"), currency, pd.Series(False, index=values.index)
     text = clean_text(values)
-    number = pd.to_numeric(text, errors="coerce").astype("float64")
+    number = _to_float(text)
     todo = text.notna() & number.isna()
     if todo.any():
         cell = halfwidth(text[todo])
-        mark = cell.str.extract(_CURRENCY.pattern, flags=re.IGNORECASE)[0].str.lower()
-        currency[todo] = mark.map(CURRENCY_MARKS)
-        number[todo] = _read_number(cell.str.replace(_CURRENCY.pattern, "", regex=True, flags=re.IGNORECASE))
+        mark = extract(cell, _CURRENCY.replace("(?i)(", "(?i)(?P<mark>", 1))["mark"].str.lower()
+        currency[todo] = map_values(mark, CURRENCY_MARKS).to_numpy()
+        number[todo] = _read_number(cell.str.replace(_CURRENCY, "", regex=True)).to_numpy()
     return number, currency, text.notna() & number.isna()
 
 
@@ -208,21 +248,42 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         return values.astype("float64"), pd.Series(False, index=values.index)
     text = clean_text(values)
-    number = pd.to_numeric(text, errors="coerce").astype("float64")
+    number = _to_float(text)
     todo = text.notna() & number.isna()
     if todo.any():
-        cell = halfwidth(text[todo]).str.replace(_UNITS.pattern, "", regex=True, flags=re.IGNORECASE)
-        number[todo] = _read_number(cell.str.replace(_CURRENCY.pattern, "", regex=True, flags=re.IGNORECASE))
+        cell = halfwidth(text[todo]).str.replace(_UNITS, "", regex=True)
+        number[todo] = _read_number(cell.str.replace(_CURRENCY, "", regex=True)).to_numpy()
     return number, text.notna() & number.isna()
+
+
+_PLAIN_NUMBER = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+
+
+def _to_float(text: pd.Series) -> pd.Series:
+    """Plain numbers (`12`, `-3.5`, `1e3`) as float64, NaN for any other cell; in Arrow's C++ kernels."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = pa.array(text.astype("str"), from_pandas=True)
+    plain = pc.match_substring_regex(cells, _PLAIN_NUMBER)
+    cast = pc.cast(pc.if_else(plain, cells, pa.scalar(None, cells.type)), pa.float64())
+    return pd.Series(cast.to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
 
 
 def _read_number(cell: pd.Series) -> pd.Series:
     """`1,234.5`, `(500)`, `500-`, `- 500` → float (NaN when still not a number)."""
-    cell = cell.str.replace(r"[,\s]", "", regex=True)
+    cell = cell.str.replace(r"[, \t]", "", regex=True)
     negative = cell.str.match(r"^\(.*\)$", na=False) | cell.str.match(r"^[^-].*-$", na=False)
     cell = cell.str.replace(r"^\((.*)\)$", r"\1", regex=True).str.replace(r"^([^-].*)-$", r"\1", regex=True)
-    number = pd.to_numeric(cell, errors="coerce").astype("float64")
+    number = _to_float(cell)
     return number.mask(negative, -number)
+
+
+def map_values(values: pd.Series, mapping: Mapping[str, str]) -> pd.Series:
+    """`values.map(mapping)` for text columns with few distinct values: each distinct value looked up once."""
+    codes, uniques = pd.factorize(values)
+    looked_up = np.array([mapping.get(u) for u in uniques] + [None], dtype=object)
+    return pd.Series(looked_up[codes], index=values.index, dtype="str")
 
 
 def parse_status(values: pd.Series, extra_words: Mapping[str, str] | None = None) -> tuple[pd.Series, pd.Series]:
@@ -230,6 +291,5 @@ def parse_status(values: pd.Series, extra_words: Mapping[str, str] | None = None
     missing (the loader decides: another line of the order, else paid); and the mask of unknown words."""
     words = STATUS_WORDS | {status_key(word): status for word, status in (extra_words or {}).items()}
     text = clean_text(values)
-    keys = halfwidth(text).str.lower().str.replace(r"[\s_\-]+", "", regex=True)
-    status = keys.map(words).astype("str")
+    status = map_values(text, {word: words.get(status_key(word)) for word in text.dropna().unique()})
     return status.where(status.notna() & text.notna()), text.notna() & status.isna()
