@@ -12,6 +12,8 @@ that also reports its peak memory (max RSS). The shapes:
 - `big5`: Big5 (CP950), Chinese headers, ROC dates, `NT$1,234` amounts, 0912-345-678 phones, Chinese statuses;
 - `shopify`: Shopify's admin export (order-level fields on first rows only, offsets, no customer id);
 - `parquet`: the clean Parquet, against `pd.read_parquet` (not pd.read_csv) as its baseline.
+
+The baseline is given the file's encoding (CP950 for `big5`); `load_orders` detects it.
 """
 from __future__ import annotations
 
@@ -96,7 +98,8 @@ import pandas as pd
 kind, path, folder = sys.argv[1], sys.argv[2], sys.argv[3]
 start = time.perf_counter()
 if kind == "baseline":
-    rows = len(pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path))
+    rows = len(pd.read_parquet(path) if path.endswith(".parquet")
+               else pd.read_csv(path, encoding="cp950" if path.endswith("big5.csv") else "utf-8"))
 else:
     from pathlib import Path
     from crm_report.config import load_config

@@ -20,7 +20,7 @@ import re
 
 import pandas as pd
 
-from crm_report.data.values import clean_text, halfwidth
+from crm_report.data.values import clean_text, extract, halfwidth
 
 _EMAIL = re.compile(r"^[^@ \t]+@[^@ \t]+\.[^@ \t.]+$")
 MATCHES = ("id", "email", "phone", "guest")
@@ -37,10 +37,8 @@ def normalise_mobiles(values: pd.Series) -> pd.Series:
     """Taiwanese mobiles in one form, `0912345678`: from `0912-345-678`, `0912 345 678`, `+886 912 345 678`,
     `+886-0912-345678`, `886912345678` or `912345678`. Missing for anything else (landlines, foreign)."""
     digits = halfwidth(clean_text(values)).str.replace(r"[^0-9]", "", regex=True)
-    local = (digits.mask(digits.str.match(r"^8869[0-9]{8}$", na=False), "0" + digits.str.slice(3))
-             .mask(digits.str.match(r"^88609[0-9]{8}$", na=False), digits.str.slice(3))
-             .mask(digits.str.match(r"^9[0-9]{8}$", na=False), "0" + digits))
-    return local.where(local.str.match(r"^09[0-9]{8}$", na=False))
+    core = extract(digits, r"^(?:8860?|0)?(?P<mobile>9[0-9]{8})$")["mobile"]
+    return ("0" + core).where(core.ne("") & digits.notna())
 
 
 def normalise_phones(values: pd.Series) -> pd.Series:

@@ -124,7 +124,29 @@ def _plausible(parsed: pd.Series, present: pd.Series) -> tuple[pd.Series, pd.Ser
     return parsed, present & parsed.isna()
 
 
+_PLAIN_DATE = r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?: [0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?$"
+_PLAIN_FORMATS = {0: "%Y-%m-%d", 1: "%Y-%m-%d %H:%M", 2: "%Y-%m-%d %H:%M:%S"}
+
+
 def _parse_date_text(text: pd.Series, timezone: str) -> pd.Series:
+    """The common shapes first (`2024-03-05`, `2024/3/5 14:03`, `2024-03-05T14:03:00`: one exact format per
+    number of colons, pandas' fastest path); the cells left go through `_parse_any`."""
+    plain = text.str.replace("T", " ", regex=False).str.replace("/", "-", regex=False)
+    is_plain = plain.str.match(_PLAIN_DATE, na=False)
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    if is_plain.any():
+        colons = plain[is_plain].str.count(":")
+        for n, form in _PLAIN_FORMATS.items():
+            rows = colons.index[colons.eq(n).to_numpy()]
+            if len(rows):
+                out[rows] = _bounded(pd.to_datetime(plain[rows], format=form, errors="coerce")).to_numpy()
+    todo = out.isna()
+    if todo.any():
+        out[todo] = _parse_any(text[todo], timezone).to_numpy()
+    return out
+
+
+def _parse_any(text: pd.Series, timezone: str) -> pd.Series:
     """ISO 8601 (with `/`, without padding) in one vectorised pass, times with and without a UTC offset
     apart; only the cells that fail go through the other shapes."""
     offset = text.str.contains(_OFFSET.pattern, na=False)
