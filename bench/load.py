@@ -6,7 +6,7 @@
 For each shape of the same order lines it reports the median seconds of `load_orders` (read, map, parse,
 identify customers, check every row) and of the baseline, `pd.read_csv(path)` with default settings
 (pandas' C parser; no dates, no validation), and their ratio. Each measurement runs in a fresh process
-that also reports its peak memory (max RSS). The shapes:
+that also reports its peak memory (VmHWM: ru_maxrss would carry over the parent's peak across exec). The shapes:
 
 - `csv`: UTF-8, canonical column names, ISO dates, plain numbers (the best case);
 - `big5`: Big5 (CP950), Chinese headers, ROC dates, `NT$1,234` amounts, 0912-345-678 phones, Chinese statuses;
@@ -93,7 +93,7 @@ def write_shapes(lines: pd.DataFrame, folder: Path) -> dict[str, tuple[Path, str
 
 
 CHILD = """
-import json, resource, sys, time
+import json, re, sys, time
 import pandas as pd
 kind, path, folder = sys.argv[1], sys.argv[2], sys.argv[3]
 start = time.perf_counter()
@@ -108,7 +108,8 @@ else:
     rows = result.rows_read
     assert len(result.excluded) == 0, result.excluded.head()
 seconds = time.perf_counter() - start
-print(json.dumps({"seconds": seconds, "rows": rows, "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+peak_kb = int(re.search(r"VmHWM:\s+(\d+) kB", open("/proc/self/status").read()).group(1))  # this process's peak
+print(json.dumps({"seconds": seconds, "rows": rows, "max_rss_mb": peak_kb / 1024}))
 """
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from crm_report.data.values import clean_text, extract, halfwidth
@@ -48,10 +49,10 @@ def normalise_phones(values: pd.Series) -> pd.Series:
 
 def hashed_keys(values: pd.Series, prefix: str) -> pd.Series:
     """`prefix` + 16 hex digits of a fixed 64-bit hash of each value (stable across runs and machines)."""
-    unique = values.dropna().unique()
-    codes = pd.util.hash_array(pd.Series(unique, dtype=object).to_numpy())
-    keys = dict(zip(unique, (f"{prefix}{code:016x}" for code in codes.tolist())))
-    return values.map(keys).astype("str")
+    codes, unique = pd.factorize(values)  # each distinct value hashed once; -1 for missing
+    hashes = pd.util.hash_array(np.asarray(unique, dtype=object))
+    keys = np.array([f"{prefix}{h:016x}" for h in hashes.tolist()] + [None], dtype=object)
+    return pd.Series(keys[codes], index=values.index, dtype="str")
 
 
 def resolve_customers(customer_id: pd.Series, email: pd.Series, mobile: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -68,7 +69,7 @@ def resolve_customers(customer_id: pd.Series, email: pd.Series, mobile: pd.Serie
         if not open_rows.any():
             continue
         known = pd.DataFrame({"contact": contact, "key": key}).dropna().drop_duplicates("contact")
-        found = contact[open_rows].map(known.set_index("contact")["key"]).astype("str").dropna()
+        found = _lookup(contact[open_rows], known.set_index("contact")["key"]).dropna()
         key[found.index] = found
         match[found.index] = "id"
     open_rows = key.isna() & email.notna()
@@ -79,6 +80,13 @@ def resolve_customers(customer_id: pd.Series, email: pd.Series, mobile: pd.Serie
     if open_rows.any():  # 4. the e-mail key of the same mobile, else a mobile key
         linked = (pd.DataFrame({"contact": mobile, "key": key.where(match.eq("email"))}).dropna()
                   .drop_duplicates("contact").set_index("contact")["key"])
-        by_mobile = mobile[open_rows].map(linked).astype("str").fillna(hashed_keys(mobile[open_rows], "M-"))
+        by_mobile = _lookup(mobile[open_rows], linked).fillna(hashed_keys(mobile[open_rows], "M-"))
         key[open_rows], match[open_rows] = by_mobile, "phone"
     return key, match.fillna("guest")
+
+
+def _lookup(values: pd.Series, table: pd.Series) -> pd.Series:
+    """`values.map(table)` through the distinct values (pandas' map indexes every row)."""
+    codes, unique = pd.factorize(values)
+    found = np.append(table.reindex(unique).to_numpy(dtype=object), None)
+    return pd.Series(found[codes], index=values.index, dtype="str")

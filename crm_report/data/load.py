@@ -278,11 +278,14 @@ def _check_currency(currency: pd.Series, chunk: pd.DataFrame, column: str, confi
 
 def _complete(frame: pd.DataFrame, files: list[SourceFile]) -> pd.DataFrame:
     """Fill order-level blanks from the order's other lines, derive amounts, default statuses, key customers."""
-    order = [frame["source_file"], frame["order_id"]]
+    order_codes = pd.factorize(frame["order_id"])[0]
+    order = pd.Series(np.where(order_codes >= 0, frame["source_file"].cat.codes.to_numpy().astype("int64")
+                               * (order_codes.max(initial=0) + 1) + order_codes, -1), index=frame.index)
     filled = {}
-    for f in presets.ORDER_LEVEL_FIELDS + ("_mobile",):
+    for f in presets.ORDER_LEVEL_FIELDS + ("_mobile",):  # one order = one file's order id (-1: no id)
         if f in frame and frame[f].isna().any() and frame[f].notna().any():
-            filled[f] = frame[f].fillna(frame.groupby(order, observed=True, sort=False)[f].transform("first"))
+            first = frame[f].groupby(order.where(order >= 0), sort=False).transform("first")
+            filled[f] = frame[f].fillna(first)
     frame = frame.assign(**filled)
     shopify = {f.info.name for f in files if f.matching.shopify_amounts}
     derived = {f.info.name for f in files if f.matching.matches["amount"].how == "quantity × unit_price"}
@@ -294,7 +297,7 @@ def _complete(frame: pd.DataFrame, files: list[SourceFile]) -> pd.DataFrame:
             frame["unit_price"], frame["quantity"],
             frame["subtotal"] if "subtotal" in frame else pd.Series(np.nan, index=frame.index),
             frame["line_discount"] if "line_discount" in frame else pd.Series(np.nan, index=frame.index),
-            frame["source_file"].astype("str") + "\x00" + frame["order_id"].fillna(""))
+            order)
         frame["amount"] = frame["amount"].mask(rows, derived_amounts)
     if derived:
         rows = frame["source_file"].isin(derived)

@@ -126,6 +126,8 @@ def _plausible(parsed: pd.Series, present: pd.Series) -> tuple[pd.Series, pd.Ser
 
 _PLAIN_DATE = r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?: [0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?$"
 _PLAIN_FORMATS = {0: "%Y-%m-%d", 1: "%Y-%m-%d %H:%M", 2: "%Y-%m-%d %H:%M:%S"}
+_PLAIN_OFFSET = r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2} [0-9]{1,2}:[0-9]{2}:[0-9]{2} ?[+-][0-9]{2}:?[0-9]{2}$"
+"""Shopify's `Created at` (`2024-03-05 14:03:00 +0800`) and ISO with an offset, read with %z."""
 
 
 def _parse_date_text(text: pd.Series, timezone: str) -> pd.Series:
@@ -140,6 +142,11 @@ def _parse_date_text(text: pd.Series, timezone: str) -> pd.Series:
             rows = colons.index[colons.eq(n).to_numpy()]
             if len(rows):
                 out[rows] = _bounded(pd.to_datetime(plain[rows], format=form, errors="coerce")).to_numpy()
+    with_offset = out.isna() & plain.str.match(_PLAIN_OFFSET, na=False)
+    if with_offset.any():
+        cells = plain[with_offset].str.replace(" +", "+", regex=False).str.replace(" -", "-", regex=False)
+        parsed = pd.to_datetime(cells, format="%Y-%m-%d %H:%M:%S%z", errors="coerce", utc=True)
+        out[with_offset] = _to_local(_bounded(parsed), timezone).to_numpy()
     todo = out.isna()
     if todo.any():
         out[todo] = _parse_any(text[todo], timezone).to_numpy()
