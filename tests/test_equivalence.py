@@ -26,19 +26,26 @@ def truth():
     return canonical_lines()
 
 
+CLIENT = "acme"
+"""Every shape is the same client (one clients folder per shape): anything keyed by the client id, such as
+a hash-drawn control group, must come out the same."""
+
+
 @pytest.fixture(scope="module")
 def clients(tmp_path_factory, truth):
-    root = tmp_path_factory.mktemp("equivalence")
+    """{shape: clients folder holding `acme`, whose data is in that shape}."""
+    roots = {}
     for name, write in WRITERS.items():
-        folder = make_client(root, name, "placeholder: 1")
-        source = write(truth, folder)
-        make_client(root, name, source)
-    return root
+        root = tmp_path_factory.mktemp(f"equivalence-{name}")
+        source = write(truth, make_client(root, CLIENT, "placeholder: 1"))
+        make_client(root, CLIENT, source)
+        roots[name] = root
+    return roots
 
 
 @pytest.fixture(scope="module")
 def loaded(clients):
-    return {name: load_orders(load_config(name, clients)) for name in WRITERS}
+    return {name: load_orders(load_config(CLIENT, root)) for name, root in clients.items()}
 
 
 def comparable(lines: pd.DataFrame) -> pd.DataFrame:
@@ -76,10 +83,10 @@ def test_same_canonical_lines(loaded, name):
 
 @pytest.fixture(scope="module")
 def reports(clients, tmp_path_factory):
-    out = tmp_path_factory.mktemp("equivalence-reports")
-    return {name: json.loads((pipeline.run_report(name, MONTH, clients_dir=clients, reports_dir=out)
+    return {name: json.loads((pipeline.run_report(CLIENT, MONTH, clients_dir=root,
+                                                  reports_dir=tmp_path_factory.mktemp(f"reports-{name}"))
                               / "results.json").read_text(encoding="utf-8"))
-            for name in WRITERS}
+            for name, root in clients.items()}
 
 
 DIFFERENT = {"source_file", "files", "customers_by_id", "customers_by_email", "rows_read", "rows_overlap",
@@ -102,9 +109,10 @@ def test_same_report(reports, name):
 def test_customer_keys_do_not_change_customer_numbers(reports):
     """Keyed by e-mail instead of id, the same customers give the same numbers. Not compared: the k-means
     clusters and the lifetime-value model fits, whose optimisers start from the customers in key order and so
-    land a little differently (BG/NBD r 22.89 against 22.95 here)."""
+    land a little differently (BG/NBD r 22.89 against 22.95 here), and what depends on those fits (win-back
+    offers use P(alive))."""
     by_id, by_email = reports["parquet"]["sections"], reports["parquet_without_ids"]["sections"]
-    for section in ("acquisition", "repurchase", "winback"):
+    for section in ("acquisition", "repurchase"):
         assert_same(by_email[section], by_id[section], section, skip={"customer_id"})
     assert by_email["segments"]["tables"]["segments"] == by_id["segments"]["tables"]["segments"]
     for key in ("rows_used", "orders", "purchase_orders", "customers", "customers_with_purchase", "guest_orders"):

@@ -4,9 +4,11 @@ refund lines net against their order.
 Every metric is run on the hand-computed March example with and without three guest orders added; the
 customer results must be identical, and only order and revenue totals may change (by the guests' amounts).
 """
+import importlib
+
 import pandas as pd
 import pytest
-from pandas.testing import assert_frame_equal
+from pandas.testing import assert_frame_equal, assert_series_equal
 
 from crm_report.metrics import acquisition, clv, repurchase, rfm, winback
 from crm_report.metrics.orders import customer_facts, purchase_days, purchase_orders
@@ -41,14 +43,22 @@ def test_purchase_orders_keep_guests_without_a_customer(both):
     ("rfm_segments", lambda lines, orders: rfm.segment_customers(orders, AS_OF)),
     ("first_order_products", lambda lines, orders: acquisition.first_order_products(
         lines, orders, pd.Period("2026-03"), window_months=12, top=8)),
-    ("winback", lambda lines, orders: winback.winback_candidates(
-        orders, repurchase.purchase_intervals(orders), winback.latest_contacts(lines), AS_OF)),
+    ("latest_contacts", lambda lines, orders: winback.latest_contacts(lines)),
+    ("preferred_weekday", lambda lines, orders: winback.preferred_weekday(orders).to_frame()),
     ("rfm_summary", lambda lines, orders: clv.rfm_summary(orders, AS_OF)),
     ("customer_value", lambda lines, orders: clv.customer_value(orders, AS_OF).table),
 ])
 def test_customer_metrics_ignore_guests(both, name, metric):
     (lines, orders), (lines_g, orders_g) = both
     assert_frame_equal(metric(lines_g, orders_g), metric(lines, orders), obj=name)
+
+
+@pytest.mark.skipif(not hasattr(winback, "expected_cycles"), reason="main's win-back chain: see target_groups below")
+def test_winback_candidates_ignore_guests(both):
+    (lines, orders), (lines_g, orders_g) = both
+    candidates = [winback.winback_candidates(o, repurchase.purchase_intervals(o), winback.latest_contacts(l), AS_OF)
+                  for l, o in ((lines_g, orders_g), (lines, orders))]
+    assert_frame_equal(*candidates)
 
 
 def test_acquisition_counts_guest_orders_and_revenue_not_customers(both):
@@ -79,3 +89,45 @@ def test_refund_lines_net_against_their_order():
     assert orders.at["o1", "order_date"] == pd.Timestamp("2026-03-01")  # the purchase's date, not the refund's
     # o3's refund came after the month: re-running March gives March's numbers
     assert purchase_orders(lines, pd.Timestamp("2026-04-30"))["order_id"].tolist() == ["o1", "o4"]
+
+
+# The analyses of issue 3 (products, life-cycle stages, tiers, seed CLV) are built on main at the same time.
+# Until the branches meet these cases skip; after the merge they check the same rule for those modules.
+MAIN_METRICS = [
+    ("products", "replenishment_cycles", lambda m, lines, orders: m.replenishment_cycles(lines, AS_OF, 1)),
+    ("products", "baseline_repeat_rate", lambda m, lines, orders: m.baseline_repeat_rate(lines, AS_OF)),
+    ("products", "first_product_repeat", lambda m, lines, orders: m.first_product_repeat(lines, AS_OF,
+                                                                                          min_customers=1)),
+    ("products", "next_product_affinity", lambda m, lines, orders: m.next_product_affinity(lines, AS_OF,
+                                                                                           min_pairs=1)),
+    ("lifecycle", "nes_stages", lambda m, lines, orders: m.nes_stages(orders, AS_OF)),
+    ("tiers", "assign_tiers", lambda m, lines, orders: m.assign_tiers(orders, AS_OF, [("銀卡", 100), ("金卡", 400)])),
+    ("repurchase", "intervals_by_order_number", lambda m, lines, orders: m.intervals_by_order_number(orders)),
+    ("repurchase", "cohort_revenue", lambda m, lines, orders: m.cohort_revenue(orders, pd.Period("2026-03"), 4)),
+    ("clv", "seed_clv", lambda m, lines, orders: m.seed_clv(orders, AS_OF)),
+    ("winback", "target_groups", lambda m, lines, orders: m.target_groups(
+        importlib.import_module("crm_report.metrics.lifecycle").nes_stages(orders, AS_OF),
+        rfm.segment_customers(orders, AS_OF).set_index("customer_id")["segment"],
+        clv.customer_value(orders, AS_OF).table["p_alive"], clv.rfm_summary(orders, AS_OF)["frequency"])),
+]
+
+
+@pytest.mark.parametrize("module, function, metric", MAIN_METRICS, ids=[f"{m}.{f}" for m, f, _ in MAIN_METRICS])
+def test_issue3_metrics_ignore_guests(both, module, function, metric):
+    found = pytest.importorskip(f"crm_report.metrics.{module}")
+    if not hasattr(found, function):
+        pytest.skip(f"crm_report.metrics.{module}.{function} is not on this branch yet (it comes with main)")
+    (lines, orders), (lines_g, orders_g) = both
+    with_guests, without = metric(found, lines_g, orders_g), metric(found, lines, orders)
+    if isinstance(without, pd.DataFrame):
+        assert_frame_equal(with_guests, without, obj=function)
+    elif isinstance(without, pd.Series):
+        assert_series_equal(with_guests, without, obj=function)
+    else:
+        assert with_guests == without, function
+
+
+def test_purchase_orders_take_any_index(march_lines):
+    """A pure function of the rows: a frame built by concatenation (repeated index labels) gives the same."""
+    repeated = pd.concat([march_lines.iloc[:5], march_lines.iloc[5:]]).set_axis([0] * len(march_lines))
+    assert_frame_equal(purchase_orders(repeated, AS_OF), purchase_orders(march_lines, AS_OF))

@@ -18,10 +18,10 @@ def purchase_orders(lines: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     day), order_month (Period). Sorted by customer, date and order id so that results never depend on the
     file's row order (guest orders last).
     """
-    paid, refund = lines["status"].eq("paid"), lines["amount"].lt(0)
-    counted = lines.loc[(paid | refund) & lines["order_date"].le(as_of),
-                        ["order_id", "customer_id", "order_date", "amount"]]  # only what is used: 1M lines
-    counted = counted.assign(paid=paid[counted.index], refund=refund[counted.index])
+    paid, refund = lines["status"].eq("paid").to_numpy(), lines["amount"].lt(0).to_numpy()
+    keep = (paid | refund) & lines["order_date"].le(as_of).to_numpy()  # positions: any index will do
+    counted = lines.loc[keep, ["order_id", "customer_id", "order_date", "amount"]].assign(  # only what is used
+        paid=paid[keep], refund=refund[keep])
     orders = (
         counted.groupby("order_id", sort=False, observed=True)
         .agg(customer_id=("customer_id", "first"), order_date=("order_date", "min"), amount=("amount", "sum"),
