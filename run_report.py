@@ -4,6 +4,7 @@
     python run_report.py --client demo-supplements --month 2026-10
     python run_report.py --all                # every client, last complete month
     python run_report.py --list
+    python run_report.py --client acme --check-data   # load and validate the data only
 """
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.list:
         return _list(clients_dir)
+    if args.check_data:
+        return _check_data(list_clients(clients_dir) if args.all else [args.client], clients_dir)
     try:
         month = str(parse_month(args.month)) if args.month else str(last_complete_month(dt.date.today()))
     except ValueError as exc:
@@ -48,9 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.processes > 1 and len(clients) > 1:
         print(f"{len(clients)} clients, {args.processes} at a time ...", flush=True)
         outcomes = batch.run_many(clients, month, clients_dir=clients_dir, reports_dir=reports_dir,
-                                  processes=args.processes, notebook_jobs=args.jobs)
+                                  processes=args.processes, notebook_jobs=args.jobs,
+                                  accept_exclusions=args.accept_exclusions)
     else:
-        outcomes = [_run_with_progress(c, month, clients_dir, reports_dir, args.jobs) for c in clients]
+        outcomes = [_run_with_progress(c, month, clients_dir, reports_dir, args.jobs, args.accept_exclusions)
+                    for c in clients]
     print()
     for outcome in outcomes:
         if outcome.ok:
@@ -63,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if all(o.ok for o in outcomes) else 1
 
 
-def _run_with_progress(client: str, month: str, clients_dir: Path, reports_dir: Path, jobs: int) -> batch.Outcome:
+def _run_with_progress(client: str, month: str, clients_dir: Path, reports_dir: Path, jobs: int,
+                       accept_exclusions: bool = False) -> batch.Outcome:
     try:
         steps = pipeline.report_steps(client, clients_dir)
     except ConfigError as exc:
@@ -76,7 +82,8 @@ def _run_with_progress(client: str, month: str, clients_dir: Path, reports_dir: 
             bar.set_postfix_str(", ".join(remaining[:2]), refresh=False)
             bar.update(1)
         remaining = list(steps)
-        return batch.run_one(client, month, clients_dir, reports_dir, jobs, progress)
+        return batch.run_one(client, month, clients_dir, reports_dir, jobs, progress,
+                             accept_exclusions=accept_exclusions)
 
 
 def _list(clients_dir: Path) -> int:
@@ -86,10 +93,34 @@ def _list(clients_dir: Path) -> int:
     for client in ids:
         try:
             config = load_config(client, clients_dir)
-            print(f"{client:<24} {config.display_name}  ({config.locale}, {config.source.path})")
+            print(f"{client:<24} {config.display_name}  ({config.locale}, {config.source.describe()})")
         except ConfigError as exc:
             print(f"{client:<24} INVALID: {exc}")
     return 0
+
+
+def _check_data(clients: list[str], clients_dir: Path) -> int:
+    """Load and validate each client's data only; print what was found. 0 when every client's data can be
+    used for a report, 1 otherwise."""
+    from crm_report import i18n
+    from crm_report.data.check import check_report
+    from crm_report.data.load import DataError, load_orders
+
+    usable = []
+    for client in clients:
+        try:
+            config = load_config(client, clients_dir)
+        except ConfigError as exc:
+            print(f"{client}: {exc}\n")
+            usable.append(False)
+            continue
+        try:
+            text, ok = check_report(config, load_orders(config), i18n.strings(config.locale))
+        except DataError as exc:
+            text, ok = check_report(config, None, i18n.strings(config.locale), error=exc)
+        print(text + "\n")
+        usable.append(ok)
+    return 0 if usable and all(usable) else 1
 
 
 def _display(path: Path) -> str:
@@ -103,6 +134,12 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("--all", action="store_true", help="every client in clients/")
     which.add_argument("--list", action="store_true", help="list the clients and stop")
     parser.add_argument("--month", help="report month YYYY-MM (default: the last complete month)")
+    parser.add_argument("--check-data", action="store_true",
+                        help="load and validate the client's data only: print the columns matched to fields, "
+                             "rows, customers, dates, problems and suggested mappings")
+    parser.add_argument("--accept-exclusions", action="store_true",
+                        help="build the report even when more rows are excluded than the client's "
+                             "source.max_excluded_share allows (the data-quality appendix says so)")
     parser.add_argument("--jobs", type=int, default=2, help="notebooks run at once per report (default 2)")
     parser.add_argument("--processes", type=int, default=1,
                         help="clients run at once with --all (default 1: each report already uses --jobs cores)")

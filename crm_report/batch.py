@@ -28,12 +28,12 @@ class Outcome:
 
 
 def run_one(client: str, month: str, clients_dir: Path = CLIENTS_DIR, reports_dir: Path = REPORTS_DIR,
-            jobs: int = 2, progress: pipeline.Progress | None = None) -> Outcome:
+            jobs: int = 2, progress: pipeline.Progress | None = None, *, accept_exclusions: bool = False) -> Outcome:
     """`pipeline.run_report`, with any failure turned into an Outcome instead of an exception."""
     start = time.perf_counter()
     try:
         folder = pipeline.run_report(client, month, clients_dir=clients_dir, reports_dir=reports_dir, jobs=jobs,
-                                     progress=progress)
+                                     progress=progress, accept_exclusions=accept_exclusions)
     except Exception as exc:  # one client's failure must not stop the others
         notes = "".join(f" ({note})" for note in getattr(exc, "__notes__", []))
         return Outcome(client, month, time.perf_counter() - start, error=f"{type(exc).__name__}: {exc}{notes}",
@@ -42,10 +42,12 @@ def run_one(client: str, month: str, clients_dir: Path = CLIENTS_DIR, reports_di
 
 
 def run_many(clients: list[str], month: str, *, clients_dir: Path = CLIENTS_DIR, reports_dir: Path = REPORTS_DIR,
-             processes: int = 1, notebook_jobs: int = 2) -> list[Outcome]:
+             processes: int = 1, notebook_jobs: int = 2, accept_exclusions: bool = False) -> list[Outcome]:
     """Reports for `clients`, `processes` at a time (1 = in this process, one after another)."""
     if processes <= 1 or len(clients) <= 1:
-        return [run_one(c, month, clients_dir, reports_dir, notebook_jobs) for c in clients]
+        return [run_one(c, month, clients_dir, reports_dir, notebook_jobs, accept_exclusions=accept_exclusions)
+                for c in clients]
     with ProcessPoolExecutor(max_workers=processes) as pool:
-        futures = [pool.submit(run_one, c, month, clients_dir, reports_dir, notebook_jobs) for c in clients]
+        futures = [pool.submit(run_one, c, month, clients_dir, reports_dir, notebook_jobs,
+                               accept_exclusions=accept_exclusions) for c in clients]
         return [f.result() for f in futures]

@@ -4,6 +4,7 @@ Every error names the file and the bad key, and for choices the allowed values.
 """
 from __future__ import annotations
 
+import codecs
 import re
 from pathlib import Path
 from typing import Literal
@@ -22,6 +23,7 @@ REQUIRED_FIELDS = ("order_id", "customer_id", "order_date", "amount")
 
 _HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_URL_PASSWORD = re.compile(r"^[\w+.-]+://[^/@:?#]*:[^/@?#]*@")
 
 
 class ConfigError(ValueError):
@@ -45,21 +47,82 @@ class Brand(_Strict):
         return value
 
 
+AUXILIARY_FIELDS = ("currency",)
+"""Columns a source may map besides the canonical fields: `currency` is checked against the client's."""
+
+
 class Source(_Strict):
-    path: str = Field(description="Order file, relative to the client's folder.")
-    format: Literal["auto", "parquet", "csv"] = "auto"
-    encoding: str = "utf-8-sig"
-    columns: dict[str, str] = Field(
-        default_factory=dict, description="Canonical field -> column name in the client's file."
+    """Where the orders come from (a file, a folder or glob of files, or a database) and how to read them."""
+
+    path: str | None = Field(None, description="Order file, folder or glob (data/*.csv), inside the client's "
+                                               "folder.")
+    format: Literal["auto", "csv", "excel", "parquet"] = "auto"
+    encoding: str = Field("auto", description="CSV text encoding; 'auto' detects UTF-8 (with or without BOM), "
+                                              "UTF-16 and Big5/CP950.")
+    sheet: str | int | None = Field(None, description="Excel sheet name or 0-based position (default: first).")
+    header_row: int | None = Field(None, ge=1, description="Row of the column names (1 = first row); "
+                                                           "default: detected.")
+    delimiter: str | None = Field(None, min_length=1, max_length=1, description="CSV delimiter; default: "
+                                                                                "detected.")
+    url: str | None = Field(None, description="SQLAlchemy database URL, without a password.")
+    password_env: str | None = Field(None, description="Environment variable that holds the database "
+                                                       "password.")
+    query: str | None = Field(None, description="SQL query that returns the order lines.")
+    table: str | None = Field(None, description="Table (or schema.table) that holds the order lines.")
+    preset: Literal["auto", "shopify", "generic-zh", "generic-en"] = "auto"
+    columns: dict[str, str | list[str] | None] = Field(
+        default_factory=dict, description="Canonical field -> column name in the client's file (a list: the "
+                                          "first non-empty of these columns; null: do not use a preset's match)."
     )
+    status_words: dict[str, Literal["paid", "cancelled", "refunded"]] = Field(
+        default_factory=dict, description="Extra status words of this client, e.g. {待付款: cancelled}.")
+    max_excluded_share: float = Field(0.05, ge=0, le=1, description="A run stops when more rows than this "
+                                                                   "share are excluded.")
+    chunk_rows: int = Field(500_000, ge=1000, description="Rows read at a time from large files and databases.")
 
     @field_validator("columns")
     @classmethod
-    def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(value) - set(CANONICAL_FIELDS))
+    def _known_fields(cls, value: dict[str, str | list[str] | None]) -> dict[str, str | list[str] | None]:
+        allowed = (*CANONICAL_FIELDS, *AUXILIARY_FIELDS)
+        unknown = sorted(set(value) - set(allowed))
         if unknown:
-            raise ValueError(f"unknown field(s) {unknown}; allowed: {list(CANONICAL_FIELDS)}")
+            raise ValueError(f"unknown field(s) {unknown}; allowed: {list(allowed)}")
         return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _codec(cls, value: str) -> str:
+        if value != "auto":
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                raise ValueError(f"unknown encoding {value!r}; use 'auto' or a Python codec name such as "
+                                 "'utf-8', 'utf-8-sig', 'cp950' (Big5), 'utf-16'") from None
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _no_password(cls, value: str | None) -> str | None:
+        if value is not None and _URL_PASSWORD.match(value):
+            raise ValueError("the URL holds a password; remove it and name an environment variable that "
+                             "holds it in source.password_env")
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Source:
+        if (self.path is None) == (self.url is None):
+            raise ValueError("give exactly one of path (a file, folder or glob) or url (a database)")
+        if self.url is not None and (self.query is None) == (self.table is None):
+            raise ValueError("with url, give exactly one of query or table")
+        if self.url is None and (self.query or self.table or self.password_env):
+            raise ValueError("query, table and password_env need url")
+        return self
+
+    def describe(self) -> str:
+        """Where the orders come from, without credentials: the path, or the URL with the query or table."""
+        if self.path is not None:
+            return self.path
+        return f"{self.url} ({'table ' + self.table if self.table else 'query'})"
 
 
 class MemberTier(_Strict):

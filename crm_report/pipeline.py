@@ -27,8 +27,10 @@ def report_steps(client: str, clients_dir: Path = CLIENTS_DIR) -> list[str]:
 
 
 def run_report(client: str, month: str, *, clients_dir: Path = CLIENTS_DIR, reports_dir: Path = REPORTS_DIR,
-               jobs: int = 2, progress: Progress | None = None) -> Path:
-    """Build the report for `client` and `month` ('YYYY-MM'); returns the published report folder."""
+               jobs: int = 2, progress: Progress | None = None, accept_exclusions: bool = False) -> Path:
+    """Build the report for `client` and `month` ('YYYY-MM'); returns the published report folder.
+
+    `accept_exclusions` goes on when more rows are excluded than the client's threshold allows."""
     step = progress or (lambda name: None)
     period = parse_month(month)
     config = load_config(client, clients_dir)
@@ -38,7 +40,7 @@ def run_report(client: str, month: str, *, clients_dir: Path = CLIENTS_DIR, repo
     plan = execute.notebook_plan(config)
     try:
         with execute.started_kernels(len(plan)) as kernels:  # they boot while the data is prepared
-            workspace.prepare(config, period, staging)
+            workspace.prepare(config, period, staging, accept_exclusions=accept_exclusions)
             step("load")
             execute.run_notebooks(plan, {"client": client, "month": str(period), "report_dir": str(staging)},
                                   staging, jobs=jobs, kernels=kernels, on_done=lambda source: step(source.stem))

@@ -15,7 +15,7 @@ import pandas as pd
 
 from crm_report import i18n, results
 from crm_report.config import ClientConfig, load_config
-from crm_report.data.load import LoadResult, load_orders
+from crm_report.data.load import OVERLAP, DataError, LoadResult, check_threshold, load_orders
 from crm_report.metrics.orders import purchase_orders
 from crm_report.paths import CLIENTS_DIR, REPORTS_DIR
 from crm_report.period import as_of, parse_month
@@ -66,44 +66,76 @@ class Run:
         return results.save(self.build_dir, section, **content)
 
 
-def prepare(config: ClientConfig, month: pd.Period, report_dir: Path) -> LoadResult:
-    """Load and validate the client's orders; write the lines up to the month's end, the config snapshot,
-    the quarantine file (every excluded row with its reason) and the data-quality section."""
+def prepare(config: ClientConfig, month: pd.Period, report_dir: Path, *,
+            accept_exclusions: bool = False) -> LoadResult:
+    """Load and validate the client's orders; write the quarantine file (every excluded row with its reason),
+    the lines up to the month's end, the config snapshot and the data-quality section.
+
+    Stops with DataError when more rows are excluded than the client's `source.max_excluded_share` allows
+    (unless `accept_exclusions`), after writing quarantine.csv so the rows can be inspected; and when no
+    order line is left up to the month's end.
+    """
     loaded = load_orders(config)
+    build = report_dir / "build"
+    build.mkdir(parents=True, exist_ok=True)
+    loaded.excluded.to_csv(report_dir / "quarantine.csv", index=False, encoding="utf-8-sig")
+    if not accept_exclusions:
+        check_threshold(loaded)
     cutoff = as_of(month)
     after = loaded.lines["order_date"].gt(cutoff)
     lines = loaded.lines.loc[~after].reset_index(drop=True)
-    build = report_dir / "build"
-    build.mkdir(parents=True, exist_ok=True)
+    if lines.empty:
+        raise DataError(f"{loaded.source}: no usable order lines up to the end of {month} "
+                        f"({loaded.rows_read:,} rows read, {len(loaded.excluded):,} excluded: see quarantine.csv)")
     orders = purchase_orders(lines, cutoff)
     lines.to_parquet(build / "lines.parquet", index=False)
     orders.to_parquet(build / "orders.parquet", index=False)
     (build / "config.json").write_text(config.model_dump_json(indent=1), encoding="utf-8")
-    loaded.excluded.to_csv(report_dir / "quarantine.csv", index=False, encoding="utf-8-sig")
-    values, tables = data_quality(loaded, lines, orders, rows_after=int(after.sum()))
+    values, tables = data_quality(loaded, lines, orders, rows_after=int(after.sum()),
+                                  accepted=accept_exclusions and loaded.over_threshold)
     results.save(build, "data_quality", values=values, tables=tables)
     return loaded
 
 
-def data_quality(loaded: LoadResult, lines: pd.DataFrame, orders: pd.DataFrame,
-                 rows_after: int) -> tuple[dict, dict]:
-    """Rows read, used and excluded (by reason, with the amount they carry), and the data's coverage.
+def data_quality(loaded: LoadResult, lines: pd.DataFrame, orders: pd.DataFrame, rows_after: int,
+                 accepted: bool = False) -> tuple[dict, dict]:
+    """Rows read, used and excluded (by reason, with the amount they carry and its share), how customers
+    were identified, guest orders, and the data's coverage.
 
     `customers` counts everyone in the used lines; `customers_with_purchase` only those with a paid order
     (the population of every customer metric), so the gap is customers whose orders were all cancelled or
-    refunded.
+    refunded. Guest orders (no id, e-mail or mobile) count in orders and revenue, not in customers. A
+    reason's `revenue_share` is its rows' amount ÷ the amount of all rows read (used, and excluded other than
+    copies in overlapping exports); copies in overlapping exports lose nothing, so they have none.
+    `accepted` says the run went on although more rows than the client's threshold were excluded.
     """
-    amounts = pd.to_numeric(loaded.excluded.get("amount"), errors="coerce") if len(loaded.excluded) else None
+    excluded = loaded.excluded
+    amounts = pd.to_numeric(excluded["amount"], errors="coerce") if "amount" in excluded else None
+    copies = excluded["reason"].eq(OVERLAP)
+    base = float(loaded.lines["amount"].sum() + (amounts[~copies].sum() if amounts is not None else 0.0))
     by_reason = (
-        loaded.excluded.assign(amount_value=amounts)
+        excluded.assign(amount_value=amounts)
         .groupby("reason").agg(rows=("source_row", "size"), amount=("amount_value", "sum")).reset_index()
-        if len(loaded.excluded) else pd.DataFrame({"reason": [], "rows": [], "amount": []})
+        .assign(revenue_share=lambda t: (t["amount"] / base if base else float("nan"))
+                .where(t["reason"].ne(OVERLAP)))
+        .sort_values(["rows", "reason"], ascending=[False, True], kind="stable")
+        if len(excluded) else pd.DataFrame({"reason": [], "rows": [], "amount": [], "revenue_share": []})
     )
     status = lines["status"].value_counts()
+    guests = orders["customer_id"].isna()
+    revenue = float(orders["amount"].sum())
+    matched = (lines.dropna(subset=["customer_id"]).drop_duplicates("customer_id")["customer_match"]
+               .astype("str").value_counts())
     values = {
-        "source_file": loaded.source.name,
+        "source_file": loaded.source,
+        "files": len(loaded.files),
         "rows_read": loaded.rows_read,
-        "rows_excluded": len(loaded.excluded),
+        "rows_blank": loaded.rows_blank,
+        "rows_excluded": loaded.rows_excluded,
+        "rows_overlap": loaded.rows_overlap,
+        "excluded_share": loaded.excluded_share,
+        "max_excluded_share": loaded.max_excluded_share,
+        "accepted_over_threshold": bool(accepted),
         "rows_after_period": rows_after,
         "rows_used": len(lines),
         "lines_paid": int(status.get("paid", 0)),
@@ -112,11 +144,21 @@ def data_quality(loaded: LoadResult, lines: pd.DataFrame, orders: pd.DataFrame,
         "orders": int(lines["order_id"].nunique()),
         "customers": int(lines["customer_id"].nunique()),
         "customers_with_purchase": int(orders["customer_id"].nunique()),
+        "customers_by_id": int(matched.get("id", 0)),
+        "customers_by_email": int(matched.get("email", 0)),
+        "customers_by_phone": int(matched.get("phone", 0)),
         "purchase_orders": len(orders),
+        "revenue": revenue,
+        "guest_orders": int(guests.sum()),
+        "guest_revenue": float(orders.loc[guests, "amount"].sum()),
+        "guest_revenue_share": float(orders.loc[guests, "amount"].sum() / revenue) if revenue else None,
         "first_date": lines["order_date"].min(),
         "last_date": lines["order_date"].max(),
     }
-    return values, {"excluded_by_reason": by_reason}
+    files = pd.DataFrame([{"file": f.info.name, "rows": f.rows, "blank_rows": f.blank_rows,
+                           "encoding": f.info.encoding or "", "sheet": f.info.sheet or "",
+                           "header_row": f.info.header_row} for f in loaded.files])
+    return values, {"excluded_by_reason": by_reason, "files": files}
 
 
 def open_run(client: str, month: str, report_dir: str | Path = "", clients_dir: Path = CLIENTS_DIR,

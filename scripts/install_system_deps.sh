@@ -3,8 +3,10 @@
 #   fonts-noto-cjk        Noto Sans CJK TC: Traditional Chinese in charts and PDF
 #   libharfbuzz-subset0   lets WeasyPrint subset the 20 MB CJK font in ~0.3 s instead of 10-15 s
 #   libpango-1.0-0, libpangoft2-1.0-0   WeasyPrint's text layout
+#   postgresql            the test suite starts its own PostgreSQL server (temporary data directory and port)
+#                         to test database sources; reports themselves never need it
 set -euo pipefail
-packages=(fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0)
+packages=(fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 postgresql)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

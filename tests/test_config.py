@@ -38,6 +38,16 @@ def test_demo_clients_are_valid():
     (MINIMAL.replace("path: orders.csv", "path: orders.csv\n  columns: {customer: 會員編號}"),
      r"source.columns: .*unknown field\(s\) \['customer'\]"),
     (MINIMAL + "member_tiers:\n  - name: 金卡\n", r"member_tiers.0: .*exactly one of"),
+    (MINIMAL + "  preset: shopfy\n", r"source.preset: .*'auto'.*'shopify'.*'generic-zh'.*'generic-en'.*got 'shopfy'"),
+    (MINIMAL + "  format: xls\n", r"source.format: .*'csv'.*'excel'.*'parquet'.*got 'xls'"),
+    (MINIMAL + "  encoding: big-five\n", r"source.encoding: .*unknown encoding 'big-five'.*'cp950'"),
+    (MINIMAL + "  status_words: {待付款: unpaid}\n", r"source.status_words.待付款: .*'paid'.*'cancelled'.*'refunded'"),
+    (MINIMAL + "  max_excluded_share: 1.5\n", r"source.max_excluded_share: .*less than or equal to 1"),
+    (MINIMAL + "  url: sqlite:///x.db\n", r"source: .*exactly one of path .* or url"),
+    ("display_name: x\nsource:\n  url: postgresql://shop:hunter2@db/shop\n  table: orders\n",
+     r"source.url: .*holds a password.*source.password_env"),
+    ("display_name: x\nsource:\n  url: postgresql://shop@db/shop\n", r"source: .*exactly one of query or table"),
+    (MINIMAL + "  table: orders\n", r"source: .*query, table and password_env need url"),
     ("- just\n- a list\n", r"expected a mapping"),
     ("display_name: [unclosed\n", r"not valid YAML"),
 ])
@@ -61,3 +71,11 @@ def test_logo_must_exist_and_paths_stay_in_the_client_folder(tmp_path):
     config = load_config("acme", write_client(tmp_path, MINIMAL))
     with pytest.raises(ConfigError, match="leaves the client's folder"):
         config.resolve("../other-client/data/orders.parquet")
+
+
+def test_a_password_in_the_url_is_refused_without_being_repeated(tmp_path):
+    root = write_client(tmp_path, "display_name: x\nsource:\n  url: postgresql://shop:hunter2@db/shop\n"
+                                  "  table: orders\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config("acme", root)
+    assert "hunter2" not in str(caught.value)

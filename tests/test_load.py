@@ -28,12 +28,14 @@ def test_csv_with_mapping_and_bad_rows(tmp_path):
                "status": "訂單狀態"}
     result = load_orders(config_for(tmp_path, "orders.csv", columns))
     assert result.rows_read == 7
-    assert result.lines["order_id"].tolist() == ["A1", "A6"]
-    assert result.lines["status"].tolist() == ["paid", "refunded"]
-    excluded = result.excluded.set_index("source_row")["reason"].to_dict()
-    assert excluded == {2: "unreadable order date", 3: "missing customer id", 4: "missing or unreadable amount",
-                        5: "unknown status", 6: "duplicate line"}
-    assert (result.excluded["file"] == str(tmp_path / "orders.csv")).all()
+    assert result.lines["order_id"].tolist() == ["A1", "A3", "A6"]  # A3 has no customer: a guest order
+    assert result.lines["status"].tolist() == ["paid", "paid", "refunded"]
+    assert result.lines["customer_match"].astype(str).tolist() == ["id", "guest", "id"]
+    excluded = result.excluded.set_index("source_row")["reason"].to_dict()  # rows as a spreadsheet numbers them
+    assert excluded == {3: "unreadable order date", 5: "unreadable amount", 6: "unknown status",
+                        7: "duplicate line"}
+    assert result.excluded.set_index("source_row").loc[3, ["column", "value"]].tolist() == ["訂單日期", "not a date"]
+    assert (result.excluded["file"] == "orders.csv").all()  # relative to the client folder
     assert len(result.lines) + len(result.excluded) == result.rows_read  # nothing silently dropped
 
 
@@ -46,7 +48,8 @@ def test_offset_timestamps_are_converted_to_the_client_time_zone(tmp_path):
 
 def test_missing_required_column_names_file_and_columns(tmp_path):
     (tmp_path / "o.csv").write_text("order_id,customer_id,amount\n1,2,3\n", encoding="utf-8")
-    with pytest.raises(DataError, match=r"o.csv: no column for required field 'order_date'.*Columns in the file"):
+    with pytest.raises(DataError, match=r"o.csv \(header on row 1\): no column for required field 'order_date'.*"
+                                        r"Columns in the file"):
         load_orders(config_for(tmp_path, "o.csv"))
 
 
@@ -58,8 +61,8 @@ def test_mapped_column_absent_is_named(tmp_path):
 
 def test_wrong_encoding_and_empty_and_missing_file(tmp_path):
     (tmp_path / "big5.csv").write_bytes("訂單編號\n".encode("big5"))
-    with pytest.raises(DataError, match="not readable as utf-8-sig.*source.encoding"):
-        load_orders(config_for(tmp_path, "big5.csv"))
+    with pytest.raises(DataError, match="not readable as utf-8 .*line 1.*source.encoding"):
+        load_orders(config_for(tmp_path, "big5.csv", encoding="utf-8"))
     (tmp_path / "empty.csv").write_text("", encoding="utf-8")
     with pytest.raises(DataError, match="the file is empty"):
         load_orders(config_for(tmp_path, "empty.csv"))

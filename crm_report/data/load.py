@@ -1,32 +1,88 @@
-"""Load a client's order file into canonical order lines, excluding (never silently dropping) bad rows.
+"""Load a client's orders into canonical order lines, excluding (never silently dropping) bad rows.
 
-Canonical order lines: `order_id`, `customer_id`, `order_date` (tz-naive, client's local time), `amount`
-(net, client currency), optional `product_id`, `product_name`, `category`, `quantity`, `unit_price`,
-`channel`, `status` (paid / cancelled / refunded), `store`, `customer_name`, `email`, `phone`,
-`line_user_id`, `email_consent`, `sms_consent`, `line_consent` (raw; read by the win-back channel rules); plus `source_row`, the row's number in the file (1 = first data row).
+Canonical order lines: `order_id`, `customer_id` (missing for a guest order: no id, e-mail or mobile),
+`order_date` (tz-naive, client's local time), `amount` (net, client currency; negative = a refund, with
+status `refunded`), optional `product_id`, `product_name`, `category`, `quantity`, `unit_price`, `channel`,
+`status` (paid / cancelled / refunded), `store`, `customer_name`, `email` (normalised), `phone` (mobiles
+normalised to 09xxxxxxxx), `line_user_id`, `email_consent`, `sms_consent`, `line_consent` (raw; read by the
+win-back channel rules); plus `source_file` (relative to the client's folder), `source_row` (the row as a
+spreadsheet shows it, see `sources`) and `customer_match` (how the customer was found: id, email, phone,
+guest).
+
+The steps, all vectorised (`sources` reads, `presets` maps, `values` parses, `identity` keys customers):
+
+1. Each file or query is read in chunks of the columns its header maps to fields; each chunk is parsed
+   into typed values at once. Unreadable cells are remembered with their column and text.
+2. Blank cells of order-level fields take the value of another line of the same order in the same file
+   (Shopify, merged Excel cells); a Shopify line amount is derived; a blank status is `paid`.
+3. Customers are keyed by id, else normalised e-mail, else Taiwanese mobile (`identity`).
+4. Every row is then either used or excluded with the first reason that applies (`REASONS`), its file,
+   row number, column and value. Copies of an order line in a later file of a folder of overlapping
+   exports are excluded as `overlap with a later file` and do not count towards the threshold.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from crm_report.config import CANONICAL_FIELDS, REQUIRED_FIELDS, ClientConfig
+from crm_report.config import CANONICAL_FIELDS, ClientConfig
+from crm_report.data import identity, presets, sources, values
+from crm_report.data.sources import DataError, TableInfo
 
-STATUS_WORDS = {
-    "paid": "paid", "completed": "paid", "complete": "paid", "fulfilled": "paid", "已付款": "paid",
-    "已完成": "paid", "完成": "paid",
-    "cancelled": "cancelled", "canceled": "cancelled", "voided": "cancelled", "已取消": "cancelled",
-    "取消": "cancelled",
-    "refunded": "refunded", "已退款": "refunded", "退款": "refunded", "已退貨": "refunded",
-}
-TEXT_FIELDS = ("order_id", "customer_id", "product_id", "product_name", "category", "channel",
-               "store", "customer_name", "email", "phone", "line_user_id")
+TEXT_FIELDS = ("order_id", "customer_id", "product_id", "product_name", "category", "channel", "store",
+               "customer_name", "line_user_id", "email_consent", "sms_consent", "line_consent")
+REASONS = (
+    "malformed row", "unreadable order date", "unreadable amount", "unreadable quantity", "unreadable unit price",
+    "unknown status", "missing order id", "missing order date", "future date", "missing amount",
+    "duplicate line", "overlap with a later file", "zero amount", "refund without its order",
+)
+"""Why a row is excluded, in order of precedence (a row gets the first that applies):
+
+- malformed row: a CSV row with more or fewer fields than the header;
+- unreadable …, unknown status: a cell holds something that cannot be read as a date, number or status;
+- future date: more than a day after the time of loading (a typo such as 2062);
+- duplicate line: the same values in every mapped column as an earlier row of the same file;
+- overlap with a later file: the same order line (order, product, sign, n-th such line) is in a later file;
+- zero amount: a paid line of an order whose lines add up to zero (tests, free samples; a free gift line in
+  a paid order is kept);
+- refund without its order: a negative amount whose order has no positive line in the data.
+"""
+OVERLAP = "overlap with a later file"
+FUTURE_TOLERANCE = pd.Timedelta(days=1)
+_FIELD_OF_REASON = {"missing order id": "order_id", "unreadable order date": "order_date",
+                    "missing order date": "order_date", "future date": "order_date", "unreadable amount": "amount",
+                    "missing amount": "amount", "unreadable quantity": "quantity",
+                    "unreadable unit price": "unit_price", "unknown status": "status", "zero amount": "amount",
+                    "refund without its order": "amount"}
+_PARSE_CHECKS = (("unreadable order date", "order_date"), ("unreadable amount", "amount"),
+                 ("unreadable amount", "subtotal"), ("unreadable quantity", "quantity"),
+                 ("unreadable unit price", "unit_price"), ("unknown status", "status"))
 
 
-class DataError(ValueError):
-    """The order file cannot be used; the message names the file, and the row and column where known."""
+@dataclass(frozen=True)
+class Finding:
+    """Something worth a consultant's look that excludes no row: `kind` is 'email_not_address' (cells of
+    the e-mail column that are not addresses, not used) or 'amount_repeats' (the amount column holds the same
+    value on every line of most orders: probably an order total, which would count each order several times)."""
+
+    kind: str
+    count: int = 0
+    file: str = ""
+    column: str = ""
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file or query as read: where the header was, which column went to which field, what is left."""
+
+    info: TableInfo
+    matching: presets.Matching
+    rows: int
+    blank_rows: int
+    suggestions: tuple[presets.Suggestion, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -36,100 +92,347 @@ class LoadResult:
     lines: pd.DataFrame
     excluded: pd.DataFrame
     rows_read: int
-    source: Path
+    source: str
+    files: tuple[SourceFile, ...] = ()
+    rows_blank: int = 0
+    max_excluded_share: float = 0.05
+    findings: tuple[Finding, ...] = field(default=())
+    """What is worth a look but excludes nothing (e-mails that are not addresses, an order total as amount)."""
+
+    @property
+    def rows_overlap(self) -> int:
+        """Copies of order lines that a later file of overlapping exports holds too."""
+        return int(self.excluded["reason"].eq(OVERLAP).sum())
+
+    @property
+    def rows_excluded(self) -> int:
+        """Excluded rows that count towards the threshold: all but the copies in overlapping exports."""
+        return len(self.excluded) - self.rows_overlap
+
+    @property
+    def excluded_share(self) -> float:
+        counted = self.rows_read - self.rows_overlap
+        return self.rows_excluded / counted if counted else 0.0
+
+    @property
+    def over_threshold(self) -> bool:
+        return self.excluded_share > self.max_excluded_share
 
 
-def load_orders(config: ClientConfig) -> LoadResult:
-    """Read the client's order file and return canonical lines plus every excluded row with its reason."""
-    path = config.resolve(config.source.path)
-    raw = _read(path, config)
-    mapped = _map_columns(raw, config, path)
-    return _validate(mapped, config, path, rows_read=len(raw))
+def load_orders(config: ClientConfig, *, now: pd.Timestamp | None = None) -> LoadResult:
+    """Read the client's orders and return canonical lines plus every excluded row with its reason.
+
+    `now` (client's local time, default: the current time) is the limit for future dates. Raises DataError
+    when a required field has no column, a file cannot be read, or amounts are in another currency.
+    Exceeding the client's excluded-rows threshold does not raise here: see `check_threshold`.
+    """
+    now = pd.Timestamp.now(tz=config.timezone).tz_localize(None) if now is None else now
+    parts, files = [], []
+    for table in sources.open_tables(config):
+        frame, summary = _read_table(table, config)
+        parts.append(frame)
+        files.append(summary)
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    frame["source_file"] = pd.Categorical(frame["source_file"], categories=[f.info.name for f in files])
+    frame = _complete(frame, files)
+    reasons, columns, shown = _reasons(frame, files, now)
+    bad = reasons.notna()
+    lines = frame.loc[~bad, _line_columns(frame)].reset_index(drop=True)
+    excluded = _quarantine(frame.loc[bad], reasons[bad], columns[bad], shown[bad])
+    return LoadResult(lines=lines, excluded=excluded, rows_read=len(frame), source=config.source.describe(),
+                      files=tuple(files), rows_blank=sum(f.blank_rows for f in files),
+                      max_excluded_share=config.source.max_excluded_share,
+                      findings=tuple(_findings(frame, files)))
 
 
-def _read(path: Path, config: ClientConfig) -> pd.DataFrame:
-    if not path.is_file():
-        raise DataError(f"order file not found: {path} (source.path in {config.folder / 'client.yaml'})")
-    kind = config.source.format
-    if kind == "auto":
-        kind = {".parquet": "parquet", ".csv": "csv", ".txt": "csv"}.get(path.suffix.lower())
-        if kind is None:
-            raise DataError(f"{path}: cannot tell the format from the extension; set source.format")
-    if kind == "parquet":
-        return pd.read_parquet(path)
-    try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                           encoding=config.source.encoding)
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not readable as {config.source.encoding} ({exc.reason} at byte "
-                        f"{exc.start}); set source.encoding in client.yaml") from None
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: the file is empty") from None
+def check_threshold(result: LoadResult) -> None:
+    """Raise DataError when more rows were excluded than the client allows, naming the commonest reasons
+    with the file, row, column and value of their first row."""
+    if not result.over_threshold:
+        return
+    counted = result.excluded.loc[result.excluded["reason"].ne(OVERLAP)]
+    firsts = counted.drop_duplicates("reason").set_index("reason")
+    counts = counted["reason"].value_counts()
+    examples = "; ".join(
+        f"{reason} {count:,} (first: {firsts.at[reason, 'file']} row {firsts.at[reason, 'source_row']}"
+        + (f", column {firsts.at[reason, 'column']}" if isinstance(firsts.at[reason, 'column'], str) else "")
+        + (f", {firsts.at[reason, 'value']!r}" if isinstance(firsts.at[reason, 'value'], str) else "") + ")"
+        for reason, count in counts.head(4).items())
+    raise DataError(
+        f"{result.source}: {result.rows_excluded:,} of {result.rows_read - result.rows_overlap:,} rows "
+        f"({result.excluded_share:.1%}) were excluded, more than the {result.max_excluded_share:.1%} allowed "
+        f"(source.max_excluded_share in client.yaml): {examples}. Every excluded row is in quarantine.csv. "
+        "Fix the export or the column mapping (run_report.py --check-data), raise the threshold, or run with "
+        "--accept-exclusions.")
 
 
-def _map_columns(raw: pd.DataFrame, config: ClientConfig, path: Path) -> pd.DataFrame:
-    """Rename the client's columns to canonical fields: explicit mapping first, then same-named columns."""
-    mapping = {field: field for field in CANONICAL_FIELDS if field in raw.columns}
-    mapping.update(config.source.columns)
-    absent = {field: column for field, column in mapping.items() if column not in raw.columns}
-    missing_required = [field for field in REQUIRED_FIELDS if field not in mapping]
-    if absent or missing_required:
-        problems = [f"column {col!r} (for {field}) is not in the file" for field, col in absent.items()]
-        problems += [f"no column for required field {field!r}" for field in missing_required]
-        raise DataError(f"{path}: " + "; ".join(problems)
-                        + f". Columns in the file: {list(raw.columns)}. Map them under source.columns "
-                        f"in {config.folder / 'client.yaml'}")
-    return pd.DataFrame({field: raw[column] for field, column in mapping.items()}).assign(
-        source_row=range(1, len(raw) + 1)
-    )
+# --- reading and parsing ---------------------------------------------------------------------------------
+
+def _read_table(table: sources.Table, config: ClientConfig) -> tuple[pd.DataFrame, SourceFile]:
+    info = table.info
+    matching = presets.match_columns(info.columns, config.source.preset, config.source.columns)
+    if not matching.ok:
+        raise DataError(_mapping_error(info, matching, table.sample, config))
+    chunks = [_parse_chunk(chunk, matching, config, info.name)
+              for chunk in table.read(lambda columns: matching.used)]
+    if not chunks:  # a file with a header and no rows
+        empty = pd.DataFrame({c: pd.Series(dtype="str") for c in matching.used}).assign(source_row=np.int64(0))
+        chunks = [_parse_chunk(empty, matching, config, info.name)]
+    frame = pd.concat(chunks, ignore_index=True) if len(chunks) != 1 else chunks[0]
+    frame["source_row"] = table.fix_rows(frame["source_row"].to_numpy())
+    if len(table.malformed):
+        malformed = pd.DataFrame({"source_row": table.malformed["source_row"].to_numpy(),
+                                  "_reason": "malformed row", "_bad_column": pd.NA,
+                                  "_bad_value": table.malformed["text"].astype("str").to_numpy()})
+        frame = pd.concat([frame, malformed], ignore_index=True).sort_values("source_row", kind="stable")
+    blank = frame["_blank"].fillna(False).astype(bool)
+    frame = frame.loc[~blank].drop(columns="_blank").reset_index(drop=True).assign(source_file=info.name)
+    suggestions = tuple(presets.suggest_mappings(matching, table.sample)) if matching.unmatched else ()
+    return frame, SourceFile(info, matching, rows=len(frame), blank_rows=int(blank.sum()),
+                             suggestions=suggestions)
 
 
-def _validate(frame: pd.DataFrame, config: ClientConfig, path: Path, rows_read: int) -> LoadResult:
-    text = {f: _clean_text(frame[f]) for f in TEXT_FIELDS if f in frame}
-    dates = _parse_dates(frame["order_date"], config.timezone)
-    amounts = pd.to_numeric(frame["amount"], errors="coerce").astype("float64")
-    status_raw = _clean_text(frame["status"]) if "status" in frame else pd.Series(pd.NA, index=frame.index)
-    status = status_raw.str.lower().map(STATUS_WORDS).where(status_raw.notna(), "paid")
-    lines = frame.assign(**text, order_date=dates, amount=amounts, status=status)
-    for numeric in ("quantity", "unit_price"):
-        if numeric in lines:
-            lines[numeric] = pd.to_numeric(lines[numeric], errors="coerce").astype("float64")
-
-    checks = [
-        ("missing order id", lines["order_id"].isna()),
-        ("missing customer id", lines["customer_id"].isna()),
-        ("unreadable order date", lines["order_date"].isna()),
-        ("missing or unreadable amount", lines["amount"].isna()),
-        ("unknown status", lines["status"].isna()),
-        ("duplicate line", lines.drop(columns="source_row").duplicated(keep="first")),
-    ]
-    reason = pd.Series(pd.NA, index=lines.index, dtype="str")
-    for label, mask in checks:
-        reason = reason.mask(reason.isna() & mask, label)
-
-    bad = reason.notna()
-    columns = [c for c in frame.columns if c != "source_row"]
-    excluded = (frame.loc[bad].astype({c: "str" for c in columns}).assign(reason=reason[bad], file=str(path))
-                [["file", "source_row", "reason", *columns]])
-    return LoadResult(lines=lines.loc[~bad].reset_index(drop=True), excluded=excluded.reset_index(drop=True),
-                      rows_read=rows_read, source=path)
+def _mapping_error(info: TableInfo, matching: presets.Matching, sample: pd.DataFrame, config: ClientConfig) -> str:
+    problems = [f"column {', '.join(map(repr, cols))} (for {field}) is not in the file"
+                for field, cols in matching.absent.items()]
+    for missing in matching.missing:
+        if missing == "customer_id":
+            problems.append("no column identifies customers (customer_id, email or phone)")
+        elif missing == "amount":
+            problems.append("no column for required field 'amount' (nor quantity and unit_price to compute it)")
+        else:
+            problems.append(f"no column for required field {missing!r}")
+    where = ", ".join(([f"sheet {info.sheet}"] if info.sheet else [])
+                      + ([f"header on row {info.header_row}"] if info.header_row else []))
+    where = f" ({where})" if where else ""
+    suggested = presets.suggest_mappings(matching, sample)
+    hint = ("; suggested: " + ", ".join(f"{s.field}: {s.column}" for s in suggested)) if suggested else ""
+    return (f"{info.name}{where}: " + "; ".join(problems) + f". Columns in the file: {list(info.columns)}{hint}. "
+            f"Map them under source.columns in {config.folder / 'client.yaml'} "
+            "(run_report.py --check-data shows what was found)")
 
 
-def _clean_text(values: pd.Series) -> pd.Series:
-    cleaned = values.astype("str").str.strip()
-    return cleaned.mask(values.isna() | cleaned.eq(""))
+def _parse_chunk(chunk: pd.DataFrame, matching: presets.Matching, config: ClientConfig, name: str) -> pd.DataFrame:
+    """One chunk of raw columns → typed canonical columns, plus the first unreadable cell of each row."""
+    raw = {f: _field_values(chunk, m.columns) for f, m in matching.matches.items() if m.columns}
+    out = {f: values.clean_text(raw[f]) for f in TEXT_FIELDS if f in raw}
+    bad: dict[str, pd.Series] = {}
+    if "email" in raw:
+        out["email"] = identity.normalise_emails(raw["email"])
+        out["_email_text"] = values.clean_text(raw["email"]).notna()
+    if "phone" in raw:
+        out["_mobile"] = identity.normalise_mobiles(raw["phone"])
+        out["phone"] = out["_mobile"].fillna(values.clean_text(raw["phone"]))
+    out["order_date"], bad["order_date"] = values.parse_dates(raw["order_date"], config.timezone)
+    if "amount" in raw:
+        out["amount"], currency, bad["amount"] = values.parse_amounts(raw["amount"])
+        _check_currency(currency, chunk, matching.matches["amount"].columns[0], config, name)
+    for f in ("quantity", "unit_price", "line_discount"):
+        if f in raw:
+            out[f], bad[f] = values.parse_numbers(raw[f])
+    if "subtotal" in raw:
+        out["subtotal"], currency, bad["subtotal"] = values.parse_amounts(raw["subtotal"])
+    if "cancelled_at" in raw:
+        out["cancelled_at"] = values.clean_text(raw["cancelled_at"])
+    if "currency" in raw:
+        out["currency"] = values.clean_text(raw["currency"]).str.upper()
+        _check_currency(out["currency"], chunk, matching.matches["currency"].columns[0], config, name)
+    if "status" in raw:
+        out["status"], bad["status"] = values.parse_status(raw["status"], config.source.status_words)
+    frame = pd.DataFrame(out, index=chunk.index)
+    frame["_blank"] = chunk[list(matching.used)].isna().all(axis=1).to_numpy()
+    frame["_reason"] = pd.Series(pd.NA, index=chunk.index, dtype="str")
+    frame["_bad_column"] = pd.Series(pd.NA, index=chunk.index, dtype="str")
+    frame["_bad_value"] = pd.Series(pd.NA, index=chunk.index, dtype="str")
+    for reason, f in _PARSE_CHECKS:
+        if f in bad and bad[f].any():
+            hit = bad[f] & frame["_reason"].isna()
+            frame.loc[hit, "_reason"] = reason
+            frame.loc[hit, "_bad_column"] = ", ".join(matching.matches[f].columns)
+            frame.loc[hit, "_bad_value"] = values.clean_text(raw[f])[hit]
+    return frame.assign(source_row=chunk["source_row"].to_numpy()).reset_index(drop=True)
 
 
-def _parse_dates(values: pd.Series, timezone: str) -> pd.Series:
-    """Timestamps in the client's local time, tz-naive; unparseable values become NaT (then excluded)."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        parsed = values
-    else:
-        parsed = pd.to_datetime(values, errors="coerce", format="mixed", utc=_has_offsets(values))
-    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-        parsed = parsed.dt.tz_convert(timezone).dt.tz_localize(None)
-    return parsed.astype("datetime64[ns]")
+def _field_values(chunk: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
+    """A field's cells: its column, or the first non-blank of its columns."""
+    if len(columns) == 1:
+        return chunk[columns[0]]
+    cleaned = [values.clean_text(chunk[c]) for c in columns]
+    result = cleaned[0]
+    for other in cleaned[1:]:
+        result = result.fillna(other)
+    return result
 
 
-def _has_offsets(values: pd.Series) -> bool:
-    return bool(values.astype("str").str.contains(r"(?:[+-]\d{2}:?\d{2}|Z)$", regex=True, na=False).any())
+def _check_currency(currency: pd.Series, chunk: pd.DataFrame, column: str, config: ClientConfig, name: str) -> None:
+    other = currency.notna() & currency.ne(config.currency)
+    if other.any():
+        first = other.idxmax()
+        raise DataError(f"{name} row {chunk.at[first, 'source_row']}, column {column}: "
+                        f"{str(chunk.at[first, column])!r} is in {currency[first]}, but the client's currency is "
+                        f"{config.currency} (currency in {config.folder / 'client.yaml'}); mixed currencies "
+                        "cannot be added up: split or convert the export")
+
+
+# --- completing lines ------------------------------------------------------------------------------------
+
+def _complete(frame: pd.DataFrame, files: list[SourceFile]) -> pd.DataFrame:
+    """Fill order-level blanks from the order's other lines, derive amounts, default statuses, key customers."""
+    order_codes = pd.factorize(frame["order_id"])[0]
+    order = pd.Series(np.where(order_codes >= 0, frame["source_file"].cat.codes.to_numpy().astype("int64")
+                               * (order_codes.max(initial=0) + 1) + order_codes, -1), index=frame.index)
+    filled = {}
+    for f in presets.ORDER_LEVEL_FIELDS + ("_mobile",):  # one order = one file's order id (-1: no id)
+        if f in frame and frame[f].isna().any() and frame[f].notna().any():
+            first = frame[f].groupby(order.where(order >= 0), sort=False).transform("first")
+            filled[f] = frame[f].fillna(first)
+    frame = frame.assign(**filled)
+    shopify = {f.info.name for f in files if f.matching.shopify_amounts}
+    derived = {f.info.name for f in files if f.matching.matches["amount"].how == "quantity × unit_price"}
+    if "amount" not in frame:
+        frame["amount"] = np.nan
+    if shopify:
+        rows = frame["source_file"].isin(shopify)
+        derived_amounts = presets.shopify_amounts(
+            frame["unit_price"], frame["quantity"],
+            frame["subtotal"] if "subtotal" in frame else pd.Series(np.nan, index=frame.index),
+            frame["line_discount"] if "line_discount" in frame else pd.Series(np.nan, index=frame.index),
+            order)
+        frame["amount"] = frame["amount"].mask(rows, derived_amounts)
+    if derived:
+        rows = frame["source_file"].isin(derived)
+        frame["amount"] = frame["amount"].mask(rows, frame["quantity"] * frame["unit_price"])
+    status = frame["status"] if "status" in frame else pd.Series(pd.NA, index=frame.index, dtype="str")
+    status = status.fillna("paid")
+    if "cancelled_at" in frame:
+        status = status.mask(frame["cancelled_at"].notna(), "cancelled")
+    status = status.mask(frame["amount"].lt(0), "refunded")  # a negative amount is a refund
+    key, match = identity.resolve_customers(
+        frame["customer_id"] if "customer_id" in frame else pd.Series(pd.NA, index=frame.index, dtype="str"),
+        frame["email"] if "email" in frame else pd.Series(pd.NA, index=frame.index, dtype="str"),
+        frame["_mobile"] if "_mobile" in frame else pd.Series(pd.NA, index=frame.index, dtype="str"))
+    return frame.assign(status=status, customer_id=key,
+                        customer_match=pd.Categorical(match, categories=identity.MATCHES))
+
+
+def _reasons(frame: pd.DataFrame, files: list[SourceFile], now: pd.Timestamp) -> tuple[pd.Series, ...]:
+    """Each row's exclusion reason (missing when used), the column it concerns and the value shown."""
+    reason = frame["_reason"].copy()
+    column = frame["_bad_column"].copy()
+    shown = frame["_bad_value"].copy()
+
+    def flag(label: str, mask: pd.Series, value: pd.Series | None = None) -> None:
+        hit = mask.fillna(False).astype(bool) & reason.isna()
+        if not hit.any():
+            return
+        reason[hit] = label
+        if label in _FIELD_OF_REASON:
+            column[hit] = _column_names(frame.loc[hit, "source_file"], files, _FIELD_OF_REASON[label])
+        if value is not None:
+            shown[hit] = value[hit].astype("str")
+
+    flag("missing order id", frame["order_id"].isna())
+    flag("missing order date", frame["order_date"].isna())
+    flag("future date", frame["order_date"].gt(now + FUTURE_TOLERANCE), frame["order_date"])
+    flag("missing amount", frame["amount"].isna())
+    order = pd.factorize(frame["order_id"])[0]  # -1 for a missing id
+    duplicate, first_row = _duplicates(frame, order, reason.isna())
+    flag("duplicate line", duplicate, "same as row " + first_row)
+    if len(files) > 1:
+        flag(OVERLAP, *_overlap(frame, reason.isna()))
+    ok = (reason.isna() & (order >= 0)).to_numpy()
+    amount, orders = frame["amount"].to_numpy(), int(order.max(initial=-1)) + 1
+    total = np.bincount(order[ok], weights=amount[ok], minlength=orders)
+    positive = np.bincount(order[ok], weights=amount[ok] > 0, minlength=orders) > 0
+    per_line = lambda values: pd.Series(np.where(order >= 0, values[order], np.nan), index=frame.index)  # noqa: E731
+    flag("zero amount", ok & frame["status"].eq("paid") & frame["amount"].eq(0) & per_line(total).eq(0),
+         frame["amount"])
+    flag("refund without its order", ok & frame["amount"].lt(0) & per_line(positive).ne(1), frame["amount"])
+    return reason, column, shown
+
+
+def _duplicates(frame: pd.DataFrame, order: np.ndarray, ok: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Rows (among `ok`) equal in every field to an earlier row of the same file, and that row's number.
+
+    Candidates come from a cheap numeric key (file, order, date, amount); only they are compared on every
+    field, so a file without duplicates costs one pass over four numbers per row."""
+    fields = [c for c in (*CANONICAL_FIELDS, "source_file") if c in frame]
+    key = pd.DataFrame({"file": frame["source_file"].cat.codes.to_numpy(), "order": order,
+                        "date": frame["order_date"].to_numpy().view("int64"), "amount": frame["amount"].to_numpy()},
+                       index=frame.index).loc[ok]
+    candidates = frame.loc[key.index[key.duplicated(keep=False).to_numpy()]]
+    duplicate = candidates.duplicated(subset=fields, keep="first").reindex(frame.index, fill_value=False)
+    first = (candidates.groupby(fields, observed=True, dropna=False)["source_row"].transform("min")
+             .reindex(frame.index).astype("Int64").astype("str"))
+    return duplicate, first
+
+
+def _overlap(frame: pd.DataFrame, ok: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Copies of an order line in an earlier file when a later file has the same line: same order, product
+    (id, else name), sign of the amount and the n-th such line of that order in its file."""
+    product = (frame["product_id"] if "product_id" in frame else pd.Series(pd.NA, index=frame.index, dtype="str"))
+    if "product_name" in frame:
+        product = product.fillna(frame["product_name"])
+    rows = frame.loc[ok]
+    key = pd.DataFrame({"order_id": rows["order_id"], "product": product[ok].fillna(""),
+                        "sign": np.sign(rows["amount"]).astype("int8")})
+    key["n"] = key.groupby([rows["source_file"], *[key[c] for c in key]], observed=True).cumcount()
+    file_no = rows["source_file"].cat.codes
+    last = file_no.groupby([key[c] for c in key]).transform("max")
+    copy = file_no.lt(last)
+    kept = (rows.loc[file_no.eq(last)].assign(**{c: key[c] for c in key})
+            .drop_duplicates(["order_id", "product", "sign", "n"])
+            .set_index(["order_id", "product", "sign", "n"]))
+    where = key.loc[copy].join(kept[["source_file", "source_row"]], on=["order_id", "product", "sign", "n"])
+    shown = ("kept: " + where["source_file"].astype("str") + " row " + where["source_row"].astype("Int64").astype("str"))
+    return copy.reindex(frame.index, fill_value=False), shown.reindex(frame.index)
+
+
+def _column_names(file: pd.Series, files: list[SourceFile], field_name: str) -> pd.Series:
+    """The column(s) a field was read from, per file (for a derived amount: how it was derived)."""
+    def name(matching: presets.Matching) -> str:
+        match = matching.matches.get(field_name)
+        if match is None:
+            return field_name
+        return ", ".join(match.columns) or match.how
+    return file.astype("str").map({f.info.name: name(f.matching) for f in files})
+
+
+def _line_columns(frame: pd.DataFrame) -> list[str]:
+    canonical = [c for c in CANONICAL_FIELDS if c in frame]
+    return [*canonical, "source_file", "source_row", "customer_match"]
+
+
+def _quarantine(rows: pd.DataFrame, reason: pd.Series, column: pd.Series, shown: pd.Series) -> pd.DataFrame:
+    """Excluded rows as written to quarantine.csv: file, row, reason, column, value, then the fields read."""
+    fields = [c for c in CANONICAL_FIELDS if c in rows]
+    body = rows[fields].astype({c: "str" for c in fields if c != "amount"})
+    return (pd.DataFrame({"file": rows["source_file"].astype("str"), "source_row": rows["source_row"].astype("int64"),
+                          "reason": reason.astype("str"), "column": column.astype("str"),
+                          "value": shown.astype("str")})
+            .join(body)
+            .sort_values(["file", "source_row"], kind="stable")
+            .reset_index(drop=True))
+
+
+def _findings(frame: pd.DataFrame, files: list[SourceFile]) -> list[Finding]:
+    found = []
+    if "_email_text" in frame:
+        unusable = int((frame["_email_text"].fillna(False).astype(bool) & frame["email"].isna()).sum())
+        if unusable:
+            found.append(Finding("email_not_address", unusable))
+    for f in files:
+        amount = f.matching.matches.get("amount")
+        if amount is None or not amount.columns or "product_name" not in f.matching.matches:
+            continue
+        rows = frame.loc[frame["source_file"].astype("str").eq(f.info.name), ["order_id", "amount"]]
+        per_order = rows.groupby("order_id")["amount"].agg(["size", "nunique"])
+        multi = per_order.loc[per_order["size"].gt(1)]
+        if len(multi) >= 5 and multi["nunique"].eq(1).mean() > 0.9:
+            found.append(Finding("amount_repeats", len(multi), f.info.name, amount.columns[0]))
+    return found
+
+
+def source_path(config: ClientConfig) -> Path | None:
+    """The first file of a file source (for messages); None for a database."""
+    return sources.find_files(config)[0] if config.source.path is not None else None

@@ -7,9 +7,12 @@ Definitions (as of the end of the report month; nothing after it is ever read):
 - New customers' orders and revenue in m are all their orders in m (a second order in the first month
   still belongs to a new customer); likewise for returning customers.
 - **AOV** (average order value) = revenue / orders.
+- **Guest orders** (no customer: no id, e-mail or mobile) count in orders, revenue and AOV, never as a
+  customer: orders = new + returning + guest orders, active customers = new + returning.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 KPI_FIELDS = ("active_customers", "new_customers", "returning_customers", "returning_revenue_share",
@@ -22,10 +25,12 @@ def monthly_new_vs_returning(orders: pd.DataFrame, month: pd.Period, n_months: i
 
     Columns: month, new_customers, returning_customers, active_customers, new_orders, returning_orders,
     orders, new_revenue, returning_revenue, revenue, new_aov, returning_aov, aov, new_customer_share,
-    returning_revenue_share. Months without orders are rows of zeros (AOV and shares NaN).
+    returning_revenue_share, guest_orders, guest_revenue. Months without orders are rows of zeros (AOV and
+    shares NaN). Orders, revenue and AOV include guest orders.
     """
     first_month = orders.groupby("customer_id", observed=True)["order_month"].transform("min")
-    kind = first_month.eq(orders["order_month"]).map({True: "new", False: "returning"})
+    kind = pd.Series(np.where(first_month.eq(orders["order_month"]), "new", "returning"), index=orders.index)
+    kind = kind.mask(orders["customer_id"].isna(), "guest")
     per_month = (
         orders.assign(kind=kind)
         .groupby(["order_month", "kind"], observed=True)
@@ -36,14 +41,15 @@ def monthly_new_vs_returning(orders: pd.DataFrame, month: pd.Period, n_months: i
     months = pd.period_range(end=month, periods=n_months, freq="M")
     table = per_month.reindex(months).reindex(
         columns=[f"{k}_{m}" for k in ("new", "returning") for m in ("customers", "orders", "revenue")]
+        + ["guest_orders", "guest_revenue"]
     ).fillna(0)
     table.index.name = "month"
     return (
         table.astype({c: "int64" for c in table.columns if not c.endswith("revenue")})
         .assign(
             active_customers=lambda t: t["new_customers"] + t["returning_customers"],
-            orders=lambda t: t["new_orders"] + t["returning_orders"],
-            revenue=lambda t: t["new_revenue"] + t["returning_revenue"],
+            orders=lambda t: t["new_orders"] + t["returning_orders"] + t["guest_orders"],
+            revenue=lambda t: t["new_revenue"] + t["returning_revenue"] + t["guest_revenue"],
             new_aov=lambda t: _ratio(t["new_revenue"], t["new_orders"]),
             returning_aov=lambda t: _ratio(t["returning_revenue"], t["returning_orders"]),
             aov=lambda t: _ratio(t["revenue"], t["orders"]),
@@ -91,7 +97,7 @@ def first_order_products(lines: pd.DataFrame, orders: pd.DataFrame, month: pd.Pe
     Columns: product_name, first_orders (first orders containing it), share (of all first orders in the
     window), customers_revenue (the product's paid line amount in those orders). Sorted by first_orders.
     """
-    firsts = orders.drop_duplicates("customer_id", keep="first")
+    firsts = orders.dropna(subset=["customer_id"]).drop_duplicates("customer_id", keep="first")
     in_window = firsts.loc[firsts["order_month"].between(month - (window_months - 1), month), "order_id"]
     first_lines = lines.loc[lines["order_id"].isin(in_window) & lines["status"].eq("paid")]
     table = (

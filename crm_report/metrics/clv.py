@@ -281,9 +281,11 @@ def seed_clv(orders: pd.DataFrame, as_of: pd.Timestamp, acquisition_cost: float 
     - CLV = AOV × frequency × lifespan − CAC (`acquisition_cost`, optional), and LTV = ARPU × 1 / churn.
       With lifespan = 1 / churn the two agree before CAC; the first shows what a customer is worth net of
       what it costs to win them.
+    Guest orders (no customer id) are left out: the formulas describe a customer's value.
     Missing (None) when the data cannot support a figure: no orders in the last year, no customers in the
     year before (less than two years of history), or churn = 0 (lifespan unbounded).
     """
+    orders = orders.dropna(subset=["customer_id"])  # guest orders belong to no customer's value
     year_ago = as_of - pd.DateOffset(months=12)
     two_years_ago = as_of - pd.DateOffset(months=24)
     last = orders.loc[orders["order_date"].gt(year_ago) & orders["order_date"].le(as_of)]

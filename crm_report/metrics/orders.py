@@ -1,7 +1,10 @@
 """From order lines to purchase orders and per-customer facts.
 
 A **purchase** is an order line whose status is `paid`; cancelled and refunded lines never count.
-An order's amount is the sum of its paid lines; its date is its earliest line's date.
+An order's amount is the sum of its paid lines, net of its refund lines (negative amounts); its date is its
+earliest line's date. An order that refund lines take down to zero or less is not a purchase.
+A **guest** order has no customer (`customer_id` missing: no id, e-mail or mobile). It counts in orders and
+revenue; every per-customer fact below leaves it out (pandas drops missing group keys).
 """
 from __future__ import annotations
 
@@ -9,17 +12,23 @@ import pandas as pd
 
 
 def purchase_orders(lines: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """One row per order with at least one paid line dated at or before `as_of`.
+    """One row per order with paid lines dated at or before `as_of`, net of its refund lines up to then.
 
-    Columns: order_id, customer_id, order_date, amount, order_day (the calendar day), order_month (Period).
-    Sorted by customer, date and order id so that results never depend on the file's row order.
+    Columns: order_id, customer_id (missing for guest orders), order_date, amount, order_day (the calendar
+    day), order_month (Period). Sorted by customer, date and order id so that results never depend on the
+    file's row order (guest orders last).
     """
-    paid = lines.loc[lines["status"].eq("paid") & lines["order_date"].le(as_of),
-                     ["order_id", "customer_id", "order_date", "amount"]]  # only what is used: 1M lines
+    paid, refund = lines["status"].eq("paid").to_numpy(), lines["amount"].lt(0).to_numpy()
+    keep = (paid | refund) & lines["order_date"].le(as_of).to_numpy()  # positions: any index will do
+    counted = lines.loc[keep, ["order_id", "customer_id", "order_date", "amount"]].assign(  # only what is used
+        paid=paid[keep], refund=refund[keep])
     orders = (
-        paid.groupby("order_id", sort=False, observed=True)
-        .agg(customer_id=("customer_id", "first"), order_date=("order_date", "min"), amount=("amount", "sum"))
+        counted.groupby("order_id", sort=False, observed=True)
+        .agg(customer_id=("customer_id", "first"), order_date=("order_date", "min"), amount=("amount", "sum"),
+             paid=("paid", "any"), refund=("refund", "any"))
         .reset_index()
+        .loc[lambda o: o["paid"] & ~(o["refund"] & o["amount"].le(0))]
+        .drop(columns=["paid", "refund"])
     )
     return (
         orders.assign(order_day=orders["order_date"].dt.normalize(),

@@ -3,7 +3,8 @@ one next step per customer.
 
 Conventions shared by every function here:
 
-- A **purchase** is a paid line dated at or before `as_of`. Its day is its order's day: the calendar day of
+- A **purchase** is a paid line of a known customer dated at or before `as_of` (guest orders, with no
+  customer id, are left out: product cycles, first products and next products follow customers). Its day is its order's day: the calendar day of
   the order's earliest paid line, as in `orders.purchase_orders`. Several orders on one calendar day are one
   visit (a **purchase day**), as in `orders.purchase_days`.
 - The **product key** of a line is its `product_id` when the column exists and the line has one, else its
@@ -84,7 +85,9 @@ def _check_lines(lines: pd.DataFrame, extra: tuple[str, ...] = ()) -> None:
 def _purchases(lines: pd.DataFrame, as_of: pd.Timestamp) -> _Purchases:
     # Codes are taken on the full columns and filtered afterwards: filtering a frame first would copy
     # every string column, which costs more than the codes themselves.
-    paid = (lines["status"].eq("paid") & lines["order_date"].le(as_of)).to_numpy(dtype=bool)
+    # Guest orders (no customer id) have no customer to follow from one purchase to the next: left out.
+    paid = (lines["status"].eq("paid") & lines["order_date"].le(as_of)
+            & lines["customer_id"].notna()).to_numpy(dtype=bool)
     rows = np.flatnonzero(paid)
     line_day = lines["order_date"].to_numpy()[rows].astype("datetime64[D]").astype(np.int64)
     order = pd.factorize(lines["order_id"])[0][rows]
@@ -593,6 +596,6 @@ def customer_next_steps(lines: pd.DataFrame, as_of: pd.Timestamp, cycles: pd.Dat
         "recommended_product_key": _labels(recommended, keys).to_numpy(),
         "recommended_product_name": _labels(recommended, names).to_numpy(),
         "recommendation_basis": basis,
-    }).astype({column: "str" for column in ("last_products", "reminder_product_key",
+    }).astype({column: "str" for column in ("customer_id", "last_products", "reminder_product_key",
                                             "reminder_product_name", "recommended_product_key",
                                             "recommended_product_name", "recommendation_basis")})

@@ -1,0 +1,98 @@
+"""`run_report.py --check-data`: what the loader found in a client's data, as text in the client's language.
+
+A consultant onboarding a client runs this first: which file and encoding, which column went to which
+field (and how it was recognised), the columns left over with suggested mappings, rows read, used and
+excluded by reason with the first example of each, customers and how they were identified, the date range,
+the currency and the problems that would stop a report.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from crm_report.config import ClientConfig
+from crm_report.data.load import OVERLAP, LoadResult
+from crm_report.data.sources import DataError
+from crm_report.formatting import number, pct
+
+
+def check_report(config: ClientConfig, result: LoadResult | None, words: dict[str, Any],
+                 error: DataError | None = None) -> tuple[str, bool]:
+    """The check's text and whether a report run could go ahead (False: it would stop)."""
+    w = words["check_data"]
+    out = [w["title"].format(client=config.client_id, name=config.display_name),
+           w["source"].format(source=config.source.describe())]
+    if result is None:
+        return "\n".join([*out, "", w["error"], f"  {error}"]), False
+    for f in result.files:
+        out.append("  " + _file_line(f, w))
+        out.append("  " + w["preset"].format(preset=f.matching.preset))
+        width = max((len(m.field) for m in f.matching.matches.values()), default=0)
+        for m in f.matching.matches.values():
+            source = ", ".join(m.columns) if m.columns else m.how
+            how = f"  ({w['how'].get(m.how, m.how)})" if m.columns else ""
+            out.append(f"    {m.field:<{width}} ← {source}{how}")
+        if f.matching.unmatched:
+            out.append("  " + w["unmatched"].format(columns=", ".join(f.matching.unmatched)))
+        if f.suggestions:
+            out.append("  " + w["suggestions"])
+            out.append("    source:\n      columns:")
+            for s in f.suggestions:
+                why = w["suggest_name"].format(like=s.like) if s.basis == "name" else w["suggest_values"]
+                out.append(f"        {s.field}: {s.column}   # {why}")
+    lines, excluded = result.lines, result.excluded
+    out += ["", w["rows"].format(read=number(result.rows_read), used=number(len(lines)),
+                                 excluded=number(result.rows_excluded), share=pct(result.excluded_share),
+                                 limit=pct(result.max_excluded_share))]
+    counted = excluded.loc[excluded["reason"].ne(OVERLAP)]
+    firsts = counted.drop_duplicates("reason").set_index("reason")
+    for reason, n in counted["reason"].value_counts().items():
+        first = firsts.loc[reason]
+        column = w["reason_column"].format(column=first["column"]) if isinstance(first["column"], str) else ""
+        value = w["reason_value"].format(value=first["value"]) if isinstance(first["value"], str) else ""
+        out.append("  " + w["reason_line"].format(reason=words["data_quality"]["reasons"][reason], n=number(n),
+                                                  file=first["file"], row=first["source_row"], column=column,
+                                                  value=value))
+    if result.rows_overlap:
+        out.append("  " + w["overlap"].format(n=number(result.rows_overlap)))
+    problems = []
+    if len(lines):
+        customers = lines.dropna(subset=["customer_id"]).drop_duplicates("customer_id")["customer_match"]
+        by = customers.astype("str").value_counts()
+        guests = lines.loc[lines["customer_id"].isna() & lines["status"].eq("paid"), "order_id"].nunique()
+        status = lines["status"].value_counts()
+        out += [w["customers"].format(total=number(len(customers)), id=number(by.get("id", 0)),
+                                      email=number(by.get("email", 0)), phone=number(by.get("phone", 0)),
+                                      guests=number(guests)),
+                w["orders"].format(orders=number(lines["order_id"].nunique()), paid=number(status.get("paid", 0)),
+                                   cancelled=number(status.get("cancelled", 0)),
+                                   refunded=number(status.get("refunded", 0))),
+                w["dates"].format(first=f"{lines['order_date'].min():%Y-%m-%d}",
+                                  last=f"{lines['order_date'].max():%Y-%m-%d}", timezone=config.timezone)]
+    else:
+        problems.append(w["no_rows"])
+    out.append(w["currency"].format(currency=config.currency))
+    if result.over_threshold:
+        problems.append(w["over_threshold"].format(share=pct(result.excluded_share),
+                                                   limit=pct(result.max_excluded_share)))
+    for finding in result.findings:
+        problems.append(w[finding.kind].format(n=number(finding.count), file=finding.file, column=finding.column))
+    if problems:
+        out += ["", w["problems"], *(f"  - {p}" for p in problems)]
+    usable = len(lines) > 0 and not result.over_threshold
+    out += ["", w["ok"] if usable else w["stop"]]
+    return "\n".join(out), usable
+
+
+def _file_line(f, w: dict[str, Any]) -> str:
+    info = f.info
+    details = []
+    if info.encoding:
+        details.append(w["encoding"].format(encoding=info.encoding,
+                                            how=w["detected"] if info.encoding_detected else w["forced"]))
+    if info.sheet:
+        details.append(w["sheet"].format(sheet=info.sheet))
+    if info.header_row:
+        details.append(w["header"].format(row=info.header_row))
+    if f.blank_rows:
+        details.append(w["blank"].format(n=number(f.blank_rows)))
+    return w["file"].format(file=info.name, kind=w["sep"].join([info.kind, *details]), rows=number(f.rows))

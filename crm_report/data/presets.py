@@ -1,0 +1,323 @@
+"""Which column of a client's export holds which canonical field: named presets, synonyms, suggestions.
+
+- `shopify`: Shopify's admin orders export (`orders_export_1.csv`). One row per line item; order-level fields
+  (Financial Status, Subtotal, Currency …) only on each order's first row; no customer id (customers are
+  keyed by e-mail or phone); `Created at` with a UTC offset; the line amount is derived (see
+  `shopify_amounts`).
+- `generic-zh`: a synonym dictionary of the column names Taiwanese shop systems and spreadsheets use
+  (訂單編號 / 訂單號碼, 訂單日期 / 訂購日期, 會員編號, 商品小計 / 訂單金額 / 應收款 …).
+- `generic-en`: the same for English exports (Order ID, Order Date, Customer ID, Line Total …).
+- `auto` (the default): Shopify when the file has Shopify's own columns, else the canonical field names plus
+  both generic dictionaries.
+
+Names are compared normalised (`normalise_header`): `Order ID`, `order_id` and `ORDER-ID` are one name, as
+are full- and half-width forms. An explicit `source.columns` entry always wins over a preset's match.
+"""
+from __future__ import annotations
+
+import difflib
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from crm_report.config import AUXILIARY_FIELDS, CANONICAL_FIELDS
+
+INTERNAL_FIELDS = ("subtotal", "cancelled_at", "line_discount")
+"""Shopify columns read only to derive canonical fields (the amount, the cancelled status)."""
+
+ORDER_LEVEL_FIELDS = ("customer_id", "order_date", "status", "channel", "store", "customer_name", "email",
+                      "phone", "line_user_id", "email_consent", "sms_consent", "line_consent", "currency",
+                      "subtotal", "cancelled_at")
+"""Fields an export may give only on an order's first line (Shopify; merged cells in Excel): a blank cell
+takes the value of another line of the same order in the same file."""
+
+IDENTITY_FIELDS = ("customer_id", "email", "phone")
+"""At least one of these must be found: a row is matched to a customer by id, else e-mail, else mobile."""
+
+
+def normalise_header(name: object) -> str:
+    """`Order ID`, `order_id`, `ＯＲＤＥＲ－ＩＤ`, ` 訂單編號 ` → 'orderid', '訂單編號': compared this way."""
+    text = unicodedata.normalize("NFKC", str(name)).strip().lower()
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Column names per field, best first; the headers that identify the export; and whether its line
+    amount is derived from Shopify's line price, quantity and order subtotal."""
+
+    name: str
+    synonyms: Mapping[str, tuple[str, ...]]
+    signature: tuple[str, ...] = ()
+    coalesce: tuple[str, ...] = ()
+    """Fields that take the first non-empty of all their matching columns (Shopify's three phone columns)."""
+    shopify_amounts: bool = False
+
+
+GENERIC_ZH = {
+    "order_id": ("訂單編號", "訂單號碼", "訂單號", "訂單ID", "訂單代號", "訂單序號", "單號", "交易序號", "交易編號"),
+    "customer_id": ("會員編號", "顧客編號", "客戶編號", "會員ID", "會員代號", "顧客ID", "客戶ID", "客戶代號", "會員帳號",
+                    "買家帳號", "顧客代號", "會員卡號"),
+    "order_date": ("訂單日期", "訂購日期", "下單日期", "下單時間", "訂單時間", "訂購時間", "交易日期", "交易時間", "訂單成立時間",
+                   "成立時間", "建立時間", "日期"),
+    "amount": ("商品小計", "明細小計", "小計", "商品總價小計", "售價小計", "實付金額", "折扣後總計", "訂單金額", "應收款",
+               "應收金額", "訂單總額", "總金額", "銷售金額", "商品金額", "金額"),
+    "product_id": ("商品編號", "商品貨號", "產品編號", "商品代號", "商品代碼", "貨號", "料號", "品號"),
+    "product_name": ("商品名稱", "品名", "產品名稱", "商品", "品項"),
+    "category": ("商品分類", "分類", "類別", "商品類別", "產品類別"),
+    "quantity": ("數量", "購買數量", "總數量", "件數"),
+    "unit_price": ("單價", "商品單價", "售價", "價格", "商品價格"),
+    "channel": ("銷售通路", "通路", "訂單來源", "銷售管道", "購買通路", "來源"),
+    "status": ("訂單狀態", "狀態", "交易狀態", "付款狀態"),
+    "store": ("門市", "門市名稱", "店別", "分店", "店鋪"),
+    "customer_name": ("顧客姓名", "會員姓名", "訂購人姓名", "訂購人", "姓名", "買方名稱", "客戶名稱", "顧客名稱"),
+    "email": ("電子郵件", "電子信箱", "Email", "E-mail", "訂購人信箱", "買方Email", "會員信箱", "信箱", "電郵"),
+    "phone": ("手機", "手機號碼", "行動電話", "訂購人電話", "會員手機", "聯絡電話", "電話", "電話/手機"),
+    "line_user_id": ("LINE ID", "LINE UID", "LINE帳號", "LINE 帳號"),
+    "email_consent": ("同意接收電子報", "訂閱電子報", "電子報"),
+    "sms_consent": ("同意接收簡訊", "簡訊行銷"),
+    "line_consent": ("LINE好友", "LINE 好友"),
+    "currency": ("幣別", "幣值", "貨幣"),
+}
+
+GENERIC_EN = {
+    "order_id": ("Order ID", "Order Number", "Order No", "Order No.", "Order", "Invoice ID", "Invoice Number",
+                 "Transaction ID"),
+    "customer_id": ("Customer ID", "Customer Number", "Customer No", "Member ID", "Member Number", "Client ID",
+                    "User ID", "Buyer ID", "Account ID"),
+    "order_date": ("Order Date", "Order Time", "Order Datetime", "Created At", "Created", "Purchase Date",
+                   "Transaction Date", "Placed At", "Date"),
+    "amount": ("Line Total", "Line Amount", "Line Subtotal", "Net Amount", "Net Sales", "Amount", "Sales",
+               "Revenue", "Subtotal", "Order Total", "Total"),
+    "product_id": ("SKU", "Product ID", "Product Code", "Item ID", "Item Code", "Variant SKU"),
+    "product_name": ("Product Name", "Product", "Item Name", "Item", "Product Title", "Description"),
+    "category": ("Category", "Product Category", "Product Type"),
+    "quantity": ("Quantity", "Qty", "Units"),
+    "unit_price": ("Unit Price", "Price", "Item Price"),
+    "channel": ("Channel", "Sales Channel", "Order Source", "Source", "Platform"),
+    "status": ("Order Status", "Status", "Financial Status", "Payment Status"),
+    "store": ("Store", "Shop", "Location", "Branch"),
+    "customer_name": ("Customer Name", "Buyer Name", "Full Name", "Billing Name"),
+    "email": ("Email", "E-mail", "Email Address", "Customer Email"),
+    "phone": ("Phone", "Mobile", "Phone Number", "Mobile Phone", "Cell Phone", "Telephone", "Billing Phone"),
+    "line_user_id": ("LINE ID", "LINE User ID", "LINE UID"),
+    "email_consent": ("Accepts Marketing", "Email Consent", "Email Opt In", "Newsletter"),
+    "sms_consent": ("SMS Consent", "Accepts SMS Marketing", "SMS Opt In"),
+    "line_consent": ("LINE Consent",),
+    "currency": ("Currency", "Currency Code"),
+}
+
+SHOPIFY = {
+    "order_id": ("Name",),
+    "order_date": ("Created at",),
+    "email": ("Email",),
+    "phone": ("Phone", "Billing Phone", "Shipping Phone"),
+    "customer_name": ("Billing Name", "Shipping Name"),
+    "product_id": ("Lineitem sku",),
+    "product_name": ("Lineitem name",),
+    "quantity": ("Lineitem quantity",),
+    "unit_price": ("Lineitem price",),
+    "status": ("Financial Status",),
+    "channel": ("Source",),
+    "store": ("Location",),
+    "email_consent": ("Accepts Marketing",),
+    "currency": ("Currency",),
+    "subtotal": ("Subtotal",),
+    "cancelled_at": ("Cancelled at",),
+    "line_discount": ("Lineitem discount",),
+}
+
+
+def _merged(*dictionaries: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    fields = dict.fromkeys(key for d in dictionaries for key in d)
+    return {f: tuple(dict.fromkeys(name for d in dictionaries for name in d.get(f, ()))) for f in fields}
+
+
+_CANONICAL_NAMES = {f: (f,) for f in (*CANONICAL_FIELDS, *AUXILIARY_FIELDS)}
+PRESETS = {
+    "shopify": Preset("shopify", SHOPIFY, signature=("Name", "Created at", "Lineitem name", "Financial Status"),
+                      coalesce=("phone", "customer_name"), shopify_amounts=True),
+    "generic-zh": Preset("generic-zh", _merged(_CANONICAL_NAMES, GENERIC_ZH)),
+    "generic-en": Preset("generic-en", _merged(_CANONICAL_NAMES, GENERIC_EN)),
+    "generic": Preset("generic", _merged(_CANONICAL_NAMES, GENERIC_ZH, GENERIC_EN)),
+}
+FIELD_ORDER = ("order_id", "order_date", "customer_id", "amount", "quantity", "unit_price", "product_id",
+               "product_name", "category", "status", "channel", "store", "email", "phone", "customer_name",
+               "line_user_id", "email_consent", "sms_consent", "line_consent", "currency", *INTERNAL_FIELDS)
+"""The order fields claim columns in: the most specific first, so `Date` goes to order_date before anything."""
+
+
+@dataclass(frozen=True)
+class Match:
+    """One field's column(s) and how they were found: 'client.yaml', 'shopify', 'synonym', 'same name',
+    or 'quantity × unit_price' for an amount computed from two columns."""
+
+    field: str
+    columns: tuple[str, ...]
+    how: str
+
+
+@dataclass(frozen=True)
+class Matching:
+    """The result of matching a file's header: what was found, what is missing, what is left over."""
+
+    preset: str
+    matches: dict[str, Match]
+    columns: tuple[str, ...]
+    missing: tuple[str, ...] = ()
+    """Required fields without a column (order_id, order_date, amount, and one of the identity fields)."""
+    absent: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """client.yaml columns that are not in the file, by field."""
+    shopify_amounts: bool = False
+
+    @property
+    def used(self) -> tuple[str, ...]:
+        """The file's columns that are read, in file order."""
+        taken = {c for m in self.matches.values() for c in m.columns}
+        return tuple(c for c in self.columns if c in taken)
+
+    @property
+    def unmatched(self) -> tuple[str, ...]:
+        """The file's columns no field uses."""
+        taken = set(self.used)
+        return tuple(c for c in self.columns if c not in taken)
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and not self.absent
+
+
+def choose_preset(columns: Sequence[str], preset: str) -> Preset:
+    """The named preset; for 'auto', Shopify when its signature columns are all there, else 'generic'."""
+    if preset != "auto":
+        return PRESETS[preset]
+    present = {normalise_header(c) for c in columns}
+    shopify = PRESETS["shopify"]
+    if all(normalise_header(name) in present for name in shopify.signature):
+        return shopify
+    return PRESETS["generic"]
+
+
+def match_columns(columns: Sequence[str], preset: str = "auto",
+                  explicit: Mapping[str, str | list[str] | None] | None = None) -> Matching:
+    """Match a file's column names to canonical fields: `explicit` (client.yaml) first, then the preset.
+
+    A field mapped to None in `explicit` is left out even if the preset would find it. Each column serves
+    one field, except where client.yaml says otherwise.
+    """
+    explicit = dict(explicit or {})
+    chosen = choose_preset(columns, preset)
+    by_name: dict[str, str] = {}
+    for column in columns:
+        by_name.setdefault(normalise_header(column), column)
+    matches: dict[str, Match] = {}
+    absent: dict[str, tuple[str, ...]] = {}
+    for name, wanted in explicit.items():
+        if wanted is None:
+            continue
+        wanted = (wanted,) if isinstance(wanted, str) else tuple(wanted)
+        found = tuple(by_name.get(normalise_header(w)) for w in wanted)
+        if None in found:
+            absent[name] = tuple(w for w, f in zip(wanted, found) if f is None)
+        else:
+            matches[name] = Match(name, found, "client.yaml")
+    taken = {c for m in matches.values() for c in m.columns}
+    how = chosen.name if chosen.name in ("shopify",) else "synonym"
+    for name in sorted(chosen.synonyms, key=lambda f: FIELD_ORDER.index(f) if f in FIELD_ORDER else 99):
+        if name in explicit:
+            continue
+        hits = [by_name[n] for n in map(normalise_header, chosen.synonyms[name])
+                if n in by_name and by_name[n] not in taken]
+        if not hits:
+            continue
+        hits = list(dict.fromkeys(hits)) if name in chosen.coalesce else hits[:1]
+        kind = "same name" if normalise_header(hits[0]) == normalise_header(name) else how
+        matches[name] = Match(name, tuple(hits), kind)
+        taken.update(hits)
+    if "amount" not in matches and not chosen.shopify_amounts and {"quantity", "unit_price"} <= set(matches):
+        matches["amount"] = Match("amount", (), "quantity × unit_price")
+    shopify_amounts = chosen.shopify_amounts and "amount" not in matches
+    if shopify_amounts:
+        matches["amount"] = Match("amount", (), "Shopify: line price × quantity, to the order's subtotal")
+    missing = [f for f in ("order_id", "order_date") if f not in matches]
+    if "amount" not in matches:
+        missing.append("amount")
+    if not any(f in matches for f in IDENTITY_FIELDS):
+        missing.append("customer_id")
+    return Matching(chosen.name, matches, tuple(columns), tuple(missing), absent, shopify_amounts)
+
+
+def shopify_amounts(unit_price: pd.Series, quantity: pd.Series, subtotal: pd.Series, line_discount: pd.Series,
+                    order: pd.Series) -> pd.Series:
+    """Net line amounts for a Shopify export, so that an order's lines add up to its `Subtotal`.
+
+    Shopify's `Subtotal` is the order's line items after discounts, before shipping and taxes. Each line
+    gets its share of it in proportion to `Lineitem price` × `Lineitem quantity`. Without a subtotal (not
+    on any row of the order) a line is worth price × quantity − `Lineitem discount`. `order` groups the lines
+    (file and order name); `subtotal` must already be filled in on every line of its order.
+    """
+    gross = unit_price * quantity.fillna(1)
+    order_gross = gross.groupby(order, observed=True, sort=False).transform("sum")
+    share = (gross / order_gross.where(order_gross.ne(0))).fillna(0)
+    scaled = subtotal * share
+    return scaled.where(subtotal.notna() & order_gross.ne(0), gross - line_discount.fillna(0))
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A column that may hold a field no column was matched to, and why: `basis` is 'name' (the column's
+    name is like `like`, one of the field's synonyms) or 'values' (its values look like the field's)."""
+
+    column: str
+    field: str
+    basis: str
+    like: str = ""
+
+
+def suggest_mappings(matching: Matching, sample: pd.DataFrame) -> list[Suggestion]:
+    """Suggested `source.columns` entries: for fields without a column, among the file's unmatched columns.
+
+    A column is suggested for a field when its name resembles one of the field's known names (difflib
+    ratio ≥ 0.75, or one name contains the other and the shorter has at least two CJK characters or four
+    letters), or when at least 80% of its sample values look like the field's: e-mail addresses, Taiwanese
+    mobiles, or dates (order_date). Each field and each column is suggested at most once, strongest first;
+    unnamed columns never.
+    """
+    from crm_report.data import identity, values  # the value checks; imported here to keep presets light
+
+    known = PRESETS["generic"].synonyms
+    open_fields = [f for f in FIELD_ORDER if f in known and f not in matching.matches]
+    candidates: list[tuple[float, Suggestion]] = []
+    for column in matching.unmatched:
+        name = normalise_header(column)
+        if not name or str(column).startswith("Unnamed: "):
+            continue
+        for f in open_fields:
+            for synonym in known[f]:
+                wanted = normalise_header(synonym)
+                score = difflib.SequenceMatcher(None, name, wanted).ratio()
+                if _long_enough(wanted) and wanted in name:
+                    score = max(score, 0.85)
+                elif _long_enough(name) and name in wanted:
+                    score = max(score, 0.8)
+                if score >= 0.75:
+                    candidates.append((score, Suggestion(column, f, "name", synonym)))
+        cells = values.clean_text(sample[column]).dropna() if column in sample else pd.Series(dtype="str")
+        if len(cells):
+            numeric = cells.str.fullmatch(r"-?[0-9.,]+").mean() > 0.5
+            checks = (("email", identity.normalise_emails(cells).notna().mean()),
+                      ("phone", identity.normalise_mobiles(cells).notna().mean()),
+                      ("order_date", 0.0 if numeric else 1 - values.parse_dates(cells, "UTC")[1].mean()))
+            candidates += [(share, Suggestion(column, f, "values")) for f, share in checks
+                           if f in open_fields and share >= 0.8]
+    out: list[Suggestion] = []
+    for _, suggestion in sorted(candidates, key=lambda c: -c[0]):
+        if all(s.field != suggestion.field and s.column != suggestion.column for s in out):
+            out.append(suggestion)
+    return out
+
+
+def _long_enough(name: str) -> bool:
+    return len(name) >= (4 if name.isascii() else 2)

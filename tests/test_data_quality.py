@@ -1,0 +1,105 @@
+"""Nothing lost, end to end: the threshold stops a run (after writing quarantine.csv) unless accepted; the
+data-quality appendix counts excluded rows by reason with their share of the amount, customers by how they
+were identified and guest orders; `--check-data` reports what it found and what to map."""
+import json
+import re
+
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+
+import run_report
+from crm_report import pipeline, workspace
+from crm_report.config import load_config
+from crm_report.data.load import DataError
+from tests.equivalence import MONTH, canonical_lines, make_client, write_big5
+
+
+@pytest.fixture(scope="module")
+def messy(tmp_path_factory):
+    """Clients whose Big5 export has spoiled rows: 'few' (under 5%) and 'many' (over)."""
+    root = tmp_path_factory.mktemp("messy")
+    lines = canonical_lines()
+    for client, spoiled in (("few", 12), ("many", 60)):
+        folder = make_client(root, client, "x: 1")
+        write_big5(lines, folder)
+        path = folder / "訂單明細.csv"
+        table = pd.read_csv(path, encoding="cp950", dtype=str, keep_default_na=False)
+        table.loc[table.index[:spoiled:2], "訂購日期"] = "不詳"  # unreadable dates
+        table.loc[table.index[1:spoiled:2], "訂單狀態"] = "待確認"  # an unknown status word
+        path.write_bytes(table.to_csv(index=False).encode("cp950"))
+        make_client(root, client, "path: 訂單明細.csv")
+    return root
+
+
+def test_over_the_threshold_a_run_stops_after_writing_the_quarantine(messy, tmp_path):
+    config = load_config("many", messy)
+    with pytest.raises(DataError, match=r"60 of 792 rows \(7.6%\) were excluded, more than the 5.0% allowed.*"
+                                        r"unreadable order date 30 \(first: 訂單明細.csv row 2, column 訂購日期, '不詳'\)"
+                                        r".*--accept-exclusions"):
+        workspace.prepare(config, pd.Period(MONTH), tmp_path)
+    quarantine = pd.read_csv(tmp_path / "quarantine.csv", encoding="utf-8-sig")
+    assert len(quarantine) == 60 and set(quarantine["reason"]) == {"unreadable order date", "unknown status"}
+    assert quarantine.columns[:5].tolist() == ["file", "source_row", "reason", "column", "value"]
+    assert not (tmp_path / "build" / "lines.parquet").exists()
+
+
+def test_accepted_the_appendix_says_so(messy, tmp_path):
+    config = load_config("many", messy)
+    workspace.prepare(config, pd.Period(MONTH), tmp_path, accept_exclusions=True)
+    section = json.loads((tmp_path / "build" / "results" / "data_quality.json").read_text(encoding="utf-8"))
+    values = section["values"]
+    assert values["accepted_over_threshold"] is True
+    assert (values["rows_read"], values["rows_excluded"], values["rows_used"]) == (792, 60, 732)
+    assert values["excluded_share"] == pytest.approx(60 / 792)
+
+
+def test_data_quality_counts_guests_identity_and_amount_shares(messy, tmp_path):
+    loaded = workspace.prepare(load_config("few", messy), pd.Period(MONTH), tmp_path)
+    section = json.loads((tmp_path / "build" / "results" / "data_quality.json").read_text(encoding="utf-8"))
+    values, reasons = section["values"], section["tables"]["excluded_by_reason"]
+    orders = pd.read_parquet(tmp_path / "build" / "orders.parquet")
+    guests = orders["customer_id"].isna()
+    assert values["guest_orders"] == guests.sum() > 0
+    assert values["guest_revenue"] == pytest.approx(orders.loc[guests, "amount"].sum())
+    assert values["guest_revenue_share"] == pytest.approx(orders.loc[guests, "amount"].sum() / orders["amount"].sum())
+    assert values["customers_by_id"] == values["customers"] and values["customers_by_email"] == 0
+    rows = pd.DataFrame(reasons["rows"], columns=reasons["columns"]).set_index("reason")
+    assert rows["rows"].to_dict() == {"unknown status": 6, "unreadable order date": 6}
+    spoiled = loaded.excluded.assign(amount=pd.to_numeric(loaded.excluded["amount"]))
+    total = loaded.lines["amount"].sum() + spoiled["amount"].sum()
+    assert rows.loc["unknown status", "revenue_share"] == pytest.approx(
+        spoiled.loc[spoiled["reason"].eq("unknown status"), "amount"].sum() / total)
+
+
+def test_appendix_in_the_pdf(messy, tmp_path):
+    folder = pipeline.run_report("many", MONTH, clients_dir=messy, reports_dir=tmp_path, accept_exclusions=True)
+    text = "\n".join(page.extract_text() for page in PdfReader(folder / "report.pdf").pages)
+    appendix = text[text.index("本報告讀取"):]
+    for words in ("無法辨識的訂單日期", "無法辨識的訂單狀態", "金額占比", "無法對應任何顧客", "--accept-exclusions",
+                  "quarantine.csv"):
+        assert words in re.sub(r"\s+", "", appendix) or words in appendix, words
+
+
+def test_check_data_cli(messy, capsys):
+    args = ["--clients-dir", str(messy)]
+    assert run_report.main(["--client", "few", "--check-data", *args]) == 0
+    out = capsys.readouterr().out
+    for expected in ("訂單明細.csv：csv、cp950（自動偵測）、標題在第 1 列，792 列", "order_date    ← 訂購日期", "customer_id   ← 會員編號",
+                     "列數：讀取 792，使用 780，排除 12", "無法辨識的訂單日期：6（第一筆：訂單明細.csv 第 2 列、欄位 訂購日期：'不詳'）",
+                     "OK：資料可以使用。"):
+        assert expected in out, expected
+    assert run_report.main(["--client", "many", "--check-data", *args]) == 1
+    assert "排除列占 7.6%，超過上限 5.0%" in capsys.readouterr().out
+
+
+def test_check_data_suggests_a_mapping(messy, capsys):
+    folder = make_client(messy, "renamed", "path: o.csv")
+    (folder / "o.csv").write_text("單號,客戶,出貨日期,實收,備註\nA1,M1,2024-03-05,100,x\n", encoding="utf-8")
+    assert run_report.main(["--client", "renamed", "--check-data", "--clients-dir", str(messy)]) == 1
+    out = capsys.readouterr().out
+    assert "no column for required field 'order_date'" in out and "suggested: order_date: 出貨日期" in out
+    (folder / "o.csv").write_text("訂單編號,會員,訂單日期,金額,電郵\nA1,M1,2024-03-05,100,a@b.tw\n", encoding="utf-8")
+    assert run_report.main(["--client", "renamed", "--check-data", "--clients-dir", str(messy)]) == 0
+    out = capsys.readouterr().out
+    assert "未使用的欄位：會員" in out and "customer_id: 會員   # 欄名近似 '會員編號'" in out

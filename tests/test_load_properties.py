@@ -1,0 +1,146 @@
+"""Loader properties over hypothesis-generated tables: whatever the encoding, header language, date shape,
+amount format, blank rows and file format, every row is used or excluded, the values come back exactly, and
+the rows that were spoiled on purpose are the ones excluded, with the right reason and row number."""
+import os
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crm_report.config import ClientConfig
+from crm_report.data import values
+from crm_report.data.load import load_orders
+
+NOW = pd.Timestamp("2027-01-01")
+HEADERS = {"en": ["order_id", "customer_id", "order_date", "amount", "status", "quantity"],
+           "zh": ["訂單編號", "會員編號", "訂單日期", "商品小計", "訂單狀態", "數量"],
+           "en-names": ["Order ID", "Customer ID", "Order Date", "Line Total", "Status", "Qty"]}
+STATUS_WORDS = {"paid": ["paid", "已完成", "Completed", "已出貨"], "cancelled": ["cancelled", "已取消", "Voided"],
+                "refunded": ["refunded", "已退款", "退貨"]}
+DATE_SHAPES = {
+    "iso": lambda d: d.strftime("%Y-%m-%d %H:%M:%S"),
+    "slash": lambda d: f"{d.year}/{d.month}/{d.day} {d.hour}:{d.minute:02d}:{d.second:02d}",
+    "roc": lambda d: f"{d.year - 1911}/{d.month:02d}/{d.day:02d} {d:%H:%M:%S}",
+    "offset": lambda d: (d.tz_localize("Asia/Taipei").tz_convert("America/New_York").strftime("%Y-%m-%d %H:%M:%S %z")),
+    "zulu": lambda d: d.tz_localize("Asia/Taipei").tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
+}
+AMOUNT_SHAPES = {
+    "plain": lambda a: f"{a}",
+    "nt": lambda a: f"NT${a:,}",
+    "dollar": lambda a: f"${a:,}",
+    "fullwidth": lambda a: f"{a:,}".translate(str.maketrans("0123456789,", "０１２３４５６７８９，")),
+    "yuan": lambda a: f"{a:,} 元",
+}
+
+
+@st.composite
+def tables(draw):
+    n = draw(st.integers(1, 40))
+    seconds = draw(st.lists(st.integers(0, 2 * 365 * 86400), min_size=n, max_size=n))
+    return pd.DataFrame({
+        "order_id": [f"O{i:03d}" for i in range(n)],
+        "customer_id": [f"M{c}" for c in draw(st.lists(st.integers(0, 9), min_size=n, max_size=n))],
+        "order_date": [pd.Timestamp("2024-01-01") + pd.Timedelta(seconds=s) for s in seconds],
+        "amount": draw(st.lists(st.integers(1, 2_000_000), min_size=n, max_size=n)),
+        "status": draw(st.lists(st.sampled_from(list(STATUS_WORDS)), min_size=n, max_size=n)),
+        "quantity": draw(st.lists(st.integers(1, 9), min_size=n, max_size=n)),
+    })
+
+
+settings.register_profile("loaders", max_examples=int(os.environ.get("LOADER_EXAMPLES", "40")), deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+
+def write(table: pd.DataFrame, folder, data) -> tuple[ClientConfig, list[int]]:
+    """Write `table` in a drawn shape; return the config and the spreadsheet row of each table row."""
+    kind = data.draw(st.sampled_from(["csv", "csv", "csv", "excel", "parquet"]), label="kind")
+    header = HEADERS[data.draw(st.sampled_from(list(HEADERS)), label="header")]
+    date_shape = data.draw(st.sampled_from(list(DATE_SHAPES)), label="dates")
+    amount_shape = data.draw(st.sampled_from(list(AMOUNT_SHAPES)), label="amounts")
+    words = [data.draw(st.sampled_from(STATUS_WORDS[s])) for s in table["status"]]
+    text = pd.DataFrame({
+        header[0]: table["order_id"], header[1]: table["customer_id"],
+        header[2]: [DATE_SHAPES[date_shape](d) for d in table["order_date"]],
+        header[3]: [AMOUNT_SHAPES[amount_shape](a) for a in table["amount"]],
+        header[4]: words, header[5]: table["quantity"].astype(str)})
+    if kind == "parquet":
+        text.to_parquet(folder / "o.parquet", index=False)
+        return config(folder, "o.parquet"), list(range(1, len(table) + 1))
+    if kind == "excel":
+        text.to_excel(folder / "o.xlsx", index=False)
+        return config(folder, "o.xlsx"), list(range(2, len(table) + 2))
+    encoding = data.draw(st.sampled_from(["utf-8", "utf-8-sig", "cp950", "utf-16"]), label="encoding")
+    blank_after = set(data.draw(st.lists(st.integers(0, len(table) - 1), max_size=3), label="blank lines"))
+    out, rows, row = [",".join(header)], [], 1
+    for i, record in enumerate(text.itertuples(index=False)):
+        out.append(",".join(f'"{cell}"' if "," in cell else cell for cell in record))
+        row += 1
+        rows.append(row)
+        if i in blank_after:
+            out.append("")
+            row += 1
+    (folder / "o.csv").write_bytes(("\n".join(out) + "\n").encode(encoding))
+    return config(folder, "o.csv"), rows
+
+
+def config(folder, name: str) -> ClientConfig:
+    return ClientConfig(client_id="p", display_name="P", folder=folder, source={"path": name})
+
+
+@settings(settings.get_profile("loaders"))
+@given(table=tables(), data=st.data())
+def test_any_shape_loads_back_exactly(tmp_path_factory, table, data):
+    folder = tmp_path_factory.mktemp("shape")
+    cfg, rows = write(table, folder, data)
+    result = load_orders(cfg, now=NOW)
+    assert result.excluded.empty, result.excluded.head()
+    lines = result.lines
+    assert result.rows_read == len(table) == len(lines)
+    assert lines["order_id"].tolist() == table["order_id"].tolist()
+    assert lines["customer_id"].tolist() == table["customer_id"].tolist()
+    assert lines["order_date"].tolist() == table["order_date"].tolist()
+    assert lines["amount"].tolist() == table["amount"].astype(float).tolist()
+    assert lines["quantity"].tolist() == table["quantity"].astype(float).tolist()
+    assert lines["status"].tolist() == table["status"].tolist()
+    assert lines["source_row"].tolist() == rows
+
+
+SPOILERS = {"unreadable order date": ("order_date", "31/02/abc"), "unreadable amount": ("amount", "about 100"),
+            "missing amount": ("amount", ""), "unknown status": ("status", "maybe"),
+            "missing order id": ("order_id", ""), "future date": ("order_date", "2030-01-01")}
+
+
+@settings(settings.get_profile("loaders"))
+@given(table=tables(), data=st.data())
+def test_spoiled_rows_are_the_excluded_rows(tmp_path_factory, table, data):
+    spoiled = data.draw(st.dictionaries(st.integers(0, len(table) - 1), st.sampled_from(list(SPOILERS)),
+                                        max_size=len(table)), label="spoiled")
+    text = table.astype({"amount": str, "quantity": str}).assign(
+        order_date=table["order_date"].dt.strftime("%Y-%m-%d %H:%M:%S"))
+    for i, reason in spoiled.items():
+        column, value = SPOILERS[reason]
+        text.loc[i, column] = value
+    folder = tmp_path_factory.mktemp("spoiled")
+    text.to_csv(folder / "o.csv", index=False)
+    result = load_orders(config(folder, "o.csv"), now=NOW)
+    excluded = dict(zip(result.excluded["source_row"], result.excluded["reason"]))
+    assert excluded == {i + 2: reason for i, reason in spoiled.items()}
+    assert len(result.lines) + len(result.excluded) == result.rows_read == len(table)
+    assert result.excluded_share == len(spoiled) / len(table)
+
+
+@settings(settings.get_profile("loaders"))
+@given(st.lists(st.one_of(st.integers(-10**9, 10**9), st.floats(-1e9, 1e9, allow_nan=False).map(lambda f: round(f, 2))),
+                min_size=1, max_size=30))
+def test_amount_formats_agree(numbers):
+    """Plain, thousands-separated, NT$, full-width and bracketed negatives read as the same numbers."""
+    plain = pd.Series([repr(float(n)) for n in numbers], dtype="str")
+    shaped = pd.Series([(f"(NT${abs(n):,})" if n < 0 else f"NT${n:,}") for n in numbers], dtype="str")
+    wide = pd.Series([f"{n:,}".translate(str.maketrans("0123456789,.-", "０１２３４５６７８９，．－")) for n in numbers],
+                     dtype="str")
+    expected = np.array(numbers, dtype="float64")
+    for series in (plain, shaped, wide):
+        parsed, _, bad = values.parse_amounts(series)
+        assert not bad.any()
+        np.testing.assert_allclose(parsed.to_numpy(), expected)
