@@ -166,3 +166,12 @@ def test_seed_formulas_say_nothing_without_a_year_before():
     as_of = pd.Timestamp("2026-12-31 23:59:59")
     seed = clv.seed_clv(purchase_orders(lines, as_of), as_of)
     assert seed["aov"] == 200 and seed["churn_rate"] is None and seed["clv"] is None and seed["clv_net"] is None
+
+
+def test_seed_formulas_use_calendar_years_across_a_leap_day():
+    # February 2025's last year is March 2024 – February 2025: 29 February 2024 belongs to the year before.
+    lines = make_lines([("a", "P", "2024-02-29", 100, "paid"), ("b", "Q", "2024-06-01", 50, "paid"),
+                        ("c", "Q", "2025-02-10", 70, "paid")])
+    as_of = pd.Period("2025-02", freq="M").end_time
+    seed = clv.seed_clv(purchase_orders(lines, as_of), as_of)
+    assert (seed["orders"], seed["customers"], seed["base_customers"], seed["churned_customers"]) == (2, 1, 1, 1)

@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from crm_report.metrics.orders import purchase_days
+from crm_report.period import window_start
 
 DAYS_PER_MONTH = 365.25 / 12
 
@@ -272,7 +273,7 @@ def value_at_stake(table: pd.DataFrame, threshold: float = LOW_P_ALIVE) -> dict[
 def seed_clv(orders: pd.DataFrame, as_of: pd.Timestamp, acquisition_cost: float | None = None) -> dict[str, float | int | None]:
     """The two rule-of-thumb CLV formulas of seed 003, with every input shown.
 
-    Windows: the last year = the 12 months ending at `as_of` (after as_of − 12 months, up to as_of); the year
+    Windows (`period.window_start`): the last year = the 12 calendar months ending at `as_of`; the year
     before = the 12 months before that.
     - AOV = last year's revenue / last year's orders; frequency = last year's orders / customers who bought
       in the last year; ARPU = last year's revenue / those customers (= AOV × frequency).
@@ -286,8 +287,7 @@ def seed_clv(orders: pd.DataFrame, as_of: pd.Timestamp, acquisition_cost: float 
     year before (less than two years of history), or churn = 0 (lifespan unbounded).
     """
     orders = orders.dropna(subset=["customer_id"])  # guest orders belong to no customer's value
-    year_ago = as_of - pd.DateOffset(months=12)
-    two_years_ago = as_of - pd.DateOffset(months=24)
+    year_ago, two_years_ago = window_start(as_of, 12), window_start(as_of, 24)
     last = orders.loc[orders["order_date"].gt(year_ago) & orders["order_date"].le(as_of)]
     before = orders.loc[orders["order_date"].gt(two_years_ago) & orders["order_date"].le(year_ago)]
     customers = last["customer_id"].nunique()

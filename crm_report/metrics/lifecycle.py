@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from crm_report.metrics.repurchase import purchase_intervals
-from crm_report.period import as_of as month_as_of
+from crm_report.period import as_of as month_as_of, window_start
 
 STAGES = ("N", "E0", "S1", "S2", "S3")
 CYCLE_BASES = ("own", "order_count", "population")
@@ -39,22 +39,6 @@ GONE = "(gone)"
 def previous_as_of(month: pd.Period) -> pd.Timestamp:
     """The last instant of the month before `month`: the as-of date of "last month"'s labels."""
     return month_as_of(month - 1)
-
-
-def window_start(as_of: pd.Timestamp, months: int) -> pd.Timestamp:
-    """Exclusive start of the trailing window of `months` calendar months that ends at `as_of`.
-
-    An order is in the window when start < order_date ≤ as_of. When `as_of` falls on the last day of a
-    month M (the report's as-of is the last instant of M) the start is the last instant of month
-    M − `months`, so the window is exactly the calendar months M − `months` + 1 … M (leap days included:
-    for February 2025 it starts on 2024-03-01). For any other `as_of` it is the same instant `months`
-    calendar months earlier (pandas `DateOffset`, clipped to the shorter month).
-    """
-    if months < 1:
-        raise ValueError(f"months must be at least 1, got {months}")
-    if as_of.is_month_end:
-        return (as_of.to_period("M") - months).end_time
-    return as_of - pd.DateOffset(months=months)
 
 
 def nes_stages(orders: pd.DataFrame, as_of: pd.Timestamp, min_population_intervals: int = 20) -> pd.DataFrame:

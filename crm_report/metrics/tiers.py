@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from crm_report.config import ClientConfig, MemberTier
-from crm_report.metrics.lifecycle import GONE, NEW, _check_labels, _require, transition_matrix, window_start
+from crm_report.metrics.lifecycle import GONE, NEW, _check_labels, _require, transition_matrix
+from crm_report.period import window_start
 
 CLOSE_SHARE = 0.8  # "close to the next tier": at least this share of its threshold
 NO_TIER = "no_tier"
@@ -72,7 +73,7 @@ def assign_tiers(orders: pd.DataFrame, as_of: pd.Timestamp, tiers: Sequence[tupl
                  close_share: float = CLOSE_SHARE) -> pd.DataFrame:
     """Every customer's member tier as of `as_of` (seed 001 tiers), with the gap to the next spend tier.
 
-    - spend_12m = paid order amounts with order_date after `lifecycle.window_start(as_of, 12)` and at or
+    - spend_12m = paid order amounts with order_date after `period.window_start(as_of, 12)` and at or
       before `as_of`: for the report's as-of (the last instant of month M), the 12 calendar months
       M − 11 … M. Rounded to the cent before comparing with thresholds.
     - `tiers`: spend tiers as (name, min_spend_12m), lowest first with strictly rising thresholds, or the
