@@ -11,6 +11,14 @@ import pandas as pd
 from crm_report.metrics.orders import purchase_days
 
 
+def first_and_second_days(orders: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Per customer (index customer_id): their first purchase day, and their second (NaT if none)."""
+    days = purchase_days(orders)
+    first = days.loc[days["visit"].eq(1)].set_index("customer_id")["order_day"]
+    second = days.loc[days["visit"].eq(2)].set_index("customer_id")["order_day"].reindex(first.index)
+    return first, second
+
+
 def repeat_rates(orders: pd.DataFrame, as_of: pd.Timestamp, windows: tuple[int, ...],
                  lookback_months: int = 24) -> pd.DataFrame:
     """Share of new customers who bought again within N days of their first purchase, for each N in `windows`.
@@ -21,9 +29,7 @@ def repeat_rates(orders: pd.DataFrame, as_of: pd.Timestamp, windows: tuple[int, 
     purchase day is at most N days after the first.
     Columns: window_days, eligible_customers, repeat_customers, rate (NaN when nobody is eligible).
     """
-    days = purchase_days(orders)
-    first = days.loc[days["visit"].eq(1)].set_index("customer_id")["order_day"]
-    second = days.loc[days["visit"].eq(2)].set_index("customer_id")["order_day"].reindex(first.index)
+    first, second = first_and_second_days(orders)
     as_of_day = as_of.normalize()
     start = (as_of.to_period("M") - (lookback_months - 1)).start_time
     cohort = first.ge(start)
@@ -94,10 +100,9 @@ def second_purchase_curve(orders: pd.DataFrame, as_of: pd.Timestamp, first_month
     customers under observation are NaN (too few to say).
     Columns: day, at_risk, second_purchases (that day), share.
     """
-    days = purchase_days(orders)
-    first = days.loc[days["visit"].eq(1)].set_index("customer_id")["order_day"]
-    first = first.loc[first.dt.to_period("M").isin(first_months)]
-    second = days.loc[days["visit"].eq(2)].set_index("customer_id")["order_day"].reindex(first.index)
+    first, second = first_and_second_days(orders)
+    in_cohorts = first.dt.to_period("M").isin(first_months)
+    first, second = first.loc[in_cohorts], second.loc[in_cohorts]
     observed = (as_of.normalize() - first).dt.days.to_numpy()
     to_second = (second - first).dt.days.to_numpy()
     bought = ~np.isnan(to_second)
