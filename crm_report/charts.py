@@ -213,7 +213,7 @@ def replenishment_ranges(cycles: pd.DataFrame, labels: Mapping[str, str], ax: pl
     ax.grid(axis="y", visible=False)
     ax.set_xlim(left=0)
     ax.set_xlabel(labels["xlabel"])
-    ax.legend(loc="lower right", ncols=3)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncols=3)  # below the axis: never over a bar
     ax.margins(y=0.02)
     ax.set_title(labels["title"])
     return ax
