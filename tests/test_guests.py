@@ -65,9 +65,8 @@ def test_acquisition_counts_guest_orders_and_revenue_not_customers(both):
     assert guests.loc[month, "orders"] == plain.loc[month, "orders"] + 1
     assert guests.loc[month, "revenue"] == plain.loc[month, "revenue"] + 400
     assert guests.loc[month, "aov"] == pytest.approx(guests.loc[month, "revenue"] / guests.loc[month, "orders"])
-    # returning customers' share is of all revenue, guests included
-    assert guests.loc[month, "returning_revenue_share"] == pytest.approx(
-        plain.loc[month, "returning_revenue"] / (plain.loc[month, "revenue"] + 400))
+    # returning customers' share is of identified customers' revenue: guests never move it (issue 9)
+    assert guests.loc[month, "returning_revenue_share"] == pytest.approx(plain.loc[month, "returning_revenue_share"])
     assert guests.loc[month - 1, "guest_orders"] == 1 and plain.loc[month, "guest_orders"] == 0
 
 

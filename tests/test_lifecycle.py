@@ -107,11 +107,57 @@ def test_no_orders_give_no_stages(stage_lines):
                                     "cycle_days", "cycle_basis", "ratio", "stage"]
 
 
-def test_a_client_without_any_repeat_purchase_raises():
+def test_a_client_without_any_repeat_purchase_has_no_cycle_and_no_stage():
+    """Issue 9, finding 9: no interval anywhere means no cycle to stage anyone by; it no longer raises."""
     lines = make_lines([("o1", "A", "2026-03-01", 10, "paid"), ("o2", "B", "2026-03-02", 10, "paid"),
                         ("o3", "B", "2026-03-02", 10, "paid")])  # B: two orders, one day
-    with pytest.raises(ValueError, match="two different days"):
-        lifecycle.nes_stages(purchase_orders(lines, AS_OF), AS_OF)
+    stages = lifecycle.nes_stages(purchase_orders(lines, AS_OF), AS_OF)
+    assert stages["customer_id"].tolist() == ["A", "B"]
+    assert stages["days_since_last"].tolist() == [30, 29]
+    assert stages["cycle_basis"].tolist() == ["none", "none"]
+    assert stages["cycle_days"].isna().all() and stages["ratio"].isna().all() and stages["stage"].isna().all()
+
+
+def test_a_burst_of_purchases_does_not_make_a_short_cycle():
+    """Issue 9, finding 5. Background: 30 customers who bought twice, 60 days apart (median interval 60,
+    25th percentile 60 once the burst is added). Z bought four times around 11/11 (11-08, 11-11, 11-13,
+    11-15: own median 2 days, spread over 7 days < 60) and then nothing: with its own 2-day cycle Z was
+    'asleep' (S3) 19 days later. Z now uses the population's 4→5 median (too few: all intervals, 60 days),
+    so on 12-04 Z is an active customer (E0)."""
+    rows = [(f"p{i}a", f"P{i}", "2026-08-01", 100, "paid") for i in range(30)]
+    rows += [(f"p{i}b", f"P{i}", "2026-09-30", 100, "paid") for i in range(30)]
+    rows += [(f"z{i}", "Z", day, 100, "paid") for i, day in
+             enumerate(["2026-11-08", "2026-11-11", "2026-11-13", "2026-11-15"])]
+    as_of = pd.Timestamp("2026-12-04 23:59:59")
+    stages = lifecycle.nes_stages(purchase_orders(make_lines(rows), as_of), as_of).set_index("customer_id")
+    assert stages.loc["Z", "cycle_basis"] == "population"
+    assert stages.loc["Z", "cycle_days"] == 60.0
+    assert stages.loc["Z", "stage"] == "E0"
+
+
+def test_no_cycle_is_shorter_than_the_clients_25th_percentile_interval():
+    """Y bought every 5 days for a long time (own cycle 5, spread over 100 days); 40 others bought twice 40
+    days apart. All intervals: 20 × 5 and 40 × 40 → p25 = 5 (position 14.75 of 60, still a 5). With 10 more
+    of Y's kind the floor rises: the floor is the client's, not one customer's, and it only ever raises a cycle."""
+    rows = [(f"y{i}", "Y", (pd.Timestamp("2026-06-01") + pd.Timedelta(days=5 * i)).strftime("%Y-%m-%d"), 10, "paid")
+            for i in range(21)]
+    rows += [(f"q{i}a", f"Q{i}", "2026-04-01", 100, "paid") for i in range(40)]
+    rows += [(f"q{i}b", f"Q{i}", "2026-05-11", 100, "paid") for i in range(40)]
+    orders = purchase_orders(make_lines(rows), AS_OF.replace(year=2026, month=12))
+    as_of = pd.Timestamp("2026-12-31 23:59:59")
+    intervals = lifecycle.purchase_intervals(orders)
+    assert lifecycle.cycle_floor(intervals) == 5.0
+    stages = lifecycle.nes_stages(orders, as_of).set_index("customer_id")
+    assert stages.loc["Y", ["cycle_days", "cycle_basis"]].tolist() == [5.0, "own"]
+    # a made-up floor check: with only long intervals around, a short own median is raised to p25
+    rows2 = [(f"w{i}", "W", d, 10, "paid") for i, d in enumerate(["2026-01-01", "2026-01-03", "2026-03-01",
+                                                                    "2026-03-03"])]
+    rows2 += [(f"r{i}a", f"R{i}", "2026-01-01", 100, "paid") for i in range(10)]
+    rows2 += [(f"r{i}b", f"R{i}", "2026-02-01", 100, "paid") for i in range(10)]
+    orders2 = purchase_orders(make_lines(rows2), as_of)
+    # W's intervals 2, 57, 2 (median 2, spread 59 ≥ median 31); all 13 intervals: p25 = 31
+    stages2 = lifecycle.nes_stages(orders2, as_of).set_index("customer_id")
+    assert stages2.loc["W", ["cycle_days", "cycle_basis"]].tolist() == [31.0, "own"]
 
 
 def test_orders_after_as_of_and_missing_columns_raise(stage_lines):

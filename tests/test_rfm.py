@@ -5,12 +5,13 @@ import pytest
 
 from crm_report.metrics import rfm
 from crm_report.metrics.orders import purchase_orders
+from tests.conftest import make_lines
 
 
 @pytest.fixture
 def scored(march_lines, march):
     orders = purchase_orders(march_lines, march.end_time)
-    return rfm.assign_segments(rfm.score_rfm(rfm.rfm_table(orders, march.end_time))).set_index("customer_id")
+    return rfm.segment_customers(orders, march.end_time).set_index("customer_id")
 
 
 def test_rfm_values(scored):
@@ -18,24 +19,58 @@ def test_rfm_values(scored):
     assert scored["recency_days"].to_dict() == {"A": 26, "B": 11, "C": 29, "D": 49, "E": 6, "H": 21}
     assert scored["frequency"].to_dict() == {"A": 3, "B": 2, "C": 2, "D": 1, "E": 2, "H": 1}
     assert scored["monetary"].to_dict() == {"A": 600, "B": 200, "C": 100, "D": 500, "E": 180, "H": 110}
+    # NES cycles: all intervals 36, 49 (A), 59 (B), 375 (E): median 54, p25 45.75. A: own median 42.5 over 85
+    # days, raised to the floor 45.75; the others the population median 54 (too few intervals per count).
+    assert scored["cycle_days"].to_dict() == {"A": 45.75, "B": 54, "C": 54, "D": 54, "E": 54, "H": 54}
 
 
 def test_scores_by_hand(scored):
-    # score = 1 + floor(5 * strictly-worse / 6)
-    assert scored["r_score"].to_dict() == {"E": 5, "B": 4, "H": 3, "A": 2, "C": 1, "D": 1}
-    assert scored["f_score"].to_dict() == {"A": 5, "B": 2, "C": 2, "E": 2, "D": 1, "H": 1}
-    assert scored["m_score"].to_dict() == {"A": 5, "D": 4, "B": 3, "E": 2, "H": 1, "C": 1}
+    # R from days ÷ cycle: A 0.57, B 0.20, C 0.54, D 0.91, E 0.11, H 0.39 → ≤ 0.5: 5, ≤ 1: 4
+    assert scored["r_score"].to_dict() == {"A": 4, "B": 5, "C": 4, "D": 4, "E": 5, "H": 5}
+    # F and M: 1 + floor(5 * strictly-worse / 6)
+    assert scored["f_score"].to_dict() == {"A": 5, "B": 2, "C": 2, "D": 1, "E": 2, "H": 1}
+    assert scored["m_score"].to_dict() == {"A": 5, "B": 3, "C": 1, "D": 4, "E": 2, "H": 1}
 
 
 def test_segments_by_hand(scored):
     assert scored["segment"].to_dict() == {
-        "A": "previously_loyal",  # R2, FM 5
-        "B": "active",            # R4, FM 2.5
-        "C": "dormant",           # R1, FM 1.5
-        "D": "dormant",           # R1, FM 2.5
-        "E": "new",               # R5, FM 2
-        "H": "promising",         # R3, FM 1
+        "A": "loyal",      # R4, FM 5
+        "B": "active",     # R5, FM 2.5
+        "C": "promising",  # R4, FM 1.5
+        "D": "active",     # R4, FM 2.5
+        "E": "new",        # R5, FM 2
+        "H": "new",        # R5, FM 1
     }
+
+
+def test_recency_is_scored_against_the_cycle_like_nes():
+    """Issue 9, finding 4: R5 ≤ ½ cycle, R4 ≤ 1 (N/E0), R3 ≤ 2 (S1), R2 ≤ 3 (S2), R1 beyond (S3); exact
+    multiples stay in the better score, as NES keeps them in the earlier stage."""
+    days = pd.Series([0, 15, 16, 30, 31, 60, 61, 90, 91, 400])
+    assert rfm.cycle_recency_scores(days, pd.Series([30.0] * 10)).tolist() == [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]
+
+
+def test_a_lapsed_big_spender_is_never_loyal_and_old_customers_are_lost():
+    """Issue 9, finding 4. In a three-year history a customer who bought often long ago scored R by quintile
+    among everyone since the data began, and 'loyal' meant 211 days since the last order on a 32-day cycle.
+    Here L bought 6 times in 2024 (every 30 days) and was last seen 2024-06-10; X last bought in 2023.
+    As of 2026-03-31: X is lost (nothing in 24 months) with no scores; L is previously loyal (R1, FM 5),
+    never loyal; the recent buyers are scored among the active customers only."""
+    rows = [(f"l{i}", "L", (pd.Timestamp("2024-01-12") + pd.Timedelta(days=30 * i)).strftime("%Y-%m-%d"),
+             500, "paid") for i in range(6)]
+    rows += [("x1", "X", "2023-05-01", 90, "paid"), ("x2", "X", "2023-06-01", 90, "paid")]
+    rows += [(f"n{i}", f"N{i}", "2026-03-01", 50, "paid") for i in range(4)]
+    rows += [(f"n{i}b", f"N{i}", "2026-03-29", 50, "paid") for i in range(4)]
+    lines = make_lines(rows)
+    as_of = pd.Period("2026-03", "M").end_time
+    scored = rfm.segment_customers(purchase_orders(lines, as_of), as_of).set_index("customer_id")
+    assert scored.loc["X", "segment"] == rfm.LOST and not scored.loc["X", "active"]
+    assert scored.loc["X", ["r_score", "f_score", "m_score"]].isna().all()
+    assert scored.loc["L", "segment"] == "previously_loyal"
+    assert scored.loc["L", ["r_score", "f_score", "m_score"]].tolist() == [1, 5, 5]
+    assert set(scored.loc[[f"N{i}" for i in range(4)], "r_score"]) == {5}
+    klaviyo = rfm.segment_customers(purchase_orders(lines, as_of), as_of, "klaviyo").set_index("customer_id")
+    assert klaviyo.loc["X", "segment"] == rfm.LOST and klaviyo.loc["L", "segment"] == "at_risk"
 
 
 def test_ties_share_the_lower_score_whatever_the_row_order():
@@ -56,8 +91,8 @@ def test_every_score_pair_has_exactly_one_segment():
 
 def test_summary_shares(scored):
     summary = rfm.summarise_groups(scored.reset_index(), "segment", order=rfm.SEGMENTS).set_index("segment")
-    assert summary.at["dormant", "customers"] == 2
-    assert summary.at["dormant", "revenue_share"] == pytest.approx(600 / 1690)
+    assert summary.at["active", "customers"] == 2
+    assert summary.at["active", "revenue_share"] == pytest.approx(700 / 1690)
     assert summary["customer_share"].sum() == pytest.approx(1)
 
 

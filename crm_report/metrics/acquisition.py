@@ -26,7 +26,9 @@ def monthly_new_vs_returning(orders: pd.DataFrame, month: pd.Period, n_months: i
     Columns: month, new_customers, returning_customers, active_customers, new_orders, returning_orders,
     orders, new_revenue, returning_revenue, revenue, new_aov, returning_aov, aov, new_customer_share,
     returning_revenue_share, guest_orders, guest_revenue. Months without orders are rows of zeros (AOV and
-    shares NaN). Orders, revenue and AOV include guest orders.
+    shares NaN). Orders, revenue and AOV include guest orders; returning_revenue_share is returning revenue ÷
+    the revenue of identified customers (new + returning), so guest orders, whose buyer may be new or
+    returning, never move it.
     """
     first_month = orders.groupby("customer_id", observed=True)["order_month"].transform("min")
     kind = pd.Series(np.where(first_month.eq(orders["order_month"]), "new", "returning"), index=orders.index)
@@ -54,7 +56,8 @@ def monthly_new_vs_returning(orders: pd.DataFrame, month: pd.Period, n_months: i
             returning_aov=lambda t: _ratio(t["returning_revenue"], t["returning_orders"]),
             aov=lambda t: _ratio(t["revenue"], t["orders"]),
             new_customer_share=lambda t: _ratio(t["new_customers"], t["active_customers"]),
-            returning_revenue_share=lambda t: _ratio(t["returning_revenue"], t["revenue"]),
+            returning_revenue_share=lambda t: _ratio(t["returning_revenue"],
+                                                     t["new_revenue"] + t["returning_revenue"]),
         )
         .reset_index()
     )

@@ -25,11 +25,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from crm_report.metrics.orders import purchase_days
 from crm_report.metrics.repurchase import purchase_intervals
 from crm_report.period import as_of as month_as_of, window_start
 
 STAGES = ("N", "E0", "S1", "S2", "S3")
-CYCLE_BASES = ("own", "order_count", "population")
+CYCLE_BASES = ("own", "order_count", "population", "none")
 NEW = "(new)"
 """Row label in `transition_matrix` for customers without a label last month (first purchase this month)."""
 GONE = "(gone)"
@@ -41,18 +42,23 @@ def previous_as_of(month: pd.Period) -> pd.Timestamp:
     return month_as_of(month - 1)
 
 
-def nes_stages(orders: pd.DataFrame, as_of: pd.Timestamp, min_population_intervals: int = 20) -> pd.DataFrame:
+def nes_stages(orders: pd.DataFrame, as_of: pd.Timestamp, min_population_intervals: int = 20,
+               days: pd.DataFrame | None = None) -> pd.DataFrame:
     """ECFIT NES stage of every customer with at least one purchase up to `as_of` (seed 002).
 
     - days_since_last = as-of day − the customer's last purchase day, in whole days (0 = bought on the
       as-of day).
     - cycle_days, the customer's purchase cycle (`cycle_basis` says which one was used):
       `own`: the median of the customer's own intervals between consecutive purchase days, when they have at
-      least 2 intervals (3+ purchase days);
+      least 2 intervals (3+ purchase days) **spread over at least the client's median interval** (first to
+      last purchase day); purchases bunched into a burst (four orders around 11/11) say nothing about how
+      often the customer runs out;
       `order_count`: otherwise, for a customer with k purchase days, the median of all customers'
       k→k+1 intervals up to `as_of` (one-time buyers get the median 1st→2nd interval, two-time buyers the
       median 2nd→3rd interval), when at least `min_population_intervals` such intervals exist;
       `population`: otherwise the median of all customers' intervals (however few there are).
+      **Floor**: no cycle is shorter than the client's 25th-percentile interval (`cycle_floor`), so no
+      customer is called asleep a few days after a burst of purchases.
     - ratio = days_since_last / cycle_days; stage: N = one purchase day and ratio ≤ 1; E0 = two or more
       purchase days and ratio ≤ 1; S1 = 1 < ratio ≤ 2; S2 = 2 < ratio ≤ 3; S3 = ratio > 3. Exactly 1×, 2×
       or 3× the cycle stays in the earlier stage.
@@ -60,8 +66,9 @@ def nes_stages(orders: pd.DataFrame, as_of: pd.Timestamp, min_population_interva
 
     Edge cases: no orders gives an empty frame with the columns below. Orders dated after `as_of` raise
     ValueError (compute them with `purchase_orders(lines, as_of)`). When nobody has bought on two
-    different days there is no interval to estimate any cycle from, and ValueError is raised rather than
-    staging everyone against an invented cycle.
+    different days there is no interval to estimate any cycle from: cycle_days, ratio and stage are then
+    missing for everyone (cycle_basis "none") rather than staging customers against an invented cycle.
+    `days` is `orders.purchase_days(orders)` when the caller has it already.
     Columns: customer_id, purchase_days, last_purchase (day), days_since_last, cycle_days, cycle_basis,
     ratio, stage; one row per customer, sorted by customer_id.
     """
@@ -74,14 +81,21 @@ def nes_stages(orders: pd.DataFrame, as_of: pd.Timestamp, min_population_interva
     if orders["order_day"].max() > as_of_day:
         raise ValueError(f"order_day: orders after as_of {as_of} (use purchase_orders(lines, as_of))")
 
-    last = orders.groupby("customer_id", observed=True, sort=True)["order_day"].max()
-    intervals = purchase_intervals(orders)
-    if intervals.empty:
-        raise ValueError("interval_days: nobody bought on two different days up to "
-                         f"{as_of.date()}, so there is no purchase cycle to stage customers by")
+    days = purchase_days(orders) if days is None else days
+    by_customer = days.groupby("customer_id", observed=True, sort=True)["order_day"]
+    last, first = by_customer.max(), by_customer.min()
+    intervals = purchase_intervals(orders, days=days)
+    days_since = (as_of_day - last).dt.days.to_numpy().astype("int64")
     own = intervals.groupby("customer_id", observed=True)["interval_days"].agg(["median", "size"])
     n_intervals = own["size"].reindex(last.index, fill_value=0).to_numpy()
     purchase_count = n_intervals + 1
+    if intervals.empty:
+        return pd.DataFrame({
+            "customer_id": last.index.to_numpy(), "purchase_days": purchase_count.astype("int64"),
+            "last_purchase": last.to_numpy(), "days_since_last": days_since,
+            "cycle_days": np.nan, "cycle_basis": "none", "ratio": np.nan,
+            "stage": pd.Series([None] * len(last), dtype="str").to_numpy(),
+        })
 
     # client medians of the k→k+1 interval (visit k+1), usable only with enough intervals
     by_visit = intervals.groupby("visit")["interval_days"].agg(["median", "size"])
@@ -90,12 +104,13 @@ def nes_stages(orders: pd.DataFrame, as_of: pd.Timestamp, min_population_interva
 
     own_median = own["median"].reindex(last.index).to_numpy()
     by_count = by_visit.reindex(purchase_count + 1).to_numpy()
-    use_own = n_intervals >= 2
+    span = (last - first).dt.days.to_numpy()
+    use_own = (n_intervals >= 2) & (span >= population)
     use_count = ~use_own & ~np.isnan(by_count)
     cycle = np.select([use_own, use_count], [own_median, by_count], default=population).astype("float64")
+    cycle = np.maximum(cycle, cycle_floor(intervals))
     basis = np.select([use_own, use_count], list(CYCLE_BASES[:2]), default=CYCLE_BASES[2])
 
-    days_since = (as_of_day - last).dt.days.to_numpy().astype("int64")
     ratio = days_since / cycle
     # compare days with whole multiples of the cycle: exact, so 2.0× the cycle is S1, never S2
     stage = np.select(
@@ -112,6 +127,14 @@ def nes_stages(orders: pd.DataFrame, as_of: pd.Timestamp, min_population_interva
         "ratio": ratio,
         "stage": stage,
     })
+
+
+def cycle_floor(intervals: pd.DataFrame) -> float:
+    """The shortest purchase cycle any customer gets: the 25th percentile (linear interpolation) of all
+    customers' intervals between consecutive purchase days (`repurchase.purchase_intervals`); NaN when there
+    is none."""
+    values = intervals["interval_days"]
+    return float(values.quantile(0.25)) if len(values) else float("nan")
 
 
 def stage_summary(stages: pd.DataFrame, orders: pd.DataFrame, as_of: pd.Timestamp,

@@ -1,34 +1,61 @@
 """From order lines to purchase orders and per-customer facts.
 
-A **purchase** is an order line whose status is `paid`; cancelled and refunded lines never count.
-An order's amount is the sum of its paid lines, net of its refund lines (negative amounts); its date is its
-earliest line's date. An order that refund lines take down to zero or less is not a purchase.
+A **purchase** is an order with a paid line that its refund lines (negative amounts) do not take to zero or
+less; cancelled lines never count (`purchase_line_mask`, the one home of this rule: products, customers,
+win-back and every other section use it). An order's amount is the sum of its paid lines, net of its refund
+lines; its date is its earliest paid line's date.
 A **guest** order has no customer (`customer_id` missing: no id, e-mail or mobile). It counts in orders and
 revenue; every per-customer fact below leaves it out (pandas drops missing group keys).
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 
-def purchase_orders(lines: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """One row per order with paid lines dated at or before `as_of`, net of its refund lines up to then.
-
-    Columns: order_id, customer_id (missing for guest orders), order_date, amount, order_day (the calendar
-    day), order_month (Period). Sorted by customer, date and order id so that results never depend on the
-    file's row order (guest orders last).
+def purchase_line_mask(lines: pd.DataFrame, as_of: pd.Timestamp) -> np.ndarray:
+    """Per line (by position): True for a paid line, dated at or before `as_of`, of an order that is a
+    purchase as of `as_of`. The one rule for "purchase" that every metric uses (directly or through
+    `purchase_orders`): an order is a purchase when it has a paid line up to `as_of` and its refund lines up
+    to then (negative amounts) do not take it to zero or less.
     """
-    paid, refund = lines["status"].eq("paid").to_numpy(), lines["amount"].lt(0).to_numpy()
-    keep = (paid | refund) & lines["order_date"].le(as_of).to_numpy()  # positions: any index will do
-    counted = lines.loc[keep, ["order_id", "customer_id", "order_date", "amount"]].assign(  # only what is used
-        paid=paid[keep], refund=refund[keep])
+    paid, refund = _paid_and_refund(lines, as_of)
+    order, _ = pd.factorize(lines["order_id"])
+    counted = (paid | refund) & (order >= 0)
+    n = int(order.max(initial=-1)) + 1
+    net = np.bincount(order[counted], weights=lines["amount"].to_numpy(dtype="float64")[counted], minlength=n)
+    has_paid = np.bincount(order[paid & (order >= 0)], minlength=n) > 0
+    has_refund = np.bincount(order[refund & (order >= 0)], minlength=n) > 0
+    purchase = has_paid & ~(has_refund & (net <= 0))
+    return paid & (order >= 0) & np.append(purchase, False)[order]
+
+
+def _paid_and_refund(lines: pd.DataFrame, as_of: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+    """Paid lines and refund lines (negative amounts) dated at or before `as_of`, as boolean arrays."""
+    in_time = lines["order_date"].le(as_of).to_numpy(dtype=bool)
+    paid = lines["status"].eq("paid").to_numpy(dtype=bool) & in_time
+    refund = lines["amount"].lt(0).to_numpy(dtype=bool) & in_time
+    return paid, refund
+
+
+def purchase_orders(lines: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """One row per purchase order as of `as_of` (`purchase_line_mask`), net of its refund lines up to then.
+
+    Columns: order_id, customer_id (missing for guest orders), order_date (its earliest paid line), amount
+    (paid lines + refund lines), order_day (the calendar day), order_month (Period). Sorted by customer, date
+    and order id so that results never depend on the file's row order (guest orders last).
+    """
+    paid_lines = purchase_line_mask(lines, as_of)
+    _, refund = _paid_and_refund(lines, as_of)
+    purchase_ids = pd.Index(lines["order_id"].to_numpy()[paid_lines]).unique()
+    refund &= lines["order_id"].isin(purchase_ids).to_numpy(dtype=bool)
+    keep = paid_lines | refund  # positions: any index will do
+    counted = lines.loc[keep, ["order_id", "customer_id", "order_date", "amount"]].assign(paid=paid_lines[keep])
     orders = (
-        counted.groupby("order_id", sort=False, observed=True)
-        .agg(customer_id=("customer_id", "first"), order_date=("order_date", "min"), amount=("amount", "sum"),
-             paid=("paid", "any"), refund=("refund", "any"))
+        counted.assign(paid_date=counted["order_date"].where(counted["paid"]))
+        .groupby("order_id", sort=False, observed=True)
+        .agg(customer_id=("customer_id", "first"), order_date=("paid_date", "min"), amount=("amount", "sum"))
         .reset_index()
-        .loc[lambda o: o["paid"] & ~(o["refund"] & o["amount"].le(0))]
-        .drop(columns=["paid", "refund"])
     )
     return (
         orders.assign(order_day=orders["order_date"].dt.normalize(),

@@ -3,8 +3,9 @@ one next step per customer.
 
 Conventions shared by every function here:
 
-- A **purchase** is a paid line of a known customer dated at or before `as_of` (guest orders, with no
-  customer id, are left out: product cycles, first products and next products follow customers). Its day is its order's day: the calendar day of
+- A **purchase** is a paid line of a known customer's purchase order as of `as_of`
+  (`orders.purchase_line_mask`: an order refunded in full is no purchase; guest orders, with no customer
+  id, are left out: product cycles, first products and next products follow customers). Its day is its order's day: the calendar day of
   the order's earliest paid line, as in `orders.purchase_orders`. Several orders on one calendar day are one
   visit (a **purchase day**), as in `orders.purchase_days`.
 - The **product key** of a line is its `product_id` when the column exists and the line has one, else its
@@ -28,6 +29,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import sparse
+
+from crm_report.metrics.orders import purchase_line_mask
 
 LINE_COLUMNS = ("order_id", "customer_id", "order_date", "status")
 BASES = ("product", "category", "none")
@@ -86,8 +89,7 @@ def _purchases(lines: pd.DataFrame, as_of: pd.Timestamp) -> _Purchases:
     # Codes are taken on the full columns and filtered afterwards: filtering a frame first would copy
     # every string column, which costs more than the codes themselves.
     # Guest orders (no customer id) have no customer to follow from one purchase to the next: left out.
-    paid = (lines["status"].eq("paid") & lines["order_date"].le(as_of)
-            & lines["customer_id"].notna()).to_numpy(dtype=bool)
+    paid = purchase_line_mask(lines, as_of) & lines["customer_id"].notna().to_numpy(dtype=bool)
     rows = np.flatnonzero(paid)
     line_day = lines["order_date"].to_numpy()[rows].astype("datetime64[D]").astype(np.int64)
     order = pd.factorize(lines["order_id"])[0][rows]

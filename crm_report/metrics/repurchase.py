@@ -46,12 +46,13 @@ def repeat_rates(orders: pd.DataFrame, as_of: pd.Timestamp, windows: tuple[int, 
     return pd.DataFrame(rows)
 
 
-def purchase_intervals(orders: pd.DataFrame) -> pd.DataFrame:
+def purchase_intervals(orders: pd.DataFrame, days: pd.DataFrame | None = None) -> pd.DataFrame:
     """Days between a customer's consecutive purchase days (one row per repeat visit).
 
     Columns: customer_id, order_day (the later purchase), visit (2 = the second purchase day), interval_days.
+    `days` is `orders.purchase_days(orders)` when the caller has it already.
     """
-    days = purchase_days(orders)
+    days = purchase_days(orders) if days is None else days
     gaps = days.groupby("customer_id", observed=True)["order_day"].diff().dt.days
     return (days.assign(interval_days=gaps).dropna(subset=["interval_days"])
             .astype({"interval_days": "int64"})[["customer_id", "order_day", "visit", "interval_days"]]

@@ -1,23 +1,34 @@
 """RFM: recency, frequency and monetary value per customer; 1–5 scores; named segments; k-means clusters.
 
 - **Recency** = whole days from the customer's last purchase day to the as-of day (0 = bought on the last
-  day of the report month). **Frequency** = number of purchase orders. **Monetary** = total paid amount.
-  Every customer with at least one purchase up to the as-of date is scored.
-- **Scores** (quintiles with deterministic ties): a customer's score is 1 + ⌊5 × s⌋, where s is the share of
-  customers with a strictly worse value (longer recency; fewer orders; lower spend). Equal values always get
+  day of the report month). **Frequency** = number of purchase orders. **Monetary** = total paid amount
+  (lifetime, net of refunds): the revenue basis of every segment table.
+- **Who is scored**: customers with a purchase in the last `ACTIVE_MONTHS` (24) calendar months up to the
+  as-of date (`period.window_start`). Those whose last purchase is older are segment `lost` and get no
+  scores: ranking a 2021 buyer against this year's customers made "loyal" a label for the long gone.
+- **R is scored against the customer's own purchase cycle** (the NES cycle of `lifecycle.nes_stages`, with
+  its floor), so RFM can never contradict the NES stages: R5 = at most half a cycle since the last purchase,
+  R4 = at most one cycle (NES N/E0), R3 = 1–2 cycles (S1), R2 = 2–3 cycles (S2), R1 = over 3 cycles (S3).
+  When the client has no repeat purchase at all there is no cycle, and R falls back to quintiles of recency
+  among the scored customers (said in the methodology).
+- **F and M scores** (quintiles with deterministic ties) among the scored customers: a customer's score is
+  1 + ⌊5 × s⌋, where s is the share of scored customers with a strictly lower value. Equal values always get
   the same score, so with many one-order customers some F scores stay empty; nothing depends on row order.
 - **Segments** follow Shopify's documented RFM groups: the group depends on R and on FM = (F + M) / 2
   (help.shopify.com, "RFM customer analysis"; group descriptions in the Admin API `CustomerRfmGroup` enum).
-  Shopify does not publish every cut-off; ours is the grid in `SEGMENT_RULES`, one reading of its
-  descriptions ("very recent" = R5, "recent" = R3–4, "without recent purchases" = R1–2).
+  Shopify does not publish every cut-off; ours is the grid in `SEGMENT_RULES`. Only customers within their
+  cycle (R4–5) can be champions, loyal, active, new or promising; R3 is needs attention or, with FM ≥ 4, at
+  risk; R1–2 are at risk, almost lost, previously loyal or dormant.
 - **Klaviyo-style groups** (option `report.rfm_style: klaviyo`, Klaviyo Help Center, "Understanding scoring
-  and customer groups in the RFM report"): R is 3 for a last purchase within 180 days, 2 within 365 days,
-  else 1; F and M are terciles (1–3, same tie rule as above); the three digits map to six groups
-  (`KLAVIYO_CODES`): champions 333/332/323, loyal 321/322/331/232/233, recent 311–313, needs attention
-  211–213/221–223/231, at risk 121–123/131–133, inactive 111–113.
-- **Clusters**: k-means on standardised log(1 + recency), log(frequency), log(1 + monetary); k from 3 to 6
-  with the best silhouette score (on a fixed-seed sample of at most 3,000 customers); names from the
-  clusters' mean recency, orders and spend (`name_clusters`).
+  and customer groups in the RFM report"): Klaviyo's R is 3 for a last purchase within 180 days, 2 within
+  365 days, else 1; ours is the lower of that and the cycle's (3 within one cycle, 2 within three, else 1),
+  so "champions" and "loyal" are never past their cycle. F and M are terciles (1–3, same tie rule as above);
+  the three digits map to six groups (`KLAVIYO_CODES`): champions 333/332/323, loyal 321/322/331, recent
+  311–313, needs attention 211–213/221–223/231–233, at risk 121–123/131–133, inactive 111–113. Departure from
+  Klaviyo: 232 and 233 (past their cycle) are needs attention, not loyal.
+- **Clusters**: k-means on standardised log(1 + recency), log(frequency), log(1 + monetary) of the scored
+  customers; k from 3 to 6 with the best silhouette score (on a fixed-seed sample of at most 3,000
+  customers); names from the clusters' mean recency, orders and spend (`name_clusters`).
 """
 from __future__ import annotations
 
@@ -25,32 +36,45 @@ import numpy as np
 import pandas as pd
 
 from crm_report.metrics.orders import customer_facts
+from crm_report.period import window_start
+
+ACTIVE_MONTHS = 24
+"""Customers with a purchase in this many calendar months up to the as-of date are scored; the rest are lost."""
+LOST = "lost"
 
 # (segment, allowed R scores, FM lower bound inclusive, FM upper bound exclusive), checked in order.
 SEGMENT_RULES: tuple[tuple[str, frozenset[int], float, float], ...] = (
     ("champions", frozenset({5}), 4.0, 99),
-    ("loyal", frozenset({3, 4}), 4.0, 99),
+    ("loyal", frozenset({4}), 4.0, 99),
     ("active", frozenset({4, 5}), 2.5, 4.0),
-    ("needs_attention", frozenset({3}), 2.5, 4.0),
     ("new", frozenset({5}), 0, 2.5),
-    ("promising", frozenset({3, 4}), 0, 2.5),
+    ("promising", frozenset({4}), 0, 2.5),
+    ("needs_attention", frozenset({3}), 0, 4.0),
+    ("at_risk", frozenset({3}), 4.0, 99),
+    ("at_risk", frozenset({2}), 3.0, 4.5),
     ("previously_loyal", frozenset({1, 2}), 4.5, 99),
-    ("at_risk", frozenset({1, 2}), 3.0, 4.5),
     ("almost_lost", frozenset({2}), 0, 3.0),
-    ("dormant", frozenset({1}), 0, 3.0),
+    ("dormant", frozenset({1}), 0, 4.5),
 )
-SEGMENTS = tuple(rule[0] for rule in SEGMENT_RULES)
+SEGMENTS = ("champions", "loyal", "active", "new", "promising", "needs_attention", "at_risk", "previously_loyal",
+            "almost_lost", "dormant", LOST)
+RECENT_SEGMENTS = {"shopify": ("champions", "loyal", "active", "new", "promising"),
+                   "klaviyo": ("champions", "loyal", "recent")}
+"""The segments whose customers are all within their purchase cycle (NES N or E0), by construction."""
 
+CYCLE_R_LIMITS = (0.5, 1.0, 2.0, 3.0)
+"""Shopify-style R: 5 up to 0.5 × the cycle since the last purchase, 4 up to 1×, 3 up to 2×, 2 up to 3×, else 1."""
 KLAVIYO_RECENCY_DAYS = (180, 365)  # R = 3 up to 180 days, 2 up to 365 days, else 1
 KLAVIYO_CODES: dict[str, frozenset[int]] = {
     "champions": frozenset({333, 332, 323}),
-    "loyal": frozenset({321, 322, 331, 232, 233}),
+    "loyal": frozenset({321, 322, 331}),
     "recent": frozenset({311, 312, 313}),
-    "needs_attention": frozenset({211, 212, 213, 221, 222, 223, 231}),
+    "needs_attention": frozenset({211, 212, 213, 221, 222, 223, 231, 232, 233}),
     "at_risk": frozenset({121, 122, 123, 131, 132, 133}),
     "inactive": frozenset({111, 112, 113}),
 }
-KLAVIYO_GROUPS = tuple(KLAVIYO_CODES)
+KLAVIYO_GROUPS = (*KLAVIYO_CODES, LOST)
+SCORE_COLUMNS = ("r_score", "f_score", "m_score")
 
 
 def rfm_table(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -71,10 +95,30 @@ def quintile_scores(values: pd.Series, higher_is_better: bool, n: int = 5) -> pd
     return (1 + np.floor(n * strictly_worse / len(values))).astype("int64")
 
 
+def cycle_recency_scores(days_since: pd.Series, cycle_days: pd.Series,
+                         limits: tuple[float, ...] = CYCLE_R_LIMITS) -> pd.Series:
+    """R from the customer's cycle: len(limits) + 1 for days ≤ limits[0] × cycle, … 1 beyond the last limit.
+
+    Days are compared with multiples of the cycle exactly as `lifecycle.nes_stages` does, so R4–5 is NES
+    N/E0, R3 is S1, R2 is S2 and R1 is S3 with the default limits.
+    """
+    days, cycle = days_since.to_numpy(dtype="float64"), cycle_days.to_numpy(dtype="float64")
+    top = len(limits) + 1
+    return pd.Series(np.select([days <= k * cycle for k in limits], list(range(top, 1, -1)), default=1),
+                     index=days_since.index).astype("int64")
+
+
 def score_rfm(rfm: pd.DataFrame) -> pd.DataFrame:
-    """Adds r_score, f_score, m_score (1–5) and fm_score = (f_score + m_score) / 2."""
+    """Adds r_score, f_score, m_score (1–5) and fm_score = (f_score + m_score) / 2 for the customers given.
+
+    R comes from `days_since_last` against `cycle_days` (`cycle_recency_scores`) when `rfm` has a known
+    cycle for everyone, else from quintiles of `recency_days`. F and M are quintiles among these customers.
+    """
+    has_cycle = "cycle_days" in rfm and len(rfm) and rfm["cycle_days"].notna().all()
+    r_score = (cycle_recency_scores(rfm["recency_days"], rfm["cycle_days"]) if has_cycle
+               else quintile_scores(rfm["recency_days"], higher_is_better=False))
     return rfm.assign(
-        r_score=quintile_scores(rfm["recency_days"], higher_is_better=False),
+        r_score=r_score,
         f_score=quintile_scores(rfm["frequency"], higher_is_better=True),
         m_score=quintile_scores(rfm["monetary"], higher_is_better=True),
     ).assign(fm_score=lambda t: (t["f_score"] + t["m_score"]) / 2)
@@ -86,39 +130,61 @@ def assign_segments(scored: pd.DataFrame) -> pd.DataFrame:
         scored["r_score"].isin(list(r_scores)) & scored["fm_score"].ge(low) & scored["fm_score"].lt(high)
         for _, r_scores, low, high in SEGMENT_RULES
     ]
-    segment = np.select(conditions, list(SEGMENTS), default="")
+    segment = np.select(conditions, [rule[0] for rule in SEGMENT_RULES], default="")
     if (segment == "").any():  # the grid covers every (R, FM) pair; this guards future edits of the rules
         raise ValueError("SEGMENT_RULES leave some R/FM combinations without a segment")
     return scored.assign(segment=segment)
 
 
 def klaviyo_segments(rfm: pd.DataFrame) -> pd.DataFrame:
-    """Adds Klaviyo-style r_score (180/365 days), f_score and m_score (terciles) and `segment` (six groups)."""
+    """Adds Klaviyo-style r_score (180/365 days, capped by the cycle when `cycle_days` is known), f_score and
+    m_score (terciles) and `segment` (six groups)."""
     recent, lapsed = KLAVIYO_RECENCY_DAYS
     days = rfm["recency_days"]
+    r_score = pd.Series(np.select([days.le(recent), days.le(lapsed)], [3, 2], default=1), index=rfm.index)
+    if "cycle_days" in rfm and len(rfm) and rfm["cycle_days"].notna().all():
+        r_score = np.minimum(r_score, cycle_recency_scores(days, rfm["cycle_days"], limits=(1.0, 3.0)))
     scored = rfm.assign(
-        r_score=np.select([days.le(recent), days.le(lapsed)], [3, 2], default=1).astype("int64"),
+        r_score=r_score.astype("int64"),
         f_score=quintile_scores(rfm["frequency"], higher_is_better=True, n=3),
         m_score=quintile_scores(rfm["monetary"], higher_is_better=True, n=3),
     )
     code = scored["r_score"] * 100 + scored["f_score"] * 10 + scored["m_score"]
     groups = [code.isin(list(codes)) for codes in KLAVIYO_CODES.values()]
-    return scored.assign(segment=np.select(groups, list(KLAVIYO_GROUPS), default=""))
+    return scored.assign(segment=np.select(groups, list(KLAVIYO_CODES), default=""))
 
 
 def segment_order(style: str = "shopify") -> tuple[str, ...]:
-    """The named groups of an RFM style, in report order."""
+    """The named groups of an RFM style, in report order (`lost` last)."""
     return KLAVIYO_GROUPS if style == "klaviyo" else SEGMENTS
 
 
-def segment_customers(orders: pd.DataFrame, as_of: pd.Timestamp, style: str = "shopify") -> pd.DataFrame:
-    """Every customer's R, F, M, scores and named segment, Shopify-style (default) or Klaviyo-style."""
-    rfm = rfm_table(orders, as_of)
-    if style == "klaviyo":
-        return klaviyo_segments(rfm)
-    if style != "shopify":
+def segment_customers(orders: pd.DataFrame, as_of: pd.Timestamp, style: str = "shopify",
+                      stages: pd.DataFrame | None = None, active_months: int = ACTIVE_MONTHS) -> pd.DataFrame:
+    """Every customer's R, F, M, scores and named segment, Shopify-style (default) or Klaviyo-style.
+
+    `stages` is `lifecycle.nes_stages(orders, as_of)` (computed when not given): its cycle scores R. Customers
+    without a purchase in the last `active_months` months are `LOST`, with missing scores.
+    Columns: customer_id, recency_days, frequency, monetary, cycle_days, active, r_score, f_score, m_score,
+    [fm_score], segment; sorted by customer id.
+    """
+    if style not in ("shopify", "klaviyo"):
         raise ValueError(f"unknown RFM style {style!r}; use 'shopify' or 'klaviyo'")
-    return assign_segments(score_rfm(rfm))
+    if stages is None:
+        from crm_report.metrics.lifecycle import nes_stages  # lifecycle imports this module's neighbours
+        stages = nes_stages(orders, as_of)
+    rfm = rfm_table(orders, as_of)
+    cycle = stages.set_index("customer_id")["cycle_days"].reindex(rfm["customer_id"]).to_numpy()
+    last = orders.groupby("customer_id", observed=True)["order_date"].max().reindex(rfm["customer_id"])
+    rfm = rfm.assign(cycle_days=cycle, active=last.gt(window_start(as_of, active_months)).to_numpy())
+    active = rfm.loc[rfm["active"]]
+    scored = klaviyo_segments(active) if style == "klaviyo" else assign_segments(score_rfm(active))
+    scores = [c for c in (*SCORE_COLUMNS, "fm_score") if c in scored]
+    result = rfm.join(scored[[*scores, "segment"]])
+    return result.assign(
+        segment=result["segment"].fillna(LOST).astype("str"),
+        **{c: result[c].astype("Int64") for c in SCORE_COLUMNS},
+    )
 
 
 def summarise_groups(customers: pd.DataFrame, by: str, order: tuple[str, ...] | None = None) -> pd.DataFrame:
