@@ -16,6 +16,8 @@ import pandas as pd
 from crm_report import i18n, results
 from crm_report.config import ClientConfig, load_config
 from crm_report.data.load import OVERLAP, DataError, LoadResult, check_threshold, load_orders
+from crm_report.metrics.customers import customer_history
+from crm_report.metrics.lifecycle import previous_as_of
 from crm_report.metrics.orders import purchase_orders
 from crm_report.paths import CLIENTS_DIR, REPORTS_DIR
 from crm_report.period import as_of, parse_month
@@ -61,6 +63,16 @@ class Run:
         """Purchase orders (paid) up to the end of the report month (computed once, by `prepare`)."""
         return pd.read_parquet(self.build_dir / "orders.parquet")
 
+    @cached_property
+    def customers(self) -> pd.DataFrame:
+        """The one customer history as of the report month's end (`customers.customer_history`, by `prepare`)."""
+        return pd.read_parquet(self.build_dir / "customers.parquet")
+
+    @cached_property
+    def previous_customers(self) -> pd.DataFrame:
+        """The same history as of the end of the month before, from the orders known then."""
+        return pd.read_parquet(self.build_dir / "customers_previous.parquet")
+
     def save(self, section: str, **content: Any) -> Path:
         """`results.save` into this run's build folder."""
         return results.save(self.build_dir, section, **content)
@@ -90,11 +102,23 @@ def prepare(config: ClientConfig, month: pd.Period, report_dir: Path, *,
     orders = purchase_orders(lines, cutoff)
     lines.to_parquet(build / "lines.parquet", index=False)
     orders.to_parquet(build / "orders.parquet", index=False)
+    save_histories(lines, orders, month, config.report.rfm_style, build)
     (build / "config.json").write_text(config.model_dump_json(indent=1), encoding="utf-8")
     values, tables = data_quality(loaded, lines, orders, rows_after=int(after.sum()),
                                   accepted=accept_exclusions and loaded.over_threshold)
     results.save(build, "data_quality", values=values, tables=tables)
     return loaded
+
+
+def save_histories(lines: pd.DataFrame, orders: pd.DataFrame, month: pd.Period, rfm_style: str,
+                   build: Path) -> None:
+    """The one customer history as of the end of `month` and of the month before (from the orders known
+    then: refunds after last month's end do not change last month), as customers.parquet and
+    customers_previous.parquet. Every notebook reads these instead of re-deriving cycles, stages or segments."""
+    customer_history(orders, as_of(month), rfm_style).to_parquet(build / "customers.parquet")
+    previous = previous_as_of(month)
+    customer_history(purchase_orders(lines, previous), previous, rfm_style).to_parquet(
+        build / "customers_previous.parquet")
 
 
 def data_quality(loaded: LoadResult, lines: pd.DataFrame, orders: pd.DataFrame, rows_after: int,

@@ -15,7 +15,7 @@ report_dir = ""
 
 # %%
 from crm_report import charts, exports, privacy, workspace
-from crm_report.metrics import acquisition, campaign, clv, lifecycle, products, repurchase, rfm, winback
+from crm_report.metrics import acquisition, campaign, clv, products, repurchase, rfm, winback
 
 run = workspace.open_run(client, month, report_dir)
 charts.apply_theme(run.config.brand)
@@ -139,7 +139,7 @@ run.save("products",
 
 # %%
 value = clv.customer_value(run.orders, run.as_of, options.clv_months, options.clv_monthly_discount)
-segments = rfm.segment_customers(run.orders, run.as_of, options.rfm_style).set_index("customer_id")["segment"]
+segments = run.customers["segment"]  # the one customer history: same segments as notebook 02
 by_segment = clv.value_by_group(value.table, segments, order=rfm.segment_order(options.rfm_style))
 seed = clv.seed_clv(run.orders, run.as_of, options.acquisition_cost)
 stake = clv.value_at_stake(value.table)
@@ -164,7 +164,7 @@ run.save("value",
 # ## Win-back: target groups (NES stages, RFM segments, P(alive)), contact date and product
 
 # %%
-stages = lifecycle.nes_stages(run.orders, run.as_of)
+stages = run.customers.reset_index()  # NES stages and cycles from the one customer history
 groups = winback.target_groups(stages, segments, value.table["p_alive"], value.table["frequency"],
                                options.rfm_style)
 next_steps = products.customer_next_steps(run.lines, run.as_of, cycles, affinity)

@@ -12,70 +12,82 @@ report_dir = ""
 
 # %%
 from crm_report import charts, workspace
-from crm_report.metrics import lifecycle, orders, repurchase, rfm, tiers
+from crm_report.metrics import customers as history, lifecycle, orders, repurchase, rfm, tiers
 
 run = workspace.open_run(client, month, report_dir)
 charts.apply_theme(run.config.brand)
 options, locale, words = run.config.report, run.config.locale, run.words
+order = rfm.segment_order(options.rfm_style)
 
 # %% [markdown]
-# ## RFM scores and named segments
+# ## RFM scores and named segments (from the one customer history the prepare step built)
 
 # %%
-customers = rfm.segment_customers(run.orders, run.as_of, options.rfm_style)
-segments = rfm.summarise_groups(customers, "segment", order=rfm.segment_order(options.rfm_style))
+customers = run.customers.reset_index()
+segments = rfm.summarise_groups(customers, "segment", order=order)
 segment_chart = charts.share_bars(segments, words["segment_names"], words["charts"]["segments"])
-segments
+agreement = history.reconcile_segments(run.customers, options.rfm_style)
+segments, agreement
 
 # %% [markdown]
-# ## k-means clusters (k chosen by silhouette score)
+# ## k-means clusters (k chosen by silhouette score) among the customers scored by RFM
 
 # %%
-labels, silhouettes = rfm.cluster_rfm(customers)
-client_cycle = repurchase.purchase_intervals(run.orders)["interval_days"].median()
-clusters = rfm.summarise_groups(customers.assign(cluster=labels), "cluster")
-clusters = clusters.assign(name=rfm.name_clusters(clusters, customers, client_cycle))
-clusters = clusters.assign(label=clusters["name"].map(run.cluster_label))
-cluster_chart = charts.cluster_bubbles(clusters, words["charts"]["clusters"], locale=locale)
+scored = customers.loc[customers["active"]].reset_index(drop=True)
+can_cluster = len(scored) >= 2 * max(rfm.CLUSTER_K_RANGE)
+if can_cluster:
+    labels, silhouettes = rfm.cluster_rfm(scored)
+    client_cycle = repurchase.purchase_intervals(run.orders)["interval_days"].median()
+    clusters = rfm.summarise_groups(scored.assign(cluster=labels), "cluster")
+    clusters = clusters.assign(name=rfm.name_clusters(clusters, scored, client_cycle))
+    clusters = clusters.assign(label=clusters["name"].map(run.cluster_label))
+    cluster_figures = {"clusters": charts.cluster_bubbles(clusters, words["charts"]["clusters"], locale=locale)}
+else:  # too few customers to cluster: the section says so
+    silhouettes = rfm.empty_silhouettes()
+    clusters, cluster_figures = rfm.summarise_groups(scored.assign(cluster=0).iloc[:0], "cluster"), {}
 silhouettes
 
-# %%
 # %% [markdown]
-# ## Last month, recomputed from the orders up to its end
+# ## Last month, from the history as of its end (orders known then)
 
 # %%
-previous_as_of = lifecycle.previous_as_of(run.month)
-previous_orders = orders.purchase_orders(run.lines, previous_as_of)
-previous_customers = rfm.segment_customers(previous_orders, previous_as_of, options.rfm_style)
-segment_flow = lifecycle.transition_matrix(previous_customers.set_index("customer_id")["segment"],
-                                           customers.set_index("customer_id")["segment"],
-                                           rfm.segment_order(options.rfm_style))
+previous = run.previous_customers
+segment_flow = lifecycle.transition_matrix(previous["segment"], run.customers["segment"], order)
 segment_moves = lifecycle.biggest_movements(segment_flow)
 segment_moves
 
 # %%
 run.save("segments",
-         values={"customers": len(customers), "style": options.rfm_style, "k": int(silhouettes.loc[silhouettes["chosen"], "k"].iloc[0])},
+         values={"customers": len(customers), "scored": len(scored), "style": options.rfm_style,
+                 "active_months": rfm.ACTIVE_MONTHS, "agreement": agreement,
+                 "k": int(silhouettes.loc[silhouettes["chosen"], "k"].iloc[0]) if can_cluster else None},
          tables={"segments": segments, "clusters": clusters, "silhouettes": silhouettes},
-         figures={"segments": segment_chart, "clusters": cluster_chart})
+         figures={"segments": segment_chart, **cluster_figures})
 
 # %% [markdown]
 # ## NES life-cycle stages and their flow since last month
 
 # %%
-stages = lifecycle.nes_stages(run.orders, run.as_of)
-previous_stages = lifecycle.nes_stages(previous_orders, previous_as_of)
-stage_table = lifecycle.stage_summary(stages, run.orders, run.as_of)
-stage_flow = lifecycle.transition_matrix(previous_stages.set_index("customer_id")["stage"],
-                                         stages.set_index("customer_id")["stage"], lifecycle.STAGES)
+staged = bool(run.customers["stage"].notna().any())  # no stages when nobody ever bought twice
+if staged:
+    stage_table = lifecycle.stage_summary(customers, run.orders, run.as_of)
+    stage_flow = lifecycle.transition_matrix(previous["stage"].dropna(), run.customers["stage"], lifecycle.STAGES)
+    stage_figures = {"stages": charts.share_bars(stage_table, words["nes_names"], words["charts"]["nes"],
+                                                 key="stage")}
+else:
+    stage_table = lifecycle.stage_summary(customers.iloc[:0], run.orders.iloc[:0], run.as_of)
+    stage_flow = lifecycle.transition_matrix(previous["stage"].iloc[:0], run.customers["stage"].iloc[:0],
+                                             lifecycle.STAGES)
+    stage_figures = {}
 stage_moves = lifecycle.biggest_movements(stage_flow)
-stage_chart = charts.share_bars(stage_table, words["nes_names"], words["charts"]["nes"], key="stage")
 stage_table
 
 # %% [markdown]
 # ## Member tiers: spend in the last 12 months against the client's thresholds
 
 # %%
+previous_as_of = lifecycle.previous_as_of(run.month)
+previous_orders = orders.purchase_orders(run.lines, previous_as_of)
 invited = tiers.read_invitations(run.config)
 tier_names = tiers.tier_order(run.config.member_tiers, invited)
 member_tiers = tiers.assign_tiers(run.orders, run.as_of, run.config.member_tiers, invited)
@@ -86,12 +98,12 @@ tier_table, tier_moves.counts
 
 # %%
 run.save("lifecycle",
-         values={"previous_month": str(run.month - 1), "stages": list(lifecycle.STAGES),
-                 "segment_order": list(rfm.segment_order(options.rfm_style)), "tiers": list(tier_names),
-                 "cycle_basis": stages["cycle_basis"].value_counts().to_dict(),
+         values={"previous_month": str(run.month - 1), "stages": list(lifecycle.STAGES), "staged": staged,
+                 "segment_order": list(order), "tiers": list(tier_names),
+                 "cycle_basis": run.customers["cycle_basis"].value_counts().to_dict(),
                  "close_share": tiers.CLOSE_SHARE},
          tables={"stages": stage_table, "stage_flow": stage_flow.reset_index(), "stage_moves": stage_moves,
                  "segment_flow": segment_flow.reset_index(), "segment_moves": segment_moves,
                  "tiers": tier_table, "tier_changes": tier_moves.counts,
                  "tier_flow": tier_moves.matrix.reset_index()},
-         figures={"stages": stage_chart})
+         figures=stage_figures)

@@ -300,3 +300,14 @@ def test_shopify_segment_named_new_is_not_the_new_customer_row():
     matrix = lifecycle.transition_matrix(pd.Series({"a": "new"}), pd.Series({"a": "loyal", "b": "new"}),
                                          ("new", "loyal"))
     assert matrix.loc["new", "loyal"] == 1 and matrix.loc[lifecycle.NEW, "new"] == 1
+
+
+def test_biggest_movements_when_nobody_moved():
+    """Issue 9, finding 9: a month in which nobody changed stage (or with no customers at all) crashed with a
+    division of integers by an empty text column."""
+    same = pd.Series(["E0", "S1"], index=["a", "b"])
+    for matrix in (lifecycle.transition_matrix(same, same, lifecycle.STAGES),
+                   lifecycle.transition_matrix(pd.Series([], dtype="str"), pd.Series([], dtype="str"),
+                                               lifecycle.STAGES)):
+        moves = lifecycle.biggest_movements(matrix)
+        assert moves.empty and list(moves.columns) == ["from", "to", "customers", "share_of_from"]

@@ -226,7 +226,9 @@ def biggest_movements(matrix: pd.DataFrame, top: int = 5, exclude: Sequence[str]
     keep = (cells["from"].ne(cells["to"]) & cells["customers"].gt(0)
             & ~cells["from"].isin(list(exclude)) & ~cells["to"].isin(list(exclude)))
     moves = cells.loc[keep]
-    moves = moves.assign(share_of_from=moves["customers"] / moves["from"].map(row_totals))
+    # positions, not labels: an empty selection keeps numeric dtypes (a label map of nothing is text)
+    totals = row_totals.to_numpy(dtype="float64")[moves["row"].to_numpy(dtype="int64")]
+    moves = moves.assign(share_of_from=moves["customers"].to_numpy(dtype="float64") / totals)
     return (moves.sort_values(["customers", "share_of_from", "row", "col"],
                               ascending=[False, False, True, True], kind="stable")
             .head(top)[["from", "to", "customers", "share_of_from"]]

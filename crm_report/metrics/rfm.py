@@ -205,7 +205,16 @@ def summarise_groups(customers: pd.DataFrame, by: str, order: tuple[str, ...] | 
     ).reset_index()
 
 
-def cluster_rfm(rfm: pd.DataFrame, k_range: range = range(3, 7), seed: int = 40,
+CLUSTER_K_RANGE = range(3, 7)
+
+
+def empty_silhouettes() -> pd.DataFrame:
+    """The silhouette table of `cluster_rfm` when there are too few customers to cluster."""
+    return pd.DataFrame({"k": pd.Series([], dtype="int64"), "silhouette": pd.Series([], dtype="float64"),
+                         "chosen": pd.Series([], dtype="bool")})
+
+
+def cluster_rfm(rfm: pd.DataFrame, k_range: range = CLUSTER_K_RANGE, seed: int = 40,
                 sample_size: int = 3000) -> tuple[pd.Series, pd.DataFrame]:
     """k-means clusters on standardised log R, F, M; k chosen by the highest silhouette score.
 
