@@ -87,13 +87,13 @@ def prepare(config: ClientConfig, month: pd.Period, report_dir: Path, *,
     (unless `accept_exclusions`), after writing quarantine.csv so the rows can be inspected; and when no
     order line is left up to the month's end.
     """
-    loaded = load_orders(config)
+    cutoff = as_of(month)
+    loaded = load_orders(config, as_of=cutoff)  # customers keyed as of the month's end, as every metric
     build = report_dir / "build"
     build.mkdir(parents=True, exist_ok=True)
     loaded.excluded.to_csv(report_dir / "quarantine.csv", index=False, encoding="utf-8-sig")
     if not accept_exclusions:
         check_threshold(loaded)
-    cutoff = as_of(month)
     after = loaded.lines["order_date"].gt(cutoff)
     lines = loaded.lines.loc[~after].reset_index(drop=True)
     if lines.empty:

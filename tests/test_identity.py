@@ -1,6 +1,8 @@
 """Customers without an id: normalised e-mail and Taiwanese mobile, linked where rows share them."""
 import pandas as pd
 
+from crm_report import workspace
+from crm_report.config import ClientConfig
 from crm_report.data import identity
 
 
@@ -22,7 +24,8 @@ def test_resolution_order_and_links():
     customer = pd.Series(["M1", None, None, None, None, None, None], dtype="str")
     email = pd.Series(["bob@x.tw", "bob@x.tw", "amy@x.tw", None, None, None, None], dtype="str")
     mobile = pd.Series([None, None, "0911111111", "0911111111", "0922222222", "0922222222", None], dtype="str")
-    key, match = identity.resolve_customers(customer, email, mobile)
+    dates = pd.Series(pd.Timestamp("2025-01-10"), index=customer.index)
+    key, match = identity.resolve_customers(customer, email, mobile, dates)
     assert key.iloc[:2].tolist() == ["M1", "M1"] and match.iloc[:2].tolist() == ["id", "id"]  # guest checkout
     assert key.iloc[2] == key.iloc[3] and key.iloc[2].startswith("E-")  # linked through the shared mobile
     assert key.iloc[4] == key.iloc[5] and key.iloc[4].startswith("M-")
@@ -34,3 +37,65 @@ def test_keys_are_stable_and_hide_the_address():
     b = identity.hashed_keys(pd.Series(["amy@x.tw", "bob@x.tw", None], dtype="str"), "E-")
     assert a.tolist() == b.iloc[[1, 0]].tolist() and pd.isna(b.iloc[2])
     assert all(len(k) == 18 and "@" not in k for k in a)
+
+
+JANUARY_END = pd.Period("2025-01", freq="M").end_time
+
+
+def test_links_only_through_rows_up_to_the_cutoff():
+    # A guest orders in January by e-mail, then by mobile; in March both contacts show up on member M-42's
+    # order, and a row with an unreadable date links the mobile to M-7.
+    customer = pd.Series([None, None, "M-42", "M-7"], dtype="str")
+    email = pd.Series(["amy@x.tw", None, "amy@x.tw", None], dtype="str")
+    mobile = pd.Series([None, "0911111111", "0911111111", "0911111111"], dtype="str")
+    dates = pd.Series(pd.to_datetime(["2025-01-10", "2025-01-20", "2025-03-05", None]))
+    key, match = identity.resolve_customers(customer, email, mobile, dates, as_of=JANUARY_END)
+    assert key.iloc[0] == identity.hashed_keys(email.iloc[[0]], "E-").iloc[0] and match.iloc[0] == "email"
+    assert key.iloc[1] == identity.hashed_keys(mobile.iloc[[1]], "M-").iloc[0] and match.iloc[1] == "phone"
+    assert key.iloc[2:].tolist() == ["M-42", "M-7"]
+    everything, _ = identity.resolve_customers(customer, email, mobile, dates)  # as_of=None: all dated rows
+    assert everything.tolist() == ["M-42", "M-42", "M-42", "M-7"]
+
+
+def test_mobile_links_to_an_email_key_only_through_rows_up_to_the_cutoff():
+    customer = pd.Series([None, None], dtype="str")
+    email = pd.Series([None, "amy@x.tw"], dtype="str")
+    mobile = pd.Series(["0911111111", "0911111111"], dtype="str")
+    dates = pd.Series(pd.to_datetime(["2025-01-10", "2025-03-05"]))
+    key, _ = identity.resolve_customers(customer, email, mobile, dates, as_of=JANUARY_END)
+    assert key.iloc[0].startswith("M-") and key.iloc[1].startswith("E-")
+    linked, _ = identity.resolve_customers(customer, email, mobile, dates)
+    assert linked.iloc[0] == linked.iloc[1]
+
+
+def test_the_earliest_dated_row_wins_a_shared_contact_whatever_the_file_order():
+    # amy@x.tw is on M-2's order (February, first in the file) and M-1's (January); ties go to file order.
+    customer = pd.Series(["M-2", "M-1", None, "M-3", "M-4", None], dtype="str")
+    email = pd.Series(["amy@x.tw", "amy@x.tw", "amy@x.tw", "bob@x.tw", "bob@x.tw", "bob@x.tw"], dtype="str")
+    mobile = pd.Series([None] * 6, dtype="str")
+    dates = pd.Series(pd.to_datetime(["2025-02-01", "2025-01-05", "2025-03-01",
+                                      "2025-01-07", "2025-01-07", "2025-03-01"]))
+    key, _ = identity.resolve_customers(customer, email, mobile, dates)
+    assert key.iloc[[2, 5]].tolist() == ["M-1", "M-3"]
+    reordered, _ = identity.resolve_customers(customer[::-1].reset_index(drop=True), email[::-1].reset_index(drop=True),
+                                              mobile, dates[::-1].reset_index(drop=True))
+    assert reordered.iloc[3] == "M-1"  # the guest row, now fourth: still the earliest-dated id
+
+
+def test_a_january_report_keys_customers_the_same_with_or_without_march_in_the_export(tmp_path):
+    january = ("order_id,customer_id,email,phone,order_date,amount\n"
+               "A1,,amy@x.tw,,2025-01-10,100\n"
+               "A2,,,0922-222-222,2025-01-12,80\n"
+               "A3,M-7,bob@x.tw,,2025-01-15,50\n")
+    march = ("A4,M-42,amy@x.tw,0922222222,2025-03-05,120\n"
+             "A5,,bob@x.tw,,2025-03-06,60\n")
+    keys = {}
+    for name, text in (("january", january), ("march", january + march)):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "orders.csv").write_text(text, encoding="utf-8")
+        config = ClientConfig(client_id="acme", display_name="Acme", folder=folder, source={"path": "orders.csv"})
+        workspace.prepare(config, pd.Period("2025-01", freq="M"), folder / "report")
+        keys[name] = pd.read_parquet(folder / "report" / "build" / "lines.parquet")[["order_id", "customer_id"]]
+    pd.testing.assert_frame_equal(keys["march"], keys["january"])
+    assert keys["january"]["customer_id"].str[:2].tolist() == ["E-", "M-", "M-"]

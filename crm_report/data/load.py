@@ -15,7 +15,8 @@ The steps, all vectorised (`sources` reads, `presets` maps, `values` parses, `id
    into typed values at once. Unreadable cells are remembered with their column and text.
 2. Blank cells of order-level fields take the value of another line of the same order in the same file
    (Shopify, merged Excel cells); a Shopify line amount is derived; a blank status is `paid`.
-3. Customers are keyed by id, else normalised e-mail, else Taiwanese mobile (`identity`).
+3. Customers are keyed by id, else normalised e-mail, else Taiwanese mobile (`identity`), linked only
+   through rows dated up to the report's as-of instant.
 4. Every row is then either used or excluded with the first reason that applies (`REASONS`), its file,
    row number, column and value. Copies of an order line in a later file of a folder of overlapping
    exports are excluded as `overlap with a later file` and do not count towards the threshold.
@@ -119,12 +120,18 @@ class LoadResult:
         return self.excluded_share > self.max_excluded_share
 
 
-def load_orders(config: ClientConfig, *, now: pd.Timestamp | None = None) -> LoadResult:
+def load_orders(config: ClientConfig, *, now: pd.Timestamp | None = None,
+                as_of: pd.Timestamp | None = None) -> LoadResult:
     """Read the client's orders and return canonical lines plus every excluded row with its reason.
 
-    `now` (client's local time, default: the current time) is the limit for future dates. Raises DataError
-    when a required field has no column, a file cannot be read, or amounts are in another currency.
-    Exceeding the client's excluded-rows threshold does not raise here: see `check_threshold`.
+    `now` (client's local time, default: the current time) is the limit for future dates. `as_of` (client's
+    local time; a report passes `period.as_of(month)`) is the instant customers are keyed as of: only rows
+    dated at or before it link an e-mail or mobile to a customer (`identity.resolve_customers`), so a later
+    export keys a past month's customers the same. Later rows are still returned, keyed through the earlier
+    ones; the caller cuts them off. None (`--check-data`) links through every dated row.
+
+    Raises DataError when a required field has no column, a file cannot be read, or amounts are in another
+    currency. Exceeding the client's excluded-rows threshold does not raise here: see `check_threshold`.
     """
     now = pd.Timestamp.now(tz=config.timezone).tz_localize(None) if now is None else now
     parts, files = [], []
@@ -134,7 +141,7 @@ def load_orders(config: ClientConfig, *, now: pd.Timestamp | None = None) -> Loa
         files.append(summary)
     frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     frame["source_file"] = pd.Categorical(frame["source_file"], categories=[f.info.name for f in files])
-    frame = _complete(frame, files)
+    frame = _complete(frame, files, as_of)
     reasons, columns, shown = _reasons(frame, files, now)
     bad = reasons.notna()
     lines = frame.loc[~bad, _line_columns(frame)].reset_index(drop=True)
@@ -276,8 +283,9 @@ def _check_currency(currency: pd.Series, chunk: pd.DataFrame, column: str, confi
 
 # --- completing lines ------------------------------------------------------------------------------------
 
-def _complete(frame: pd.DataFrame, files: list[SourceFile]) -> pd.DataFrame:
-    """Fill order-level blanks from the order's other lines, derive amounts, default statuses, key customers."""
+def _complete(frame: pd.DataFrame, files: list[SourceFile], as_of: pd.Timestamp | None) -> pd.DataFrame:
+    """Fill order-level blanks from the order's other lines, derive amounts, default statuses, key customers
+    (linked only through rows up to `as_of`)."""
     order_codes = pd.factorize(frame["order_id"])[0]
     order = pd.Series(np.where(order_codes >= 0, frame["source_file"].cat.codes.to_numpy().astype("int64")
                                * (order_codes.max(initial=0) + 1) + order_codes, -1), index=frame.index)
@@ -310,7 +318,8 @@ def _complete(frame: pd.DataFrame, files: list[SourceFile]) -> pd.DataFrame:
     key, match = identity.resolve_customers(
         frame["customer_id"] if "customer_id" in frame else pd.Series(pd.NA, index=frame.index, dtype="str"),
         frame["email"] if "email" in frame else pd.Series(pd.NA, index=frame.index, dtype="str"),
-        frame["_mobile"] if "_mobile" in frame else pd.Series(pd.NA, index=frame.index, dtype="str"))
+        frame["_mobile"] if "_mobile" in frame else pd.Series(pd.NA, index=frame.index, dtype="str"),
+        frame["order_date"], as_of=as_of)
     return frame.assign(status=status, customer_id=key,
                         customer_match=pd.Categorical(match, categories=identity.MATCHES))
 
