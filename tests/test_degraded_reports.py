@@ -1,0 +1,55 @@
+"""Issue 9, finding 9: reports that must degrade, not crash (a month without orders; no repeat purchases)."""
+import json
+import shutil
+
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+
+from crm_report import pipeline
+from crm_report.data.demo import generate_orders
+from crm_report.paths import CLIENTS_DIR
+
+MONTH = "2026-10"
+
+
+def _client(root, name, orders):
+    folder = root / name
+    (folder / "data").mkdir(parents=True)
+    for file in ("client.yaml", "logo.svg"):
+        shutil.copy(CLIENTS_DIR / "demo-supplements" / file, folder / file)
+    orders.to_parquet(folder / "data" / "orders.parquet")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def demo_orders():
+    return generate_orders("demo-supplements", MONTH, scale=0.04)
+
+
+def _text(path):
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def test_a_month_without_orders_gives_a_report(demo_orders, tmp_path):
+    dates = pd.to_datetime(demo_orders["order_date"])
+    quiet = demo_orders.loc[dates.dt.to_period("M").astype("str").ne(MONTH)]
+    clients = tmp_path / "clients"
+    _client(clients, "quiet", quiet)
+    folder = pipeline.run_report("quiet", MONTH, clients_dir=clients, reports_dir=tmp_path / "reports")
+    results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    kpis = results["sections"]["acquisition"]["values"]
+    assert kpis["active_customers"] == 0 and kpis["orders"] == 0
+    assert (folder / "report.pdf").is_file()
+
+
+def test_a_client_without_repeat_purchases_gives_a_report_that_says_why(demo_orders, tmp_path):
+    first = demo_orders.sort_values("order_date", kind="stable").drop_duplicates("customer_id")
+    one_time = demo_orders.loc[demo_orders["order_id"].isin(first["order_id"])]
+    clients = tmp_path / "clients"
+    _client(clients, "once", one_time)
+    folder = pipeline.run_report("once", MONTH, clients_dir=clients, reports_dir=tmp_path / "reports")
+    results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    assert results["sections"]["lifecycle"]["values"]["staged"] is False
+    text = _text(folder / "report.pdf")
+    assert "無法估計購買週期" in text
