@@ -60,6 +60,7 @@ segment_moves
 run.save("segments",
          values={"customers": len(customers), "scored": len(scored), "style": options.rfm_style,
                  "active_months": rfm.ACTIVE_MONTHS, "agreement": agreement,
+                 "recent_segments": list(rfm.RECENT_SEGMENTS[options.rfm_style]),
                  "k": int(silhouettes.loc[silhouettes["chosen"], "k"].iloc[0]) if can_cluster else None},
          tables={"segments": segments, "clusters": clusters, "silhouettes": silhouettes},
          figures={"segments": segment_chart, **cluster_figures})
