@@ -56,7 +56,7 @@ run.save("acquisition",
 # ## Share of new customers who bought again within N days
 
 # %%
-rates = repurchase.repeat_rates(run.orders, run.as_of, options.repeat_windows)
+rates = repurchase.repeat_rates(run.customers, run.as_of, options.repeat_windows)
 headline = rates.iloc[(rates["window_days"] - 90).abs().argmin()]  # the window closest to 90 days
 rates_chart = charts.repeat_rate_bars(rates, words["charts"]["repeat"])
 rates
@@ -68,7 +68,7 @@ rates
 intervals = repurchase.purchase_intervals(run.orders)
 interval_stats = repurchase.interval_summary(intervals)
 interval_chart = charts.interval_histogram(intervals, interval_stats["median"], words["charts"]["intervals"])
-by_order_number = repurchase.intervals_by_order_number(run.orders)
+by_order_number = repurchase.intervals_by_order_number(run.orders, intervals=intervals)
 interval_stats, by_order_number
 
 # %% [markdown]
@@ -76,7 +76,7 @@ interval_stats, by_order_number
 
 # %%
 comparison = repurchase.comparison_cohorts(run.month, n_months=6)
-curves = {key: repurchase.second_purchase_curve(run.orders, run.as_of, months)
+curves = {key: repurchase.second_purchase_curve(run.customers, run.as_of, months)
           for key, months in comparison.items()}
 marks = repurchase.curve_marks(curves, options.repeat_windows)
 curve_chart = charts.second_purchase_curves(curves, words["second_purchase_groups"],

@@ -47,3 +47,36 @@ def test_returning_revenue_share_leaves_guest_orders_out():
                                                    pd.Period("2026-03", "M"), 3).set_index("month")
     assert monthly["returning_revenue_share"].tolist() == [0.0, 0.5, 0.75]
     assert monthly.loc[pd.Period("2026-03", "M"), "revenue"] == 1400  # revenue still includes guests
+
+
+def test_repurchase_reads_the_customer_history_and_gets_the_same_answers(march_lines, march):
+    """The report passes the one customer history instead of orders; both give the same repeat rates and curve."""
+    from crm_report.metrics import customers, repurchase
+    orders = order_metrics.purchase_orders(march_lines, march.end_time)
+    history = customers.customer_history(orders, march.end_time)
+    pd.testing.assert_frame_equal(repurchase.repeat_rates(history, march.end_time, (30, 60, 90)),
+                                  repurchase.repeat_rates(orders, march.end_time, (30, 60, 90)))
+    months = pd.period_range("2025-12", "2026-03", freq="M")
+    pd.testing.assert_frame_equal(repurchase.second_purchase_curve(history, march.end_time, months, min_at_risk=1),
+                                  repurchase.second_purchase_curve(orders, march.end_time, months, min_at_risk=1))
+
+
+def test_customer_history_by_hand(march_lines, march):
+    """The one customer history on the shared March example (see conftest.march_lines)."""
+    from crm_report.metrics import customers
+    history = customers.customer_history(order_metrics.purchase_orders(march_lines, march.end_time),
+                                         march.end_time)
+    assert list(history.columns) == list(customers.HISTORY_COLUMNS)
+    assert history.index.tolist() == list("ABCDEH")  # F cancelled, G after March, M never bought
+    day = pd.Timestamp
+    assert history.loc["A", ["first_purchase", "second_purchase", "last_purchase"]].tolist() == [
+        day("2025-12-10"), day("2026-01-15"), day("2026-03-05")]
+    assert pd.isna(history.loc["C", "second_purchase"])  # two orders on one day: one purchase day
+    assert history["purchase_days"].to_dict() == {"A": 3, "B": 2, "C": 1, "D": 1, "E": 2, "H": 1}
+    assert history["orders"].to_dict() == {"A": 3, "B": 2, "C": 2, "D": 1, "E": 2, "H": 1}
+    assert history.loc["C", "first_day_revenue"] == 100  # 80 + 20 the same day
+    # 12 months ending 2026-03-31 start after 2025-03-31: E's 2025-03-15 order (120) is outside
+    assert history.loc["E", ["revenue", "revenue_12m"]].tolist() == [180, 60]
+    agreement = customers.reconcile_segments(history)
+    assert agreement["recent_customers"] == agreement["recent_within_cycle"] == 6
+    assert agreement["lapsed_in_recent_segments"] == 0

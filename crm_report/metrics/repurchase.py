@@ -12,7 +12,13 @@ from crm_report.metrics.orders import purchase_days
 
 
 def first_and_second_days(orders: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """Per customer (index customer_id): their first purchase day, and their second (NaT if none)."""
+    """Per customer (index customer_id): their first purchase day, and their second (NaT if none).
+
+    `orders` are purchase orders, or the customer history (`customers.customer_history`), which holds both
+    days already: a report passes the history, so the purchase days are not derived again.
+    """
+    if {"first_purchase", "second_purchase"} <= set(orders.columns):
+        return orders["first_purchase"].rename("order_day"), orders["second_purchase"].rename("order_day")
     days = purchase_days(orders)
     first = days.loc[days["visit"].eq(1)].set_index("customer_id")["order_day"]
     second = days.loc[days["visit"].eq(2)].set_index("customer_id")["order_day"].reindex(first.index)
@@ -23,6 +29,7 @@ def repeat_rates(orders: pd.DataFrame, as_of: pd.Timestamp, windows: tuple[int, 
                  lookback_months: int = 24) -> pd.DataFrame:
     """Share of new customers who bought again within N days of their first purchase, for each N in `windows`.
 
+    `orders`: purchase orders or the customer history (see `first_and_second_days`).
     Cohort: customers whose first purchase falls in the `lookback_months` months ending at `as_of`. For
     window N only customers observed for at least N full days (first purchase day + N ≤ the as-of day) are
     counted, so young customers never pull a rate down. A customer repeats within N days when their second
@@ -69,14 +76,15 @@ def interval_summary(intervals: pd.DataFrame) -> dict[str, float]:
             "q75": float(values.quantile(0.75)), "mean": float(values.mean())}
 
 
-def intervals_by_order_number(orders: pd.DataFrame, steps: int = 3) -> pd.DataFrame:
+def intervals_by_order_number(orders: pd.DataFrame, steps: int = 3,
+                              intervals: pd.DataFrame | None = None) -> pd.DataFrame:
     """Days between the n-th and (n+1)-th purchase day, for n = 1 … `steps` (1st→2nd, 2nd→3rd, 3rd→4th).
 
     Every customer who reached purchase day n + 1 contributes one interval to step n. Quantiles interpolate
     linearly. Steps nobody reached have count 0 and NaN statistics.
     Columns: from_visit, to_visit, count, median, q25, q75, mean.
     """
-    intervals = purchase_intervals(orders)
+    intervals = purchase_intervals(orders) if intervals is None else intervals
     by_step = intervals.loc[intervals["visit"].le(steps + 1)].groupby("visit")["interval_days"]
     stats = pd.DataFrame({
         "count": by_step.size(), "median": by_step.median(), "q25": by_step.quantile(0.25),
@@ -99,7 +107,8 @@ def second_purchase_curve(orders: pd.DataFrame, as_of: pd.Timestamp, first_month
     without a second purchase is censored after as-of day − first day). With everyone observed for the whole
     range this is simply the share who had bought again by day d. Days with fewer than `min_at_risk`
     customers under observation are NaN (too few to say).
-    Columns: day, at_risk, second_purchases (that day), share.
+    Columns: day, at_risk, second_purchases (that day), share. `orders`: purchase orders or the customer
+    history (see `first_and_second_days`).
     """
     first, second = first_and_second_days(orders)
     in_cohorts = first.dt.to_period("M").isin(first_months)
