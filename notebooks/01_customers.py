@@ -196,21 +196,26 @@ top = privacy.mask_contacts(to_contact.head(options.winback_top_n).drop(columns=
 top
 
 # %% [markdown]
-# ## Did last month's list work? Contacted against the control group
+# ## Did the past lists work? Contacted against the control group, pooled over the confirmed months
 
 # %%
-previous = campaign.previous_targets(run.reports_dir, run.config.client_id, run.month)
-evaluation = (None if previous is None else
-              campaign.evaluate_campaign(previous, run.orders, *campaign.evaluation_window(run.month - 1),
-                                         min_group=run.config.winback.min_group_for_evaluation,
+history = campaign.campaign_history(run.reports_dir, run.config.folder, run.config.client_id, run.month)
+confirmed = None if history is None else history.loc[history["confirmed"]]
+shown = (None if history is None else
+         confirmed if len(confirmed) else history.loc[history["campaign_month"].eq(str(run.month - 1))])
+evaluation = (None if shown is None else
+              campaign.evaluate_campaign(shown, run.orders, min_group=run.config.winback.min_group_for_evaluation,
                                          order=winback.GROUPS))
-evaluation
+verdict = campaign.campaign_verdict(evaluation if confirmed is not None and len(confirmed) else None, history)
+evaluation = campaign.evaluation_for_report(evaluation, verdict)
+verdict, evaluation
 
 # %%
 run.save("winback",
          values={**winback.winback_headline(targets), "rules": run.config.winback,
                  "exports": {key: path.name for key, path in export_paths.items()},
-                 "evaluated_month": str(run.month - 1), "has_previous": previous is not None},
+                 "evaluated_month": str(run.month - 1), "has_previous": history is not None, "verdict": verdict,
+                 "pooled_months": sorted(shown["campaign_month"].unique()) if shown is not None else []},
          tables={"groups": target_summary, "top": top, "calendar": calendar,
                  **({} if evaluation is None else {"evaluation": evaluation})},
          figures={"groups": group_chart})

@@ -8,6 +8,7 @@ from pandas.testing import assert_frame_equal
 from scipy import stats
 
 from crm_report.config import Winback
+from crm_report.metrics import campaign
 from crm_report.metrics.campaign import (
     TARGETS_FILE, assign_control, assign_offers, build_targets, choose_channels, contact_calendar,
     control_sizes, evaluate_campaign, evaluation_window, join_value, latest_consents, load_targets,
@@ -413,3 +414,92 @@ def test_evaluation_lists_only_groups_that_had_anyone():
     table = evaluate_campaign(targets, orders, pd.Timestamp("2026-03-31 23:59:59"),
                               pd.Timestamp("2026-04-30 23:59:59"), min_group=1, order=("cant_lose", "slipping"))
     assert table["group"].tolist() == ["slipping", "total"]
+
+
+# --- honest evaluation (issue 10): Holm, detectable difference, mixed results, pooled months, send records ---
+
+
+def test_holm_adjustment_by_hand():
+    # sorted 0.01, 0.03, 0.04 → × 3, 2, 1 = 0.03, 0.06, 0.04 → running max 0.03, 0.06, 0.06
+    np.testing.assert_allclose(campaign.holm(np.array([0.01, 0.04, 0.03])), [0.03, 0.06, 0.06])
+    assert campaign.holm(np.array([])).size == 0
+    np.testing.assert_allclose(campaign.holm(np.array([0.5, 0.6])), [1.0, 1.0])
+
+
+def test_smallest_detectable_difference_and_p_value_by_hand():
+    """g: 30/100 contacted vs 20/100 control. Pooled rate 0.25; √(0.25·0.75·(2/100)) = 0.061237;
+    z = 0.1 / 0.061237 = 1.63299 → p = 0.10247; mde = (1.959964 + 0.841621) × 0.061237 = 0.171562."""
+    people = pd.concat([arm("t", "g", 100, 30, False), arm("c", "g", 100, 20, True)], ignore_index=True)
+    row = evaluate_campaign(people.drop(columns="returned"), orders_for(people), START, END).set_index(
+        "group").loc["g"]
+    assert row["p_value"] == pytest.approx(0.10247, abs=1e-5)
+    assert row["mde"] == pytest.approx(0.171562, abs=1e-6)
+    assert row["outcome"] == "unclear"  # enough customers, no clear difference: not "too small"
+
+
+def test_five_groups_of_noise_rarely_report_an_effect():
+    """Issue 10: a 2.3-point 'drop' was reported from five groups tested without correction on data with no
+    campaign at all. With the same true return rate in both arms, over 100 simulated campaigns of five groups
+    (400 contacted, 100 control each), the share of campaigns with any group called a lift or a drop stays
+    near 5% (Holm), where testing each group at 5% would give about 1 − 0.95⁵ = 23%."""
+    rng = np.random.default_rng(40)
+    flagged = 0
+    for _ in range(100):
+        parts = []
+        for k in range(5):
+            rate = 0.05 + 0.03 * k
+            parts.append(arm(f"t{k}-", f"g{k}", 400, rng.binomial(400, rate), False))
+            parts.append(arm(f"c{k}-", f"g{k}", 100, rng.binomial(100, rate), True))
+        people = pd.concat(parts, ignore_index=True)
+        result = evaluate_campaign(people.drop(columns="returned"), orders_for(people), START, END)
+        flagged += result.loc[result["group"].ne("total"), "conclusive"].any()
+    assert flagged / 100 <= 0.10
+
+
+def test_a_real_effect_is_recovered():
+    """Contacted return 20%, control 10% in a group of 2,000 + 500: the lift is found, with the interval
+    around +10 points."""
+    people = pd.concat([arm("t", "g", 2000, 400, False), arm("c", "g", 500, 50, True)], ignore_index=True)
+    result = evaluate_campaign(people.drop(columns="returned"), orders_for(people), START, END).set_index("group")
+    assert result.loc["g", "outcome"] == "lift" and result.loc["total", "outcome"] == "lift"
+    assert result.loc["total", "rate_diff_low"] < 0.10 < result.loc["total", "rate_diff_high"]
+
+
+def test_rate_and_revenue_in_opposite_directions_are_mixed_not_a_lift():
+    """More contacted customers came back (60% vs 30%) but each spent far less (10 vs 1,000): the rate says
+    lift, the revenue says drop, so the report draws no conclusion."""
+    people = pd.concat([arm("t", "g", 100, 60, False), arm("c", "g", 100, 30, True)], ignore_index=True)
+    amounts = [10.0] * 60 + [1000.0] * 30
+    result = evaluate_campaign(people.drop(columns="returned"), orders_for(people, amounts), START, END)
+    assert result.set_index("group").loc["total", "outcome"] == "mixed"
+
+
+def test_campaign_history_pools_months_and_needs_a_send_record(tmp_path):
+    reports, folder = tmp_path / "reports", tmp_path / "client"
+    for month, ids in (("2026-08", ["a", "b"]), ("2026-09", ["c", "d"])):
+        targets = pd.DataFrame({"customer_id": ids, "group": "slipping", "priority": 1.0, "control": [False, True],
+                                "contact_date": pd.Timestamp(f"{month}-28"), "channel": "line", "offer": "reminder"})
+        save_targets(targets, reports / "demo" / month / TARGETS_FILE)
+    assert campaign.campaign_history(reports, folder, "demo", "2026-08") is None  # no July list
+    history = campaign.campaign_history(reports, folder, "demo", "2026-10")
+    assert history["campaign_month"].tolist() == ["2026-09", "2026-09", "2026-08", "2026-08"]
+    assert not history["confirmed"].any()
+    verdict = campaign.campaign_verdict(None, history)
+    assert verdict["outcome"] == "unconfirmed"
+    (folder / campaign.SENT_DIR).mkdir(parents=True)
+    (folder / campaign.SENT_DIR / "2026-09.csv").write_text("customer_id\nc\n", encoding="utf-8")
+    (folder / campaign.SENT_DIR / "2026-08.txt").write_text("sent by LINE on 8/29", encoding="utf-8")
+    history = campaign.campaign_history(reports, folder, "demo", "2026-10")
+    assert history["confirmed"].all()
+    assert history.set_index("customer_id")["sent"].to_dict() == {"c": True, "d": False, "a": True, "b": False}
+    assert campaign.campaign_verdict(None, None)["outcome"] == "no_list"
+
+
+def test_pooled_lists_use_each_months_own_window():
+    """a was on August's list and bought in September (its window); c on September's list bought in September,
+    which is before its October window: only a returned."""
+    targets = pd.DataFrame({"customer_id": ["a", "c"], "group": "g", "control": False, "channel": "line",
+                            "campaign_month": ["2026-08", "2026-09"]})
+    orders = pd.DataFrame({"customer_id": ["a", "c"], "order_date": pd.Timestamp("2026-09-10"), "amount": 10.0})
+    result = evaluate_campaign(targets, orders, min_group=1).set_index("group")
+    assert result.loc["g", ["contacted_n", "contacted_returned"]].tolist() == [2, 1]

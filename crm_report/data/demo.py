@@ -176,6 +176,69 @@ def _write_client(clients_dir: Path, client_id: str, end_month: str, seed: int,
     return path, frame
 
 
+CAMPAIGN_UPLIFT: dict[str, dict[str, float]] = {
+    "demo-supplements": {"cant_lose": 0.15, "slipping": 0.15, "half_asleep": 0.08},
+    "demo-skincare": {"slipping": 0.10},
+    "demo-apparel": {},
+}
+"""The demo's simulated win-back effect: the chance, per target group, that a contacted customer places one
+extra order in the month after the list (none for the control group, none for apparel: its verdict must find
+no effect). The measured return-rate lift is about this chance × (1 − the group's return rate without it)."""
+
+
+def simulate_campaign(orders: pd.DataFrame, targets: pd.DataFrame, campaign_month: str,
+                      uplift: dict[str, float], *, seed: int = 40) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Adds the response to a win-back list to demo order lines, so the next report has a real effect to find.
+
+    Each contacted customer (not control, with a channel) of a group in `uplift` places, with that chance, one
+    paid order on a random day of the month after `campaign_month`: their latest line again (same product, one
+    unit at its unit price, same channel and contacts), order id `CAMP-<month>-<n>`. Deterministic for
+    (targets, month, seed). Returns (orders with the new lines, sorted by date; the send log: the contacted
+    customers' ids, as the campaign tool would export it).
+    """
+    contacted = targets.loc[~targets["control"].astype(bool) & targets["channel"].ne("none")]
+    chance = contacted["group"].map(uplift).fillna(0.0).to_numpy(dtype=float)
+    rng = np.random.default_rng([seed, zlib.crc32(campaign_month.encode("utf-8"))])
+    responders = contacted.loc[rng.random(len(contacted)) < chance, "customer_id"]
+    latest = (orders.loc[orders["status"].eq("paid") & orders["customer_id"].isin(responders)]
+              .sort_values("order_date", kind="stable").drop_duplicates("customer_id", keep="last")
+              .sort_values("customer_id", kind="stable").reset_index(drop=True))
+    start = pd.Period(campaign_month, freq="M") + 1
+    days = rng.integers(0, start.days_in_month, len(latest))
+    seconds = rng.integers(9 * 3600, 22 * 3600, len(latest))
+    when = start.start_time + pd.to_timedelta(days, unit="D") + pd.to_timedelta(seconds, unit="s")
+    added = latest.assign(order_id=[f"CAMP-{campaign_month}-{i + 1}" for i in range(len(latest))],
+                          order_date=when.astype(orders["order_date"].dtype), quantity=1,
+                          amount=latest["unit_price"])
+    combined = pd.concat([orders, added], ignore_index=True).sort_values("order_date", kind="stable")
+    log = pd.DataFrame({"customer_id": contacted["customer_id"].sort_values().to_numpy()})
+    return combined.reset_index(drop=True), log
+
+
+def simulate_campaigns(clients_dir: Path, reports_dir: Path, campaign_month: str) -> dict[str, int]:
+    """`simulate_campaign` for every demo client whose report for `campaign_month` saved a target list: adds
+    the responses to its orders.parquet (once: a second call changes nothing) and writes the send log
+    `sent/<campaign_month>.csv`. Returns {client: orders added}."""
+    from crm_report.metrics.campaign import SENT_DIR, TARGETS_FILE, load_targets
+
+    added = {}
+    for client_id, uplift in CAMPAIGN_UPLIFT.items():
+        targets_path = Path(reports_dir) / client_id / campaign_month / TARGETS_FILE
+        data_path = Path(clients_dir) / client_id / "data" / "orders.parquet"
+        if not targets_path.is_file() or not data_path.is_file():
+            continue
+        orders = pd.read_parquet(data_path)
+        if orders["order_id"].astype("str").str.startswith(f"CAMP-{campaign_month}-").any():
+            continue
+        combined, log = simulate_campaign(orders, load_targets(targets_path), campaign_month, uplift)
+        combined.to_parquet(data_path, index=False)
+        sent = Path(clients_dir) / client_id / SENT_DIR
+        sent.mkdir(exist_ok=True)
+        log.to_csv(sent / f"{campaign_month}.csv", index=False)
+        added[client_id] = len(combined) - len(orders)
+    return added
+
+
 def _invited(frame: pd.DataFrame, share: float = 0.005) -> pd.DataFrame:
     """The brand's invitation list (e.g. 黑卡): its top `share` of customers by lifetime paid spend."""
     spend = frame.loc[frame["status"].eq("paid")].groupby("customer_id")["amount"].sum()
@@ -733,7 +796,16 @@ def _main(argv: list[str] | None = None) -> None:
                         help="last month of data, YYYY-MM (default: the last complete month)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies the number of customers")
     parser.add_argument("--seed", type=int, default=40)
+    parser.add_argument("--simulate-campaign", metavar="YYYY-MM",
+                        help="instead of writing data: add the simulated response to the win-back list that the "
+                             "reports of this month saved, and its send log (see CAMPAIGN_UPLIFT)")
+    parser.add_argument("--reports-dir", type=Path, default=Path("reports"))
     args = parser.parse_args(argv)
+    if args.simulate_campaign:
+        for client_id, n in simulate_campaigns(args.clients_dir, args.reports_dir, args.simulate_campaign).items():
+            print(f"{client_id}: {n:,} orders answering the {args.simulate_campaign} win-back list; send log in "
+                  f"{args.clients_dir / client_id / 'sent'}")
+        return
     for client_id in PROFILES:
         began = time.perf_counter()
         path, frame = _write_client(args.clients_dir, client_id, args.end_month, args.seed, args.scale)

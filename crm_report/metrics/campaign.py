@@ -29,7 +29,7 @@ from crm_report.period import as_of, parse_month
 
 OFFERS = ("none", "reminder", "discount")
 CHANNELS = ("line", "email", "sms", "none")
-OUTCOMES = ("lift", "drop", "unclear", "too_small", "no_control")
+OUTCOMES = ("lift", "drop", "unclear", "mixed", "too_small", "no_control", "unconfirmed")
 BASES = ("model", "history")
 CONSENT_FIELDS = ("line_consent", "email_consent", "sms_consent")
 CONSENT_CODES = ("given", "refused", "blank", "unrecognised")
@@ -319,14 +319,69 @@ def previous_targets(reports_dir: Path, client_id: str, month: str | pd.Period) 
     return load_targets(path) if path.is_file() else None
 
 
+SENT_DIR = "sent"
+"""Inside the client's folder: one file per campaign month confirming the list was sent (see `send_record`)."""
+POOLED_MONTHS = 3
+"""The evaluation pools the lists of up to this many past months whose sending is confirmed."""
+
+
+def send_record(client_folder: Path, month: str | pd.Period) -> dict[str, object] | None:
+    """Whether the list made in `month` was actually sent, from the file the consultant drops into
+    `<client folder>/sent/`: `<YYYY-MM>.csv` (the campaign tool's send log; when it has a `customer_id`
+    column, the ids that were sent) or any other `<YYYY-MM>.*` file (a confirmation: the whole list was sent).
+
+    Returns None when there is no such file (sending unconfirmed: the report draws no conclusion), else
+    {"file": name, "customer_ids": frozenset or None}.
+    """
+    period = month if isinstance(month, pd.Period) else parse_month(month)
+    folder = Path(client_folder) / SENT_DIR
+    found = sorted(folder.glob(f"{period}.*")) if folder.is_dir() else []
+    if not found:
+        return None
+    path = found[0]
+    ids = None
+    if path.suffix.lower() == ".csv":
+        log = pd.read_csv(path, dtype="str", encoding="utf-8-sig")
+        if "customer_id" in log:
+            ids = frozenset(log["customer_id"].dropna().str.strip())
+    return {"file": path.name, "customer_ids": ids}
+
+
+def campaign_history(reports_dir: Path, client_folder: Path, client_id: str, month: str | pd.Period,
+                     months: int = POOLED_MONTHS) -> pd.DataFrame | None:
+    """The target lists of the `months` months before `month` (each saved by its own report), stacked with
+    `campaign_month` (YYYY-MM), `confirmed` (a `send_record` exists for that month) and `sent` (the customer is
+    in that month's send log; True for every contacted customer when the record is a plain confirmation).
+    None when last month's list does not exist (first month, or reports run out of order)."""
+    period = month if isinstance(month, pd.Period) else parse_month(month)
+    lists = []
+    for back in range(1, months + 1):
+        path = Path(reports_dir) / client_id / str(period - back) / TARGETS_FILE
+        if not path.is_file():
+            if back == 1:
+                return None
+            continue
+        targets = load_targets(path)
+        record = send_record(client_folder, period - back)
+        ids = None if record is None else record["customer_ids"]
+        contacted = ~targets["control"] & targets["channel"].ne("none")
+        sent = contacted & (targets["customer_id"].isin(ids) if ids is not None else record is not None)
+        lists.append(targets.assign(campaign_month=str(period - back), confirmed=record is not None, sent=sent))
+    return pd.concat(lists, ignore_index=True)
+
+
 def evaluation_window(targets_month: str | pd.Period) -> tuple[pd.Timestamp, pd.Timestamp]:
     """(start, end] for evaluating the list made in `targets_month`: the whole following month."""
     period = targets_month if isinstance(targets_month, pd.Period) else parse_month(targets_month)
     return as_of(period), as_of(period + 1)
 
 
-def evaluate_campaign(targets: pd.DataFrame, orders: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
-                      min_group: int = 30, confidence: float = 0.95,
+ALPHA = 0.05
+POWER = 0.80
+
+
+def evaluate_campaign(targets: pd.DataFrame, orders: pd.DataFrame, start: pd.Timestamp | None = None,
+                      end: pd.Timestamp | None = None, min_group: int = 30, confidence: float = 0.95,
                       order: Sequence[str] | None = None) -> pd.DataFrame:
     """Did the list work? Contacted vs control, per group and in total, over purchases in (start, end].
 
@@ -334,11 +389,20 @@ def evaluate_campaign(targets: pd.DataFrame, orders: pd.DataFrame, start: pd.Tim
       drawn at random among customers with a channel, so the arms are comparable; customers without a channel
       are in neither. This measures the effect of being put on the list (whether or not the message was sent or
       opened).
-    - **Returned** = at least one paid order (`orders` from `purchase_orders`) dated in (start, end];
+    - **Window**: (start, end]; or, when `targets` has a `campaign_month` column (lists of several months
+      stacked by `campaign_history`), each customer's own list's `evaluation_window`. A customer on the lists
+      of two months counts once per list.
+    - **Returned** = at least one paid order (`orders` from `purchase_orders`) dated in the window;
       **revenue per customer** = the arm's paid revenue in the window ÷ its customers (0 for non-buyers).
-    - **Return-rate difference** = contacted rate − control rate, with Newcombe's hybrid score interval
-      (Newcombe 1998, Statistics in Medicine 17:873–890, method 10: Wilson intervals of each rate combined),
-      which stays accurate for small groups and rates near 0.
+    - **Primary measure**: the total return-rate difference (contacted − control). The groups' differences are
+      secondary: their p-values (two-proportion z-test, pooled variance) are adjusted for the number of groups
+      tested with Holm's method (Holm 1979), and a group is a lift or a drop only when its adjusted p-value is
+      below `ALPHA` (5%).
+    - **Return-rate difference** with Newcombe's hybrid score interval (Newcombe 1998, Statistics in Medicine
+      17:873–890, method 10: Wilson intervals of each rate combined), which stays accurate for small groups
+      and rates near 0.
+    - **Smallest detectable difference** (`mde`): the return-rate difference the arms' sizes could detect
+      with `POWER` (80%) at `ALPHA`: (z₀.₉₇₅ + z₀.₈₀) × √(p̄(1 − p̄)(1/n₁ + 1/n₀)), p̄ = both arms' pooled rate.
     - **Revenue difference** per customer with Welch's t interval (unequal variances, Welch–Satterthwaite
       degrees of freedom); **incremental revenue** = revenue difference × contacted customers (same for its CI).
     - **Total**: over groups with ≥ 2 customers in each arm, the control's rate and revenue are re-weighted to
@@ -346,18 +410,31 @@ def evaluate_campaign(targets: pd.DataFrame, orders: pd.DataFrame, start: pd.Tim
       it; total incremental revenue = the sum of the groups'. Its intervals combine the groups' variances
       (normal approximation for the rate, Welch–Satterthwaite for revenue).
     - **Outcome**: 'no_control' (nobody held out), 'too_small' (fewer than `min_group` customers in either
-      arm), else 'lift' / 'drop' when the return-rate interval lies above / below 0, 'unclear' when it
-      includes 0. `conclusive` = lift or drop; `revenue_conclusive` likewise for the revenue interval.
+      arm: too few to tell), else 'lift' / 'drop' when the difference is significant (total: the interval
+      lies above / below 0; groups: Holm-adjusted p < 5%), 'unclear' otherwise (enough customers, no clear
+      difference: see `mde` for what could have been seen), and 'mixed' when the return rate and the revenue
+      per customer differ significantly in opposite directions (no conclusion). `conclusive` = lift or drop;
+      `revenue_conclusive` = the revenue interval excludes 0 (for measured rows).
     """
     _require(targets, ("customer_id", "group", "control"), "targets")
     _require(orders, ("customer_id", "order_date", "amount"), "orders")
+    if "campaign_month" not in targets and (start is None or end is None):
+        raise ValueError("evaluate_campaign needs start and end, or targets with a campaign_month column")
     reachable = targets["channel"].ne("none") if "channel" in targets else pd.Series(True, index=targets.index)
     control = targets["control"].astype(bool)
     arm = np.select([reachable & control, reachable & ~control], ["control", "contacted"], default="")
-    window = orders.loc[orders["order_date"].gt(start) & orders["order_date"].le(end)]
-    bought = window.groupby("customer_id", observed=True).agg(n=("amount", "size"), revenue=("amount", "sum"))
-    people = (targets[["customer_id", "group"]].assign(arm=arm).loc[lambda t: t["arm"].ne("")]
-              .join(bought, on="customer_id").fillna({"n": 0, "revenue": 0.0})
+    people = targets.assign(arm=arm).loc[lambda t: t["arm"].ne("")].reset_index(drop=True)
+    if "campaign_month" in people:
+        windows = {m: evaluation_window(m) for m in people["campaign_month"].unique()}
+        people = people.assign(start=people["campaign_month"].map(lambda m: windows[m][0]),
+                               end=people["campaign_month"].map(lambda m: windows[m][1]))
+    else:
+        people = people.assign(start=start, end=end)
+    pairs = (people[["customer_id", "start", "end"]].reset_index()
+             .merge(orders[["customer_id", "order_date", "amount"]], on="customer_id"))
+    pairs = pairs.loc[pairs["order_date"].gt(pairs["start"]) & pairs["order_date"].le(pairs["end"])]
+    bought = pairs.groupby("index").agg(n=("amount", "size"), revenue=("amount", "sum"))
+    people = (people[["group", "arm"]].join(bought).fillna({"n": 0, "revenue": 0.0})
               .assign(returned=lambda t: t["n"].gt(0)))
     present = set(people["group"].astype("str"))  # groups with anyone in either arm
     groups = [g for g in order if g in present] if order is not None else sorted(present)
@@ -375,6 +452,41 @@ def evaluate_campaign(targets: pd.DataFrame, orders: pd.DataFrame, start: pd.Tim
     total = _total_comparison(g.loc[g["n1"].ge(2) & g["n0"].ge(2)], z, confidence)
     table = pd.concat([rows, total.rename(index={0: "total"})]).rename_axis("group").reset_index()
     return _outcomes(table, min_group)
+
+
+def campaign_verdict(evaluation: pd.DataFrame | None, history: pd.DataFrame | None) -> dict[str, object]:
+    """What the report may conclude about the past lists, with its evidence (the summary's sentence).
+
+    - No list last month (`history` None): outcome 'no_list'.
+    - No confirmed sending among the pooled months: 'unconfirmed' — the list was prepared, but without a
+      send record (`send_record`) the report draws no conclusion, whatever the numbers.
+    - Otherwise the total row of `evaluation` (computed on the confirmed months only): its outcome
+      ('lift', 'drop', 'unclear', 'mixed', 'too_small', 'no_control'), the return-rate difference with its
+      interval and p-value, the smallest detectable difference, the incremental revenue with its interval,
+      the months pooled, and the groups whose own (Holm-adjusted) result is a lift or a drop.
+    """
+    if history is None:
+        return {"outcome": "no_list", "months": []}
+    confirmed = sorted(history.loc[history["confirmed"], "campaign_month"].unique())
+    if not confirmed or evaluation is None:
+        return {"outcome": "unconfirmed", "months": confirmed,
+                "latest_month": str(history["campaign_month"].max())}
+    total = evaluation.set_index("group").loc["total"]
+    groups = evaluation.loc[evaluation["group"].ne("total")]
+    keys = ("contacted_n", "control_n", "contacted_rate", "control_rate", "rate_diff", "rate_diff_low",
+            "rate_diff_high", "p_value", "mde", "incremental_revenue", "incremental_revenue_low",
+            "incremental_revenue_high")
+    return {"outcome": str(total["outcome"]), "months": confirmed,
+            **{key: float(total[key]) for key in keys},
+            "significant_groups": groups.loc[groups["conclusive"], "group"].astype("str").tolist()}
+
+
+def evaluation_for_report(evaluation: pd.DataFrame | None, verdict: dict[str, object]) -> pd.DataFrame | None:
+    """The evaluation table as the report shows it: when sending is unconfirmed every row's outcome is
+    'unconfirmed' (the numbers stay, no row may read as a finding)."""
+    if evaluation is None or verdict["outcome"] != "unconfirmed":
+        return evaluation
+    return evaluation.assign(outcome="unconfirmed", conclusive=False, revenue_conclusive=False)
 
 
 def contact_calendar(targets: pd.DataFrame, month: str | pd.Period) -> pd.DataFrame:
@@ -455,15 +567,23 @@ def _total_comparison(g: pd.DataFrame, z: float, confidence: float) -> pd.DataFr
     diff = rate1 - rate0
     return _assemble(counts, *(pd.Series([v]) for v in (
         rate1, rate0, diff - z * rate_se, diff + z * rate_se, (w * g["mean1"]).sum(), (w * g["mean0"]).sum(),
-        np.sqrt((a + b).sum()), df)), confidence)
+        np.sqrt((a + b).sum()), df)), confidence, rate_se=[rate_se])
 
 
-def _assemble(g, rate1, rate0, low, high, mean1, mean0, se, df, confidence) -> pd.DataFrame:
+def _assemble(g, rate1, rate0, low, high, mean1, mean0, se, df, confidence, rate_se=None) -> pd.DataFrame:
+    n1, n0 = g["n1"].to_numpy(dtype=float), g["n0"].to_numpy(dtype=float)
+    x1, x0 = g["returned1"].to_numpy(dtype=float), g["returned0"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = stats.t.ppf(0.5 + confidence / 2, np.asarray(df, dtype=float))
+        pooled = (x1 + x0) / (n1 + n0)
+        spread = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
+        test_se = spread if rate_se is None else np.asarray(rate_se, dtype=float)
+        diff = np.asarray(rate1, dtype=float) - np.asarray(rate0, dtype=float)
+        p_value = np.where(test_se > 0, 2 * stats.norm.sf(np.abs(diff) / test_se), np.where(diff == 0, 1.0, 0.0))
+        mde = (stats.norm.ppf(1 - ALPHA / 2) + stats.norm.ppf(POWER)) * spread
+        mde = np.where(np.isfinite(mde), mde, np.nan)  # an empty arm detects nothing
     revenue_diff = np.asarray(mean1, dtype=float) - np.asarray(mean0, dtype=float)
     half = t * np.asarray(se, dtype=float)
-    n1 = g["n1"].to_numpy(dtype=float)
     return pd.DataFrame({
         "contacted_n": g["n1"].to_numpy(dtype="int64"), "control_n": g["n0"].to_numpy(dtype="int64"),
         "contacted_returned": g["returned1"].to_numpy(dtype="int64"),
@@ -471,6 +591,7 @@ def _assemble(g, rate1, rate0, low, high, mean1, mean0, se, df, confidence) -> p
         "contacted_rate": np.asarray(rate1, dtype=float), "control_rate": np.asarray(rate0, dtype=float),
         "rate_diff": np.asarray(rate1, dtype=float) - np.asarray(rate0, dtype=float),
         "rate_diff_low": np.asarray(low, dtype=float), "rate_diff_high": np.asarray(high, dtype=float),
+        "p_value": np.where(np.isnan(diff), np.nan, p_value), "mde": mde,
         "contacted_revenue_per_customer": np.asarray(mean1, dtype=float),
         "control_revenue_per_customer": np.asarray(mean0, dtype=float),
         "revenue_diff": revenue_diff, "revenue_diff_low": revenue_diff - half, "revenue_diff_high": revenue_diff + half,
@@ -480,14 +601,36 @@ def _assemble(g, rate1, rate0, low, high, mean1, mean0, se, df, confidence) -> p
 
 
 def _outcomes(table: pd.DataFrame, min_group: int) -> pd.DataFrame:
+    measured = table["control_n"].gt(0) & table["control_n"].ge(min_group) & table["contacted_n"].ge(min_group)
+    is_total = table["group"].eq("total")
+    adjusted = pd.Series(np.nan, index=table.index)
+    tested = measured & ~is_total
+    adjusted[tested] = holm(table.loc[tested, "p_value"].to_numpy())
+    adjusted[is_total] = table.loc[is_total, "p_value"]  # the primary measure: not adjusted
+    significant = np.where(is_total, table["rate_diff_low"].gt(0) | table["rate_diff_high"].lt(0),
+                           adjusted.lt(ALPHA))
+    revenue_up, revenue_down = table["revenue_diff_low"].gt(0), table["revenue_diff_high"].lt(0)
+    up, down = significant & table["rate_diff"].gt(0), significant & table["rate_diff"].lt(0)
     outcome = np.select(
-        [table["control_n"].eq(0), table["control_n"].lt(min_group) | table["contacted_n"].lt(min_group),
-         table["rate_diff_low"].gt(0), table["rate_diff_high"].lt(0)],
-        ["no_control", "too_small", "lift", "drop"], default="unclear")
-    measured = ~pd.Series(outcome).isin(["no_control", "too_small"]).to_numpy()
-    revenue_clear = table["revenue_diff_low"].gt(0) | table["revenue_diff_high"].lt(0)
-    return table.assign(outcome=outcome, conclusive=np.isin(outcome, ["lift", "drop"]),
-                        revenue_conclusive=measured & revenue_clear.to_numpy())
+        [table["control_n"].eq(0), ~measured, (up & revenue_down) | (down & revenue_up), up, down],
+        ["no_control", "too_small", "mixed", "lift", "drop"], default="unclear")
+    return table.assign(p_adjusted=adjusted, outcome=outcome, conclusive=np.isin(outcome, ["lift", "drop"]),
+                        revenue_conclusive=measured.to_numpy() & (revenue_up | revenue_down).to_numpy())
+
+
+def holm(p_values: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjusted p-values (Holm 1979): sort ascending, p₍ᵢ₎ × (m − i + 1) for i = 1…m, made
+    non-decreasing and capped at 1, returned in the input order. Comparing them with α controls the
+    chance of any false "lift" or "drop" among the m groups at α."""
+    p = np.asarray(p_values, dtype=float)
+    m = p.size
+    if m == 0:
+        return p
+    order = np.argsort(p, kind="stable")
+    stepped = np.minimum(1.0, np.maximum.accumulate(p[order] * (m - np.arange(m))))
+    adjusted = np.empty(m)
+    adjusted[order] = stepped
+    return adjusted
 
 
 def _optional_number(frame: pd.DataFrame, column: str) -> pd.Series:
