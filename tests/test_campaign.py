@@ -503,3 +503,13 @@ def test_pooled_lists_use_each_months_own_window():
     orders = pd.DataFrame({"customer_id": ["a", "c"], "order_date": pd.Timestamp("2026-09-10"), "amount": 10.0})
     result = evaluate_campaign(targets, orders, min_group=1).set_index("group")
     assert result.loc["g", ["contacted_n", "contacted_returned"]].tolist() == [2, 1]
+
+
+def test_verdict_says_when_a_lift_has_an_uncertain_amount():
+    people = pd.concat([arm("t", "g", 2000, 400, False), arm("c", "g", 500, 50, True)], ignore_index=True)
+    orders = orders_for(people, amounts=[1.0] * 399 + [100000.0] + [50.0] * 50)  # one huge order: noisy revenue
+    evaluation = evaluate_campaign(people.drop(columns="returned"), orders, START, END)
+    history = people.assign(campaign_month="2026-09", confirmed=True)
+    verdict = campaign.campaign_verdict(evaluation, history)
+    assert verdict["outcome"] == "lift" and verdict["sentence"] == "lift_revenue_unclear"
+    assert verdict["months"] == ["2026-09"] and verdict["significant_groups"] == ["g"]

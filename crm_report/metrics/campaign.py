@@ -464,19 +464,23 @@ def campaign_verdict(evaluation: pd.DataFrame | None, history: pd.DataFrame | No
       ('lift', 'drop', 'unclear', 'mixed', 'too_small', 'no_control'), the return-rate difference with its
       interval and p-value, the smallest detectable difference, the incremental revenue with its interval,
       the months pooled, and the groups whose own (Holm-adjusted) result is a lift or a drop.
+    - `sentence` picks the summary's wording: the outcome, or 'lift_revenue_unclear' for a lift in return rate
+      whose incremental revenue interval still includes 0 (the amount is then stated as uncertain).
     """
     if history is None:
-        return {"outcome": "no_list", "months": []}
+        return {"outcome": "no_list", "sentence": "no_list", "months": []}
     confirmed = sorted(history.loc[history["confirmed"], "campaign_month"].unique())
     if not confirmed or evaluation is None:
-        return {"outcome": "unconfirmed", "months": confirmed,
+        return {"outcome": "unconfirmed", "sentence": "unconfirmed", "months": confirmed,
                 "latest_month": str(history["campaign_month"].max())}
     total = evaluation.set_index("group").loc["total"]
     groups = evaluation.loc[evaluation["group"].ne("total")]
     keys = ("contacted_n", "control_n", "contacted_rate", "control_rate", "rate_diff", "rate_diff_low",
             "rate_diff_high", "p_value", "mde", "incremental_revenue", "incremental_revenue_low",
             "incremental_revenue_high")
-    return {"outcome": str(total["outcome"]), "months": confirmed,
+    outcome = str(total["outcome"])
+    sentence = f"{outcome}_revenue_unclear" if outcome == "lift" and not total["revenue_conclusive"] else outcome
+    return {"outcome": outcome, "sentence": sentence, "months": confirmed,
             **{key: float(total[key]) for key in keys},
             "significant_groups": groups.loc[groups["conclusive"], "group"].astype("str").tolist()}
 
