@@ -369,3 +369,10 @@ def test_choose_model_falls_back_to_the_default_on_a_short_history():
     assert choice.kind == clv.DEFAULT_MODEL and choice.selection is None and "default" in choice.reason
     value = clv.customer_value(orders, as_of)
     assert value.model_kind == clv.DEFAULT_MODEL and value.problem is None and value.table["p_alive"].notna().all()
+
+
+@needs_cdnow
+def test_a_warm_start_reaches_the_same_maximum(summary, bgnbd):
+    rough = clv.BgNbd(r=0.3, alpha=5.0, a=0.7, b=2.0, log_likelihood=float("nan"), customers=0)
+    again = clv.fit_purchases(summary, "bgnbd", start=rough)
+    assert again.log_likelihood == pytest.approx(bgnbd.log_likelihood, abs=1e-4)

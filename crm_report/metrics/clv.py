@@ -181,11 +181,14 @@ def log_likelihood(kind: str, params: tuple[float, ...], x: np.ndarray, t_x: np.
     return _LOG_LIKELIHOODS[_check_kind(kind)](params, x, t_x, T)
 
 
-def fit_purchases(summary: pd.DataFrame, kind: str = "bgnbd") -> PurchaseModel:
+def fit_purchases(summary: pd.DataFrame, kind: str = "bgnbd", start: PurchaseModel | None = None,
+                  tolerance: float = 1e-12) -> PurchaseModel:
     """Maximum-likelihood fit of the purchase model `kind` on `frequency`, `recency`, `T` (any time unit, used
     consistently). The likelihood depends on a customer only through (x, t_x, T), which repeat a lot (one-time
     buyers differ only in T), so it is maximised over the distinct rows weighted by their counts: the same
-    maximum as over every customer, in a fraction of the time."""
+    maximum as over every customer, in a fraction of the time. `start`: a fitted model of the same kind to
+    start from (e.g. the one fitted on a shorter history, in the same time unit); `tolerance`: the relative
+    change of the log-likelihood at which the search stops (L-BFGS-B `ftol`)."""
     kind = _check_kind(kind)
     _check_summary(summary)
     if not summary["frequency"].gt(0).any():
@@ -197,8 +200,11 @@ def fit_purchases(summary: pd.DataFrame, kind: str = "bgnbd") -> PurchaseModel:
         return -float(weight @ ll(tuple(np.exp(log_params)), x, t_x, T))
 
     scale = max(float(summary["T"].mean()), 1.0)
-    start = np.log([0.5, scale, 0.5, scale] if kind == "pareto_nbd" else [0.5, scale, 1.0, 1.0])
-    result = _minimise(negative, start)
+    if start is not None and start.kind == kind:
+        initial = np.log(list(start.params.values()))
+    else:
+        initial = np.log([0.5, scale, 0.5, scale] if kind == "pareto_nbd" else [0.5, scale, 1.0, 1.0])
+    result = _minimise(negative, initial, tolerance)
     return _MODEL_CLASSES[kind](*np.exp(result.x), log_likelihood=-result.fun, customers=len(summary))
 
 
@@ -395,7 +401,7 @@ def _dropout_odds(model: BgNbd | MbgNbd, x: np.ndarray, t_x: np.ndarray, T: np.n
     return np.where(x > 0, odds, 0.0)
 
 
-def _minimise(negative, start: np.ndarray) -> optimize.OptimizeResult:
+def _minimise(negative, start: np.ndarray, tolerance: float = 1e-12) -> optimize.OptimizeResult:
     """L-BFGS-B with tight tolerances from `start` (on CDNOW it reaches the MLE's log-likelihood to 1e-10);
     Nelder–Mead takes over from where it stopped if it reports failure. The objective is divided by its size
     at the start, so that the first step (the length of the gradient) is a modest move in log-parameters and not
@@ -410,10 +416,10 @@ def _minimise(negative, start: np.ndarray) -> optimize.OptimizeResult:
             return value if np.isfinite(value) else 1e300
 
         result = optimize.minimize(scaled, start, method="L-BFGS-B", bounds=[(-20, 20)] * len(start),
-                                   options={"ftol": 1e-13, "gtol": 1e-10})
+                                   options={"ftol": tolerance, "gtol": 1e-9})
         if not result.success or result.fun >= 1e300:
             result = optimize.minimize(scaled, np.clip(result.x, -20, 20), method="Nelder-Mead",
-                                       options={"xatol": 1e-8, "fatol": 1e-13, "maxiter": 20000, "maxfev": 20000})
+                                       options={"xatol": 1e-8, "fatol": tolerance, "maxiter": 20000, "maxfev": 20000})
     if result.fun >= 1e300:
         raise ValueError("the model could not be fitted (the likelihood is not finite)")
     result.x, result.fun = np.clip(result.x, -20, 20), result.fun * size
@@ -458,6 +464,9 @@ LOW_P_ALIVE = 0.5
 HOLDOUT_MONTHS = (12, 6)
 """Holdout lengths `choose_model` tries, longest first: the first for which the calibration period is at least
 as long as the holdout."""
+SELECTION_TOLERANCE = 1e-9
+"""`choose_model` fits the candidates to a relative log-likelihood change of 1e-9: the predictions it compares
+do not change at that precision, and the final fit starts from the chosen one."""
 TIE_ERROR = 0.005
 """Models whose total-purchase error is within 0.5 percentage points of the best count as tied."""
 
@@ -469,6 +478,7 @@ class ModelChoice:
     kind: str
     selection: pd.DataFrame | None
     reason: str
+    calibration_model: PurchaseModel | None = None
 
 
 @dataclass(frozen=True)
@@ -511,18 +521,18 @@ def customer_value(orders: pd.DataFrame, as_of: pd.Timestamp, months: int = 12,
     historic = orders.groupby("customer_id", observed=True)["amount"].sum().reindex(summary.index)
     table = summary.assign(historic_revenue=historic)
     repeaters = int(summary["frequency"].gt(0).sum())
-    problem, purchases, spend, selection, reason = None, None, None, None, None
+    problem, purchases, spend, selection, reason, start = None, None, None, None, None, None
     kind = None if model_kind == "auto" else _check_kind(model_kind)
     if repeaters < MIN_REPEAT_CUSTOMERS:
         problem = "too_few_repeaters"
     else:
         if kind is None:
             choice = choose_model(orders, as_of, holdout_months)
-            kind, selection, reason = choice.kind, choice.selection, choice.reason
+            kind, selection, reason, start = choice.kind, choice.selection, choice.reason, choice.calibration_model
         else:
             reason = f"{kind} was asked for"
         try:
-            purchases, spend = fit_purchases(summary, kind), fit_gamma_gamma(summary)
+            purchases, spend = fit_purchases(summary, kind, start=start), fit_gamma_gamma(summary)
         except ValueError:
             problem = "fit_failed"
     if problem is None:
@@ -608,10 +618,10 @@ def choose_model(orders: pd.DataFrame, as_of: pd.Timestamp, holdout_months: int 
     if split["summary"]["frequency"].gt(0).sum() < MIN_REPEAT_CUSTOMERS or split["actual"]["actual_purchases"].sum() == 0:
         return ModelChoice(DEFAULT_MODEL, None, f"too few repeat purchases to backtest: default {DEFAULT_MODEL}")
     spend = fit_gamma_gamma(split["summary"])
-    rows = []
+    rows, models = [], {}
     for kind in kinds:  # three models, not customers
         try:
-            model = fit_purchases(split["summary"], kind)
+            model = models[kind] = fit_purchases(split["summary"], kind, tolerance=SELECTION_TOLERANCE)
         except ValueError:
             continue
         total = backtest_summary(_predict_holdout(split, model, spend))["total"].iloc[0]
@@ -626,7 +636,7 @@ def choose_model(orders: pd.DataFrame, as_of: pd.Timestamp, holdout_months: int 
     chosen = selection.set_index("model_kind").loc[kind]
     reason = (f"{kind}: total purchases in the last {months} months predicted within "
               f"{abs(chosen['purchases_error']):.1%} (mean absolute error {chosen['purchases_mae']:.3f} per customer)")
-    return ModelChoice(kind, selection.assign(chosen=selection["model_kind"].eq(kind)), reason)
+    return ModelChoice(kind, selection.assign(chosen=selection["model_kind"].eq(kind)), reason, models[kind])
 
 
 def _holdout_split(orders: pd.DataFrame, as_of: pd.Timestamp, months_back: int) -> dict:
