@@ -332,7 +332,8 @@ def test_backtest_reproduces_the_fhl_2005_cdnow_holdout(cdnow_orders):
     accuracy = clv.backtest_summary(table, segments)
     total = accuracy["total"].iloc[0]
     assert total["actual_purchases"] == 1882 and total["purchases_error"] == pytest.approx(1653.4 / 1882 - 1, abs=1e-3)
-    assert accuracy["deciles"]["customers"].sum() == 2357 and accuracy["deciles"]["decile"].tolist() == list(range(1, 11))
+    assert accuracy["deciles"]["customers"].sum() == 2357
+    assert accuracy["deciles"]["decile"].tolist() == list(range(1, 11))
     assert accuracy["groups"].set_index("group").loc["one-time", "actual_purchases"] == 334
 
 
@@ -376,3 +377,11 @@ def test_a_warm_start_reaches_the_same_maximum(summary, bgnbd):
     rough = clv.BgNbd(r=0.3, alpha=5.0, a=0.7, b=2.0, log_likelihood=float("nan"), customers=0)
     again = clv.fit_purchases(summary, "bgnbd", start=rough)
     assert again.log_likelihood == pytest.approx(bgnbd.log_likelihood, abs=1e-4)
+
+
+@needs_cdnow
+def test_choose_model_backtests_a_fixed_sample_of_a_large_client(cdnow_orders, monkeypatch):
+    monkeypatch.setattr(clv, "SELECTION_SAMPLE", 1000)
+    first, again = (clv.choose_model(cdnow_orders, CDNOW_END, holdout_months=9) for _ in range(2))
+    assert first.selection["customers"].eq(1000).all()
+    pd.testing.assert_frame_equal(first.selection, again.selection)  # fixed seed: the same choice every run
