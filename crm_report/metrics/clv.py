@@ -626,6 +626,7 @@ def choose_model(orders: pd.DataFrame, as_of: pd.Timestamp, holdout_months: int 
     customers (backtested), predicted_purchases, actual_purchases, purchases_error, purchases_mae,
     predicted_revenue, actual_revenue, revenue_error, revenue_mae, chosen.
     """
+    _require(orders, ("customer_id", "order_date", "order_day", "amount"), "orders")
     kinds = tuple(_check_kind(k) for k in kinds)
     first = orders.loc[orders["customer_id"].notna(), "order_date"].min()
     lengths = (holdout_months,) if holdout_months is not None else HOLDOUT_MONTHS
@@ -634,13 +635,16 @@ def choose_model(orders: pd.DataFrame, as_of: pd.Timestamp, holdout_months: int 
         return ModelChoice(DEFAULT_MODEL, None, f"history shorter than twice the holdout: default {DEFAULT_MODEL}")
     months = usable[0]
     split = _holdout_split(orders, as_of, months)
-    repeaters = int(split["summary"]["frequency"].gt(0).sum())
-    if repeaters < MIN_REPEAT_CUSTOMERS or split["actual"]["actual_purchases"].sum() == 0:
-        return ModelChoice(DEFAULT_MODEL, None, f"too few repeat purchases to backtest: default {DEFAULT_MODEL}")
     if len(split["summary"]) > SELECTION_SAMPLE:
         keep = np.sort(np.random.default_rng(40).choice(len(split["summary"]), SELECTION_SAMPLE, replace=False))
         split = {**split, "summary": split["summary"].iloc[keep], "actual": split["actual"].iloc[keep]}
-    spend = fit_gamma_gamma(split["summary"])
+    repeaters = int(split["summary"]["frequency"].gt(0).sum())
+    if repeaters < MIN_REPEAT_CUSTOMERS or split["actual"]["actual_purchases"].sum() == 0:
+        return ModelChoice(DEFAULT_MODEL, None, f"too few repeat purchases to backtest: default {DEFAULT_MODEL}")
+    try:
+        spend = fit_gamma_gamma(split["summary"])
+    except ValueError:
+        return ModelChoice(DEFAULT_MODEL, None, f"no spend model on the calibration: default {DEFAULT_MODEL}")
     rows, models = [], {}
     for kind in kinds:  # three models, not customers
         try:
