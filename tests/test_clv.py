@@ -4,6 +4,7 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import optimize
 
 from crm_report.metrics import clv
 from crm_report.metrics.orders import purchase_orders
@@ -385,3 +386,15 @@ def test_choose_model_backtests_a_fixed_sample_of_a_large_client(cdnow_orders, m
     first, again = (clv.choose_model(cdnow_orders, CDNOW_END, holdout_months=9) for _ in range(2))
     assert first.selection["customers"].eq(1000).all()
     pd.testing.assert_frame_equal(first.selection, again.selection)  # fixed seed: the same choice every run
+
+
+@needs_cdnow
+def test_bgnbd_and_mbgnbd_scores_match_finite_differences(summary):
+    # The analytic gradients that L-BFGS-B uses instead of differencing.
+    x, t_x, T = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+    for kind in ("bgnbd", "mbgnbd"):
+        for params in ([0.3, 5.0, 0.8, 2.4], [0.5, 6.0, 1.3, 0.7]):
+            total = lambda p: float(clv.log_likelihood(kind, tuple(p), x, t_x, T).sum())  # noqa: E731
+            numeric = optimize.approx_fprime(np.array(params), total, 1e-7)
+            np.testing.assert_allclose(clv._bg_score(kind, tuple(params), x, t_x, T).sum(axis=1), numeric,
+                                       rtol=1e-4, atol=1e-3)

@@ -200,13 +200,41 @@ def fit_purchases(summary: pd.DataFrame, kind: str = "bgnbd", start: PurchaseMod
     def negative(log_params: np.ndarray) -> float:
         return -float(weight @ ll(tuple(np.exp(log_params)), x, t_x, T))
 
+    def gradient(log_params: np.ndarray) -> np.ndarray:
+        params = np.exp(log_params)
+        return -params * (_bg_score(kind, tuple(params), x, t_x, T) @ weight)
+
     scale = max(float(summary["T"].mean()), 1.0)
     if start is not None and start.kind == kind:
         initial = np.log(list(start.params.values()))
     else:
         initial = np.log([0.5, scale, 0.5, scale] if kind == "pareto_nbd" else [0.5, scale, 1.0, 1.0])
-    result = _minimise(negative, initial, tolerance)
+    result = _minimise(negative, initial, tolerance, gradient=None if kind == "pareto_nbd" else gradient)
     return _MODEL_CLASSES[kind](*np.exp(result.x), log_likelihood=-result.fun, customers=len(summary))
+
+
+def _bg_score(kind: str, params: tuple[float, float, float, float], x: np.ndarray, t_x: np.ndarray,
+              T: np.ndarray) -> np.ndarray:
+    """∂ℓ/∂(r, α, a, b) per customer (4 × n) for BG/NBD and MBG/NBD, from ℓ = A₁ + A₂ + log(e^A₃ + e^A₄)
+    (see the log-likelihoods): w = e^A₄ / (e^A₃ + e^A₄) weighs the "dropped out after t_x" term."""
+    r, alpha, a, b = params
+    shift = 0.0 if kind == "bgnbd" else 1.0
+    ln_a3 = -(r + x) * np.log(alpha + T)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ln_a4 = np.log(a) - np.log(b + x - 1 + shift) - (r + x) * np.log(alpha + t_x)
+        if kind == "bgnbd":
+            ln_a4 = np.where(x > 0, ln_a4, -np.inf)
+    w = special.expit(ln_a4 - ln_a3)
+    both = special.digamma(a + b) - special.digamma(a + b + x + shift)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        drop_b = np.where(w > 0, w / (b + x - 1 + shift), 0.0)
+    return np.stack([
+        special.digamma(r + x) - special.digamma(r) + np.log(alpha)
+        - (1 - w) * np.log(alpha + T) - w * np.log(alpha + t_x),
+        r / alpha - (r + x) * ((1 - w) / (alpha + T) + w / (alpha + t_x)),
+        both + w / a,
+        both + special.digamma(b + x + shift) - special.digamma(b) - drop_b,
+    ])
 
 
 def fit_bgnbd(summary: pd.DataFrame) -> BgNbd:
