@@ -358,7 +358,7 @@ def test_choose_model_picks_by_holdout_accuracy_and_says_why(cdnow_orders):
     errors = selection["purchases_error"].abs()
     assert errors[choice.kind] <= errors.min() + clv.TIE_ERROR and choice.kind in choice.reason
     assert selection.loc["bgnbd", "predicted_purchases"] == pytest.approx(1653.4, abs=1)
-    value = clv.customer_value(cdnow_orders, CDNOW_END)  # "auto": 18 months of history → a 6-month holdout
+    value = clv.customer_value(cdnow_orders, CDNOW_END, model_kind="auto")  # 18 months of history → 6-month holdout
     assert value.model_kind == value.purchases.kind and value.selection["holdout_months"].eq(6).all()
 
 
@@ -369,7 +369,7 @@ def test_choose_model_falls_back_to_the_default_on_a_short_history():
     orders = purchase_orders(lines, as_of)
     choice = clv.choose_model(orders, as_of)
     assert choice.kind == clv.DEFAULT_MODEL and choice.selection is None and "default" in choice.reason
-    value = clv.customer_value(orders, as_of)
+    value = clv.customer_value(orders, as_of, model_kind="auto")
     assert value.model_kind == clv.DEFAULT_MODEL and value.problem is None and value.table["p_alive"].notna().all()
 
 

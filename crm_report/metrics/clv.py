@@ -1,11 +1,22 @@
-"""Customer lifetime value: historic, and predicted with BG/NBD (purchases, P(alive)) and Gamma-Gamma (spend).
+"""Customer lifetime value: historic, and predicted with a purchase model (BG/NBD, MBG/NBD or Pareto/NBD:
+purchases, P(alive)) and Gamma-Gamma (spend), the purchase model chosen by holdout accuracy.
 
 Models (maximum likelihood, fitted with scipy on log-parameters, vectorised over customers):
 - **BG/NBD**: Fader, Hardie & Lee (2005), "Counting Your Customers the Easy Way: An Alternative to the
   Pareto/NBD Model", Marketing Science 24(2). While alive a customer buys at Poisson rate λ ~ Gamma(r, α);
-  after each purchase they drop out with probability p ~ Beta(a, b).
+  after each repeat purchase they drop out with probability p ~ Beta(a, b).
+- **MBG/NBD**: Batislam, Denizel & Filiztekin (2007), "Empirical validation and comparison of models for
+  customer base analysis", International Journal of Research in Marketing 24(3): as BG/NBD, but a customer
+  may also drop out right after the first purchase.
+- **Pareto/NBD**: Schmittlein, Morrison & Colombo (1987), "Counting Your Customers: Who Are They and What Will
+  They Do Next?", Management Science 33(1); formulas as in Fader & Hardie, note 008 (brucehardie.com/notes/008).
+  Poisson purchases while alive, an exponential lifetime with rate μ ~ Gamma(s, β).
 - **Gamma-Gamma**: Fader & Hardie (2013), "The Gamma-Gamma Model of Monetary Value" (brucehardie.com/notes/025).
   A customer's mean spend per transaction varies around ν ~ Gamma(q, γ); spends are Gamma(p, ν).
+
+The purchase models share one interface: a frozen dataclass with `kind` (one of `PURCHASE_MODELS`), `params`,
+`log_likelihood` and `customers`; `fit_purchases`, `log_likelihood`, `p_alive`, `expected_purchases` and
+`expected_purchases_new` dispatch on `kind`. `backtest` and `choose_model` check them on held-out months.
 
 Inputs follow the papers: per customer `frequency` x = repeat purchases (purchase days after the first; several
 orders on one day are one purchase), `recency` t_x = time from the first to the last purchase, `T` = time from
@@ -548,12 +559,14 @@ class CustomerValue:
 
 
 def customer_value(orders: pd.DataFrame, as_of: pd.Timestamp, months: int = 12,
-                   monthly_discount: float = 0.01, model_kind: str = "auto",
+                   monthly_discount: float = 0.01, model_kind: str = "bgnbd",
                    holdout_months: int | None = None) -> CustomerValue:
     """Historic revenue and, where the models can be fitted, P(alive) and predicted `months`-month CLV.
 
-    `model_kind`: "auto" (default) picks the purchase model by holdout accuracy on the client's own history
-    (`choose_model`, with `holdout_months`); or one of `PURCHASE_MODELS`. Spend is Gamma-Gamma.
+    `model_kind`: "auto" picks the purchase model by holdout accuracy on the client's own history
+    (`choose_model`, with `holdout_months`); or one of `PURCHASE_MODELS`. The default stays "bgnbd", the model
+    the report's template describes (its parameters r, α, a, b); pass "auto" once the template shows any
+    model's `params`. Spend is Gamma-Gamma.
     `table` (index customer_id): frequency, recency, T (days), monetary, first_spend, historic_revenue (all
     paid orders to the as-of date), p_alive, expected_purchases, expected_spend, clv, and `prediction`: "ok",
     "no_finite_spend" (Gamma-Gamma q ≤ 1 makes the population mean spend infinite: customers without a repeat
