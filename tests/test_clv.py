@@ -398,3 +398,16 @@ def test_bgnbd_and_mbgnbd_scores_match_finite_differences(summary):
             numeric = optimize.approx_fprime(np.array(params), total, 1e-7)
             np.testing.assert_allclose(clv._bg_score(kind, tuple(params), x, t_x, T).sum(axis=1), numeric,
                                        rtol=1e-4, atol=1e-3)
+
+
+@needs_cdnow
+def test_gamma_gamma_q_below_one_withholds_only_the_one_time_buyers_spend(with_spend, bgnbd):
+    # q ≤ 1: the population mean pγ/(q − 1) is infinite, so x = 0 has no spend; x > 0 still has (px + q − 1 > 0).
+    heavy_tail = clv.GammaGamma(p=6.25, q=0.8, gamma=15.44, log_likelihood=float("nan"), customers=0)
+    assert np.isnan(heavy_tail.population_mean)
+    assert np.isnan(clv.expected_spend(heavy_tail, 0, 0.0))
+    assert float(clv.expected_spend(heavy_tail, 2, 30.0)) == pytest.approx(6.25 * (15.44 + 60) / (12.5 - 0.2))
+    predicted = clv.predict_clv(with_spend, bgnbd, heavy_tail, days_per_unit=7)
+    one_time = with_spend["frequency"].eq(0).to_numpy()
+    assert predicted.loc[one_time, "clv"].isna().all() and predicted.loc[~one_time, "clv"].notna().all()
+    assert predicted["expected_purchases"].notna().all()
