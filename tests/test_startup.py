@@ -93,3 +93,9 @@ loaded = sorted(m for m in ("{GRAMMAR}", "lark") if isinstance(sys.modules.get(m
 assert not loaded, loaded
 """, encoding="utf-8")
     execute.run_notebooks([source], {"client": "x"}, tmp_path, jobs=1)
+
+
+def test_report_modules_import_their_heavy_libraries_when_used():
+    """papermill, nbformat and jupytext load when notebooks are staged, WeasyPrint when a PDF is written."""
+    modules = top_level(imported_modules(["-c", "import crm_report.pipeline, crm_report.batch"]))
+    assert not modules & {"papermill", "nbformat", "jupytext", "jsonschema", "weasyprint", GRAMMAR}
