@@ -20,13 +20,17 @@ if __name__ == "__main__" and _VENV_PYTHON.exists() and Path(sys.prefix).resolve
 import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
 import logging  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
 
-from tqdm import tqdm  # noqa: E402
-
-from crm_report import batch, pipeline  # noqa: E402
 from crm_report.config import ConfigError, list_clients, load_config  # noqa: E402
 from crm_report.paths import CLIENTS_DIR, PROJECT_ROOT, REPORTS_DIR  # noqa: E402
-from crm_report.period import last_complete_month, parse_month  # noqa: E402
+
+if TYPE_CHECKING:
+    from crm_report.batch import Outcome
+
+# The report modules (papermill, WeasyPrint, matplotlib; pandas through crm_report.period) are imported only
+# when a report is built, so `--list` and `--check-data` start in a fraction of the time
+# (tests/test_startup.py holds them to that).
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         return _list(clients_dir)
     if args.check_data:
         return _check_data(list_clients(clients_dir) if args.all else [args.client], clients_dir)
+    from crm_report.period import last_complete_month, parse_month
+
     try:
         month = str(parse_month(args.month)) if args.month else str(last_complete_month(dt.date.today()))
     except ValueError as exc:
@@ -47,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     if not clients:
         print(f"error: no clients in {clients_dir} (each needs a client.yaml)", file=sys.stderr)
         return 2
+
+    from crm_report import batch
 
     if args.processes > 1 and len(clients) > 1:
         print(f"{len(clients)} clients, {args.processes} at a time ...", flush=True)
@@ -69,7 +77,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_with_progress(client: str, month: str, clients_dir: Path, reports_dir: Path, jobs: int,
-                       accept_exclusions: bool = False) -> batch.Outcome:
+                       accept_exclusions: bool = False) -> Outcome:
+    from tqdm import tqdm
+
+    from crm_report import batch, pipeline
+
     try:
         steps = pipeline.report_steps(client, clients_dir)
     except ConfigError as exc:

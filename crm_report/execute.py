@@ -13,16 +13,16 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import jupytext
-import nbformat
-import papermill
-from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-from jupyter_client.manager import AsyncKernelManager
+from typing import TYPE_CHECKING, Any
 
 from crm_report.config import ClientConfig
 from crm_report.paths import NOTEBOOKS_DIR
+
+if TYPE_CHECKING:
+    from jupyter_client.manager import AsyncKernelManager
+
+# jupytext, nbformat, papermill and jupyter_client are imported by the functions that use them, after
+# `skip_iri_grammar()`: `run_report.py --list` and `--check-data` never pay for them.
 
 
 KERNEL_NAME = "crm-report"
@@ -54,8 +54,22 @@ def install_kernelspec(prefix: Path = Path(sys.prefix)) -> Path:
     return folder
 
 
+def skip_iri_grammar() -> None:
+    """Keep jsonschema from importing `rfc3987_syntax`, which builds a URL grammar at import (4–5 s).
+
+    nbformat imports jsonschema, and jsonschema's format module imports `rfc3987_syntax` whenever it is
+    installed; it is, because JupyterLab's server (jupyter-events) requires `jsonschema[format-nongpl]`.
+    Without it jsonschema only drops its `iri` and `iri-reference` format checks, and nbformat validates
+    notebooks without any format checks. A `None` in `sys.modules` makes the import fail, in this process
+    only; call this before nbformat is first imported (afterwards it is too late to matter).
+    """
+    sys.modules.setdefault("rfc3987_syntax", None)
+
+
 def check_kernel() -> None:
     """Raise a NotebookError that says how to fix it when the report kernel is not installed."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
     try:
         KernelSpecManager().get_kernel_spec(KERNEL_NAME)
     except NoSuchKernel:
@@ -73,6 +87,10 @@ def notebook_plan(config: ClientConfig, notebooks_dir: Path = NOTEBOOKS_DIR) -> 
 
 def to_ipynb(source: Path, destination: Path) -> Path:
     """Write `source` (.py percent format or .ipynb) as an unexecuted .ipynb at `destination`."""
+    skip_iri_grammar()
+    import jupytext
+    import nbformat
+
     notebook = jupytext.read(source) if source.suffix == ".py" else nbformat.read(source, as_version=4)
     notebook.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "CRM report (batch)",
                                        "language": "python"}
@@ -87,6 +105,8 @@ def started_kernels(count: int) -> Iterator[list[AsyncKernelManager]]:
 
     A kernel takes about a second to boot; started before the data is loaded, it boots meanwhile.
     """
+    from jupyter_client.manager import AsyncKernelManager
+
     check_kernel()
     managers = [AsyncKernelManager(kernel_name=KERNEL_NAME) for _ in range(count)]
     try:
@@ -105,6 +125,9 @@ async def _stop(manager: AsyncKernelManager) -> None:
 
 def check_parameters(notebook: Path, parameters: Mapping[str, Any], label: str) -> None:
     """Raise when a parameter is not declared in the notebook's `parameters` cell (papermill only warns)."""
+    skip_iri_grammar()
+    import papermill
+
     declared = papermill.inspect_notebook(str(notebook))
     if not declared:
         raise NotebookError(f"{label}: no cell tagged 'parameters'")
@@ -124,6 +147,9 @@ def run_notebooks(sources: list[Path], parameters: Mapping[str, Any], report_dir
     """
     if kernels is not None and len(kernels) != len(sources):
         raise ValueError(f"{len(sources)} notebooks need {len(sources)} kernels, got {len(kernels)}")
+    skip_iri_grammar()
+    import papermill
+
     check_kernel()
     staged = [(source, to_ipynb(source, report_dir / "build" / "notebooks" / f"{source.stem}.ipynb"))
               for source in sources]

@@ -5,6 +5,7 @@ warning it logs (a missing image, font or stylesheet) fails the render instead o
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import mimetypes
@@ -15,8 +16,6 @@ from urllib.parse import urlparse
 from urllib.request import url2pathname
 
 import jinja2
-from weasyprint import HTML
-from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from crm_report import formatting, i18n, results
 from crm_report.config import ClientConfig
@@ -27,20 +26,34 @@ class RenderError(RuntimeError):
     """The report could not be rendered completely."""
 
 
-class ReportFetcher(URLFetcher):
-    """Serves `file:` URLs inside `root`; anything else stops the render."""
+def __getattr__(name: str) -> Any:
+    """`render.ReportFetcher`, built on first use: WeasyPrint is imported only when something is rendered."""
+    if name == "ReportFetcher":
+        return _report_fetcher_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    def __init__(self, root: Path) -> None:
-        super().__init__(allowed_protocols={"file"})
-        self.root = root.resolve()
 
-    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-        parsed = urlparse(url)
-        path = Path(url2pathname(parsed.path)).resolve() if parsed.scheme == "file" else None
-        if path is None or not path.is_relative_to(self.root) or not path.is_file():
-            raise FatalURLFetchingError(f"the report may only load its own files; refused {url}")
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": content_type})
+@functools.cache
+def _report_fetcher_class() -> type:
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+    class ReportFetcher(URLFetcher):
+        """Serves `file:` URLs inside `root`; anything else stops the render."""
+
+        def __init__(self, root: Path) -> None:
+            super().__init__(allowed_protocols={"file"})
+            self.root = root.resolve()
+
+        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+            parsed = urlparse(url)
+            path = Path(url2pathname(parsed.path)).resolve() if parsed.scheme == "file" else None
+            if path is None or not path.is_relative_to(self.root) or not path.is_file():
+                raise FatalURLFetchingError(f"the report may only load its own files; refused {url}")
+            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": content_type})
+
+    ReportFetcher.__module__, ReportFetcher.__qualname__ = __name__, "ReportFetcher"
+    return ReportFetcher
 
 
 def make_environment(locale: str, templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
@@ -92,11 +105,14 @@ def render_report(report_dir: Path, config: ClientConfig, month: str) -> tuple[P
 
 def write_pdf(html_path: Path, pdf_path: Path, root: Path) -> None:
     """WeasyPrint `html_path` → `pdf_path`, reading only files under `root`; its warnings are errors."""
+    from weasyprint import HTML
+    from weasyprint.urls import FatalURLFetchingError
+
     problems = _LogCollector()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(problems)
     try:
-        HTML(filename=str(html_path), base_url=str(root), url_fetcher=ReportFetcher(root)).write_pdf(
+        HTML(filename=str(html_path), base_url=str(root), url_fetcher=_report_fetcher_class()(root)).write_pdf(
             str(pdf_path), uncompressed_pdf=False)
     except FatalURLFetchingError as exc:
         raise RenderError(str(exc)) from None
