@@ -596,6 +596,9 @@ def customer_value(orders: pd.DataFrame, as_of: pd.Timestamp, months: int = 12,
             problem = "fit_failed"
     if problem is None:
         predicted = predict_clv(summary, purchases, spend, months=months, monthly_discount=monthly_discount)
+        if predicted["expected_purchases"].isna().all():  # a degenerate fit predicts nothing
+            problem = "fit_failed"
+    if problem is None:
         status = np.where(predicted["expected_spend"].isna(), "no_finite_spend", "ok")
         return CustomerValue(table.join(predicted).assign(prediction=status), purchases, spend, None, repeaters,
                              kind, selection, reason)
@@ -649,6 +652,55 @@ def backtest_summary(table: pd.DataFrame, groups: pd.Series | None = None, bins:
     if groups is not None:
         result["groups"] = _accuracy(table.assign(group=groups.reindex(table.index)), "group")
     return result
+
+
+BACKTEST_MONTHS = (6, 12)
+"""The report's proof that the model predicts: fitted as of 6 and of 12 months before the report month."""
+
+
+def backtests(orders: pd.DataFrame, as_of: pd.Timestamp, model_kind: str,
+              horizons: tuple[int, ...] = BACKTEST_MONTHS, groups_at=None) -> dict[str, object]:
+    """`backtest` of `model_kind` for each horizon in `horizons`, with what the report shows of it.
+
+    A horizon h runs when the history is at least 2h long (first order at or before as_of − 2h months, as in
+    `choose_model`), the calibration has at least `MIN_REPEAT_CUSTOMERS` repeat customers and the models can
+    be fitted; otherwise its row says why ("short_history", "too_few_repeaters", "fit_failed").
+    `groups_at(cutoff)` may give each customer's label as of a calibration end (e.g. the RFM segment then:
+    the segment a customer had when the prediction was made, never a later one).
+    Returns {"totals": one row per horizon (months_back, status, then `backtest_summary`'s columns),
+    "horizon": the longest horizon that ran (None if none), "deciles" and "groups": its `backtest_summary`
+    frames (empty when none ran)}.
+    """
+    _check_kind(model_kind)
+    first = orders.loc[orders["customer_id"].notna(), "order_date"].min()
+    rows, detail, longest = [], {}, None
+    for months in sorted(horizons):
+        status = "ok"
+        if pd.isna(first) or first > window_start(as_of, 2 * months) + pd.Timedelta(days=1):
+            status = "short_history"
+        else:
+            split = _holdout_split(orders, as_of, months)
+            if int(split["summary"]["frequency"].gt(0).sum()) < MIN_REPEAT_CUSTOMERS:
+                status = "too_few_repeaters"
+            else:
+                try:
+                    table = _predict_holdout(split, fit_purchases(split["summary"], model_kind),
+                                             fit_gamma_gamma(split["summary"]))
+                except ValueError:
+                    status = "fit_failed"
+                else:  # a degenerate fit (parameters running off to infinity) predicts nothing
+                    status = "fit_failed" if table["predicted_purchases"].isna().all() else status
+        if status != "ok":
+            rows.append({"months_back": months, "status": status})
+            continue
+        groups = groups_at(window_start(as_of, months)) if groups_at is not None else None
+        detail[months] = backtest_summary(table, groups)
+        rows.append({"months_back": months, "status": status, **detail[months]["total"].iloc[0].to_dict()})
+        longest = months
+    empty = pd.DataFrame()
+    return {"totals": pd.DataFrame(rows), "horizon": longest,
+            "deciles": detail[longest]["deciles"] if longest else empty,
+            "groups": detail[longest].get("groups", empty) if longest else empty}
 
 
 def choose_model(orders: pd.DataFrame, as_of: pd.Timestamp, holdout_months: int | None = None,
