@@ -273,6 +273,23 @@ def p_alive_histogram(p_alive: pd.Series, labels: Mapping[str, str], threshold: 
     return ax
 
 
+def backtest_deciles(deciles: pd.DataFrame, labels: Mapping[str, str], ax: plt.Axes | None = None) -> plt.Axes:
+    """Predicted against actual purchases per decile of predicted value (`clv.backtest_summary`): paired bars,
+    decile 1 (lowest predicted) to 10."""
+    ax = ax or _axes(2.1, width=WIDTH / 2)
+    colors = _colors()
+    x = np.arange(len(deciles))
+    ax.bar(x - 0.2, deciles["predicted_purchases"], width=0.4, color=colors[0], label=labels["predicted"])
+    ax.bar(x + 0.2, deciles["actual_purchases"], width=0.4, color=colors[1], label=labels["actual"])
+    ax.set_xticks(x, [str(d) for d in deciles["decile"]])
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_xlabel(labels["xlabel"])
+    ax.set_ylabel(labels["ylabel"])
+    ax.set_title(labels["title"])
+    ax.legend(frameon=False, fontsize=7, loc="upper left")
+    return ax
+
+
 def winback_groups(summary: pd.DataFrame, names: Mapping[str, str], labels: Mapping[str, str],
                    ax: plt.Axes | None = None, locale: str = "zh-TW") -> plt.Axes:
     """Bars per win-back group: customers, labelled with the expected 12-month spend at stake."""

@@ -73,6 +73,11 @@ class Run:
         """The same history as of the end of the month before, from the orders known then."""
         return pd.read_parquet(self.build_dir / "customers_previous.parquet")
 
+    def segments_at(self, cutoff: pd.Timestamp) -> pd.Series:
+        """Each customer's RFM segment as of `cutoff` (before the report month's end), from the orders known
+        then: what a backtest groups its predictions by (the segment when the prediction was made)."""
+        return customer_history(purchase_orders(self.lines, cutoff), cutoff, self.config.report.rfm_style)["segment"]
+
     def save(self, section: str, **content: Any) -> Path:
         """`results.save` into this run's build folder."""
         return results.save(self.build_dir, section, **content)

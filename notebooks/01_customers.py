@@ -135,16 +135,29 @@ run.save("products",
          figures=cycle_figures)
 
 # %% [markdown]
-# ## Lifetime value: historic, and predicted for the next months (BG/NBD + Gamma-Gamma)
+# ## Lifetime value: historic, and predicted for the next months (the purchase model that best predicted this
+# ## client's own past: BG/NBD, MBG/NBD or Pareto/NBD; Gamma-Gamma for spend)
 
 # %%
-value = clv.customer_value(run.orders, run.as_of, options.clv_months, options.clv_monthly_discount)
+value = clv.customer_value(run.orders, run.as_of, options.clv_months, options.clv_monthly_discount,
+                           model_kind="auto")
 segments = run.customers["segment"]  # the one customer history: same segments as notebook 02
 by_segment = clv.value_by_group(value.table, segments, order=rfm.segment_order(options.rfm_style))
 seed = clv.seed_clv(run.orders, run.as_of, options.acquisition_cost)
 stake = clv.value_at_stake(value.table)
 alive_chart = charts.p_alive_histogram(value.table["p_alive"], words["charts"]["p_alive"])
-value.purchases, value.spend, value.problem
+value.model_kind, value.purchases, value.spend, value.problem, value.selection
+
+# %% [markdown]
+# ## Proof that it predicts: the model fitted 6 and 12 months ago against what happened since
+
+# %%
+checks = (clv.backtests(run.orders, run.as_of, value.model_kind, groups_at=run.segments_at,
+                        order=rfm.segment_order(options.rfm_style))
+          if value.problem is None else None)
+check_figures = ({"backtest": charts.backtest_deciles(checks["deciles"], words["charts"]["backtest"])}
+                 if checks is not None and checks["horizon"] else {})
+None if checks is None else checks["totals"]
 
 # %%
 by_segment
@@ -153,12 +166,17 @@ by_segment
 run.save("value",
          values={"problem": value.problem, "repeat_customers": value.repeat_customers,
                  "min_repeat_customers": clv.MIN_REPEAT_CUSTOMERS, "months": options.clv_months,
-                 "monthly_discount": options.clv_monthly_discount, "purchases_model": value.purchases,
-                 "spend_model": value.spend, "at_stake": stake,
+                 "monthly_discount": options.clv_monthly_discount, "model_kind": value.model_kind,
+                 "model_params": None if value.purchases is None else value.purchases.params,
+                 "purchases_model": value.purchases, "spend_model": value.spend, "at_stake": stake,
                  "predicted_total": value.table["clv"].sum(min_count=1),
-                 "historic_total": value.table["historic_revenue"].sum(), "seed": seed},
-         tables={"by_segment": by_segment},
-         figures={"p_alive": alive_chart})
+                 "historic_total": value.table["historic_revenue"].sum(), "seed": seed,
+                 "backtest_horizon": None if checks is None else checks["horizon"]},
+         tables={"by_segment": by_segment,
+                 **({} if value.selection is None else {"selection": value.selection}),
+                 **({} if checks is None else {"backtest": checks["totals"], "backtest_deciles": checks["deciles"],
+                                               "backtest_segments": checks["groups"]})},
+         figures={"p_alive": alive_chart, **check_figures})
 
 # %% [markdown]
 # ## Win-back: target groups (NES stages, RFM segments, P(alive)), contact date and product

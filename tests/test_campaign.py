@@ -25,8 +25,9 @@ def candidates() -> pd.DataFrame:
           priority = 0.8 × 1000 = 800 (= the CLV).
     B: no prediction → history: chance = 30 / 60 = 0.5; value = 3000 / (730.5 / 365.25 = 2 years) = 1500;
           priority 750.
-    C: prediction but no repeat purchase (P(alive) = 1 by construction) → history: chance = 45 / 90 = 0.5;
-          value = 400 / max(1, 100 / 365.25) = 400 (at least one year); priority 200.
+    C: one-time buyer whom the model judges (MBG/NBD or Pareto/NBD: P(alive) 0.4, CLV 160) → model basis:
+          chance 0.4, value 160 / 0.4 = 400, priority 160. (A BG/NBD one-time buyer has no P(alive): see E
+          in the test below.)
     D: within its cycle (20 ≤ 30 days) → chance 1; value 900 / 1 year = 900; priority 900.
     """
     return pd.DataFrame({
@@ -37,18 +38,23 @@ def candidates() -> pd.DataFrame:
         "days_since": [50, 60, 90, 20],
         "cycle_days": [40.0, 30.0, 45.0, 30.0],
         "frequency": [3, np.nan, 0, np.nan],
-        "p_alive": [0.8, np.nan, 1.0, np.nan],
-        "clv": [800.0, np.nan, 500.0, np.nan],
+        "p_alive": [0.8, np.nan, 0.4, np.nan],
+        "clv": [800.0, np.nan, 160.0, np.nan],
     })
 
 
 def test_priority_is_chance_times_value_with_a_documented_fallback():
     scored = priority_scores(candidates()).set_index("customer_id")
     assert list(scored.index) == ["D", "A", "B", "C"]  # highest priority first
-    assert scored["chance"].to_dict() == pytest.approx({"D": 1.0, "A": 0.8, "B": 0.5, "C": 0.5})
+    assert scored["chance"].to_dict() == pytest.approx({"D": 1.0, "A": 0.8, "B": 0.5, "C": 0.4})
     assert scored["value"].to_dict() == pytest.approx({"D": 900, "A": 1000, "B": 1500, "C": 400})
-    assert scored["priority"].to_dict() == pytest.approx({"D": 900, "A": 800, "B": 750, "C": 200})
-    assert scored["priority_basis"].to_dict() == {"D": "history", "A": "model", "B": "history", "C": "history"}
+    assert scored["priority"].to_dict() == pytest.approx({"D": 900, "A": 800, "B": 750, "C": 160})
+    assert scored["priority_basis"].to_dict() == {"D": "history", "A": "model", "B": "history", "C": "model"}
+    # E: a BG/NBD one-time buyer has a CLV but no P(alive) (the model cannot tell) → history:
+    # chance = 45 / 90 = 0.5, value = 400 / max(1, 100 / 365.25) = 400, priority 200
+    e = candidates().iloc[[2]].assign(customer_id="E", p_alive=np.nan, clv=500.0)
+    e = priority_scores(e).iloc[0]
+    assert (e["chance"], e["value"], e["priority"], e["priority_basis"]) == (0.5, 400.0, 200.0, "history")
     assert scored["group_rank"].to_dict() == {"D": 1, "A": 1, "B": 2, "C": 3}
 
 

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from scipy import optimize
 
+from crm_report.data.demo import generate_orders
 from crm_report.metrics import clv
 from crm_report.metrics.orders import purchase_orders
 from tests.conftest import SHARED_DATA, make_lines
@@ -439,3 +440,18 @@ def test_backtests_run_each_horizon_the_history_allows():
     short = orders.loc[orders["order_date"].gt(pd.Timestamp("2025-08-31"))]
     result = clv.backtests(short, as_of, "mbgnbd")
     assert result["totals"]["status"].tolist() == ["ok", "short_history"] and result["horizon"] == 6
+
+
+@pytest.mark.parametrize("kind", clv.PURCHASE_MODELS)
+def test_every_fit_reaches_the_optimum_it_would_reach_from_its_own_result(kind):
+    """Fitted in days (α in the hundreds), Pareto/NBD's finite-difference L-BFGS-B stopped on a flat ridge: on
+    this demo client (1,663 customers at the 12-month calibration end) 54 log-likelihood units short of the
+    optimum, and on the full demo client 232 units short with a 12-month prediction 20% off, so the model choice
+    followed a bad fit. Fits now restart until a restart no longer improves: restarting once more finds
+    nothing better."""
+    lines = generate_orders("demo-supplements", "2026-11", scale=0.2)
+    as_of = pd.Period("2026-11", "M").end_time
+    summary = clv._holdout_split(purchase_orders(lines, as_of), as_of, 12)["summary"]
+    fitted = clv.fit_purchases(summary, kind)
+    again = clv.fit_purchases(summary, kind, start=fitted)
+    assert fitted.log_likelihood == pytest.approx(again.log_likelihood, abs=1e-3)

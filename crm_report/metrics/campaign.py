@@ -71,13 +71,13 @@ def join_value(candidates: pd.DataFrame, value_table: pd.DataFrame) -> pd.DataFr
 def priority_scores(candidates: pd.DataFrame) -> pd.DataFrame:
     """Priority = chance × value: the expected spend (NT$) of the next 12 months. Highest first.
 
-    - **Model basis** (the BG/NBD + Gamma-Gamma model made a prediction and the customer has at least one
-      repeat purchase, `frequency` > 0): chance = P(alive); value = predicted CLV ÷ P(alive), the spend if still
-      active. So priority = the predicted CLV itself: the CLV already contains P(alive) (Fader, Hardie & Lee
+    - **Model basis** (the purchase model + Gamma-Gamma made a prediction with a P(alive) for the customer:
+      `clv.customer_value`; MBG/NBD and Pareto/NBD judge one-time buyers too, BG/NBD leaves their P(alive)
+      missing): chance = P(alive); value = predicted CLV ÷ P(alive), the spend if still active. So priority = the predicted CLV itself: the CLV already contains P(alive) (Fader, Hardie & Lee
       2005, eq. 10), and multiplying by it again would count the chance twice. The CLV's horizon is
       `report.clv_months`; keep it at 12 so that both bases mean "the next year".
-    - **History basis** (no prediction, or no repeat purchase: BG/NBD only lets a customer leave right after a
-      purchase, so it gives every one-time buyer P(alive) = 1): chance = min(1, cycle_days ÷ days_since), so a
+    - **History basis** (no prediction, or no P(alive): a BG/NBD one-time buyer, whom that model cannot judge
+      because it only lets customers leave right after a purchase): chance = min(1, cycle_days ÷ days_since), so a
       customer twice past their cycle counts as a 50% chance; value = historic revenue ÷ years since the first
       purchase (at least 1 year), their average yearly spend.
 
@@ -95,7 +95,7 @@ def priority_scores(candidates: pd.DataFrame) -> pd.DataFrame:
     if candidates["customer_id"].duplicated().any():
         raise ValueError("candidates: column 'customer_id' must be unique (one target group per customer)")
     p_alive, clv, frequency = (_optional_number(candidates, c) for c in ("p_alive", "clv", "frequency"))
-    model = p_alive.gt(0) & clv.notna() & frequency.gt(0)
+    model = p_alive.gt(0) & clv.notna()
     recency_chance = (candidates["cycle_days"] / candidates["days_since"].clip(lower=0)).clip(upper=1.0)
     yearly_spend = candidates["historic_revenue"] / (candidates["tenure_days"] / DAYS_PER_YEAR).clip(lower=1.0)
     chance = p_alive.where(model, recency_chance)

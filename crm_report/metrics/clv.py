@@ -451,6 +451,9 @@ def _dropout_odds(model: BgNbd | MbgNbd, x: np.ndarray, t_x: np.ndarray, T: np.n
     return np.where(x > 0, odds, 0.0)
 
 
+MAX_RESTARTS = 5
+
+
 def _minimise(negative, start: np.ndarray, tolerance: float = 1e-12, gradient=None) -> optimize.OptimizeResult:
     """L-BFGS-B with tight tolerances from `start` (on CDNOW it reaches the MLE's log-likelihood to 1e-10);
     Nelder–Mead takes over from where it stopped if it reports failure. The objective is divided by its size
@@ -474,6 +477,15 @@ def _minimise(negative, start: np.ndarray, tolerance: float = 1e-12, gradient=No
         if not result.success or result.fun >= 1e300:
             result = optimize.minimize(scaled, np.clip(result.x, -20, 20), method="Nelder-Mead",
                                        options={"xatol": 1e-8, "fatol": tolerance, "maxiter": 20000, "maxfev": 20000})
+        # Restart from where it stopped until a restart no longer improves: with finite-difference gradients
+        # (Pareto/NBD) L-BFGS-B can stop far from the optimum on a flat ridge (measured on a demo client in
+        # days: 232 log-likelihood units short, a 20% different 12-month prediction); a restart costs little.
+        for _ in range(MAX_RESTARTS):
+            again = optimize.minimize(scaled, np.clip(result.x, -20, 20), method="L-BFGS-B", jac=jac,
+                                      bounds=[(-20, 20)] * len(start), options={"ftol": tolerance, "gtol": 1e-9})
+            if not again.fun < result.fun - 1e-10 * max(abs(result.fun), 1.0):
+                break
+            result = again
     if result.fun >= 1e300:
         raise ValueError("the model could not be fitted (the likelihood is not finite)")
     result.x, result.fun = np.clip(result.x, -20, 20), result.fun * size
@@ -659,14 +671,17 @@ BACKTEST_MONTHS = (6, 12)
 
 
 def backtests(orders: pd.DataFrame, as_of: pd.Timestamp, model_kind: str,
-              horizons: tuple[int, ...] = BACKTEST_MONTHS, groups_at=None) -> dict[str, object]:
+              horizons: tuple[int, ...] = BACKTEST_MONTHS, groups_at=None,
+              order: tuple[str, ...] | None = None, start: PurchaseModel | None = None) -> dict[str, object]:
     """`backtest` of `model_kind` for each horizon in `horizons`, with what the report shows of it.
 
     A horizon h runs when the history is at least 2h long (first order at or before as_of − 2h months, as in
     `choose_model`), the calibration has at least `MIN_REPEAT_CUSTOMERS` repeat customers and the models can
     be fitted; otherwise its row says why ("short_history", "too_few_repeaters", "fit_failed").
     `groups_at(cutoff)` may give each customer's label as of a calibration end (e.g. the RFM segment then:
-    the segment a customer had when the prediction was made, never a later one).
+    the segment a customer had when the prediction was made, never a later one); `order` lists the labels in
+    report order (labels not in it are left out). `start` (a fitted model of the same kind, e.g. the
+    report's own) is where each fit starts: the same optimum, found in fewer steps.
     Returns {"totals": one row per horizon (months_back, status, then `backtest_summary`'s columns),
     "horizon": the longest horizon that ran (None if none), "deciles" and "groups": its `backtest_summary`
     frames (empty when none ran)}.
@@ -684,7 +699,7 @@ def backtests(orders: pd.DataFrame, as_of: pd.Timestamp, model_kind: str,
                 status = "too_few_repeaters"
             else:
                 try:
-                    table = _predict_holdout(split, fit_purchases(split["summary"], model_kind),
+                    table = _predict_holdout(split, fit_purchases(split["summary"], model_kind, start=start),
                                              fit_gamma_gamma(split["summary"]))
                 except ValueError:
                     status = "fit_failed"
@@ -698,9 +713,11 @@ def backtests(orders: pd.DataFrame, as_of: pd.Timestamp, model_kind: str,
         rows.append({"months_back": months, "status": status, **detail[months]["total"].iloc[0].to_dict()})
         longest = months
     empty = pd.DataFrame()
+    groups = detail[longest].get("groups", empty) if longest else empty
+    if order is not None and len(groups):
+        groups = groups.set_index("group").reindex([g for g in order if g in set(groups["group"])]).reset_index()
     return {"totals": pd.DataFrame(rows), "horizon": longest,
-            "deciles": detail[longest]["deciles"] if longest else empty,
-            "groups": detail[longest].get("groups", empty) if longest else empty}
+            "deciles": detail[longest]["deciles"] if longest else empty, "groups": groups}
 
 
 def choose_model(orders: pd.DataFrame, as_of: pd.Timestamp, holdout_months: int | None = None,
@@ -796,10 +813,12 @@ def _accuracy(table: pd.DataFrame, by: str) -> pd.DataFrame:
         purchases_mae=("purchases_abs", "mean"),
         predicted_revenue=("predicted_revenue", "sum"), actual_revenue=("actual_revenue", "sum"),
         revenue_mae=("revenue_abs", "mean"))
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):  # no actual purchases: no relative error (NaN)
         out = out.assign(
-            purchases_error=(out["predicted_purchases"] - out["actual_purchases"]) / out["actual_purchases"],
-            revenue_error=(out["predicted_revenue"] - out["actual_revenue"]) / out["actual_revenue"])
+            purchases_error=((out["predicted_purchases"] - out["actual_purchases"])
+                             / out["actual_purchases"].where(out["actual_purchases"].gt(0))),
+            revenue_error=((out["predicted_revenue"] - out["actual_revenue"])
+                           / out["actual_revenue"].where(out["actual_revenue"].gt(0))))
     columns = ["customers", "predicted_purchases", "actual_purchases", "purchases_error", "purchases_mae",
                "predicted_revenue", "actual_revenue", "revenue_error", "revenue_mae"]
     return out[columns].reset_index()
