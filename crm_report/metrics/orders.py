@@ -19,23 +19,26 @@ def purchase_line_mask(lines: pd.DataFrame, as_of: pd.Timestamp) -> np.ndarray:
     `purchase_orders`): an order is a purchase when it has a paid line up to `as_of` and its refund lines up
     to then (negative amounts) do not take it to zero or less.
     """
-    paid, refund = _paid_and_refund(lines, as_of)
-    order, _ = pd.factorize(lines["order_id"])
-    counted = (paid | refund) & (order >= 0)
-    n = int(order.max(initial=-1)) + 1
-    net = np.bincount(order[counted], weights=lines["amount"].to_numpy(dtype="float64")[counted], minlength=n)
-    has_paid = np.bincount(order[paid & (order >= 0)], minlength=n) > 0
-    has_refund = np.bincount(order[refund & (order >= 0)], minlength=n) > 0
-    purchase = has_paid & ~(has_refund & (net <= 0))
-    return paid & (order >= 0) & np.append(purchase, False)[order]
+    paid, _, in_purchase = _purchase_lines(lines, as_of)
+    return paid & in_purchase
 
 
-def _paid_and_refund(lines: pd.DataFrame, as_of: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
-    """Paid lines and refund lines (negative amounts) dated at or before `as_of`, as boolean arrays."""
+def _purchase_lines(lines: pd.DataFrame, as_of: pd.Timestamp) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per line: paid up to `as_of`, refund (negative amount) up to `as_of`, and whether its order is a
+    purchase as of `as_of` (the rule of `purchase_line_mask`), as boolean arrays. Orders are integer codes, so
+    no string comparison is made per line."""
     in_time = lines["order_date"].le(as_of).to_numpy(dtype=bool)
     paid = lines["status"].eq("paid").to_numpy(dtype=bool) & in_time
     refund = lines["amount"].lt(0).to_numpy(dtype=bool) & in_time
-    return paid, refund
+    order, _ = pd.factorize(lines["order_id"])
+    known = order >= 0
+    n = int(order.max(initial=-1)) + 1
+    counted = (paid | refund) & known
+    net = np.bincount(order[counted], weights=lines["amount"].to_numpy(dtype="float64")[counted], minlength=n)
+    has_paid = np.bincount(order[paid & known], minlength=n) > 0
+    has_refund = np.bincount(order[refund & known], minlength=n) > 0
+    purchase = np.append(has_paid & ~(has_refund & (net <= 0)), False)  # code -1 (no order id): never
+    return paid, refund, purchase[order]
 
 
 def purchase_orders(lines: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -45,11 +48,9 @@ def purchase_orders(lines: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     (paid lines + refund lines), order_day (the calendar day), order_month (Period). Sorted by customer, date
     and order id so that results never depend on the file's row order (guest orders last).
     """
-    paid_lines = purchase_line_mask(lines, as_of)
-    _, refund = _paid_and_refund(lines, as_of)
-    purchase_ids = pd.Index(lines["order_id"].to_numpy()[paid_lines]).unique()
-    refund &= lines["order_id"].isin(purchase_ids).to_numpy(dtype=bool)
-    keep = paid_lines | refund  # positions: any index will do
+    paid, refund, in_purchase = _purchase_lines(lines, as_of)
+    paid_lines = paid & in_purchase
+    keep = (paid | refund) & in_purchase  # positions: any index will do
     counted = lines.loc[keep, ["order_id", "customer_id", "order_date", "amount"]].assign(paid=paid_lines[keep])
     orders = (
         counted.assign(paid_date=counted["order_date"].where(counted["paid"]))
