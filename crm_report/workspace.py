@@ -69,9 +69,16 @@ class Run:
         return pd.read_parquet(self.build_dir / "customers.parquet")
 
     @cached_property
+    def previous_orders(self) -> pd.DataFrame:
+        """Purchase orders as of the end of the month before (refunds made since then do not count)."""
+        return purchase_orders(self.lines, previous_as_of(self.month))
+
+    @cached_property
     def previous_customers(self) -> pd.DataFrame:
-        """The same history as of the end of the month before, from the orders known then."""
-        return pd.read_parquet(self.build_dir / "customers_previous.parquet")
+        """The same customer history as of the end of the month before, from the orders known then. Only the
+        movements since last month need it, so it is built by the notebook that shows them, not by `prepare`
+        (which every notebook waits for)."""
+        return customer_history(self.previous_orders, previous_as_of(self.month), self.config.report.rfm_style)
 
     def segments_at(self, cutoff: pd.Timestamp) -> pd.Series:
         """Each customer's RFM segment as of `cutoff` (before the report month's end), from the orders known
@@ -107,23 +114,12 @@ def prepare(config: ClientConfig, month: pd.Period, report_dir: Path, *,
     orders = purchase_orders(lines, cutoff)
     lines.to_parquet(build / "lines.parquet", index=False)
     orders.to_parquet(build / "orders.parquet", index=False)
-    save_histories(lines, orders, month, config.report.rfm_style, build)
+    customer_history(orders, cutoff, config.report.rfm_style).to_parquet(build / "customers.parquet")
     (build / "config.json").write_text(config.model_dump_json(indent=1), encoding="utf-8")
     values, tables = data_quality(loaded, lines, orders, rows_after=int(after.sum()),
                                   accepted=accept_exclusions and loaded.over_threshold)
     results.save(build, "data_quality", values=values, tables=tables)
     return loaded
-
-
-def save_histories(lines: pd.DataFrame, orders: pd.DataFrame, month: pd.Period, rfm_style: str,
-                   build: Path) -> None:
-    """The one customer history as of the end of `month` and of the month before (from the orders known
-    then: refunds after last month's end do not change last month), as customers.parquet and
-    customers_previous.parquet. Every notebook reads these instead of re-deriving cycles, stages or segments."""
-    customer_history(orders, as_of(month), rfm_style).to_parquet(build / "customers.parquet")
-    previous = previous_as_of(month)
-    customer_history(purchase_orders(lines, previous), previous, rfm_style).to_parquet(
-        build / "customers_previous.parquet")
 
 
 def data_quality(loaded: LoadResult, lines: pd.DataFrame, orders: pd.DataFrame, rows_after: int,

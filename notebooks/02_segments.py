@@ -12,7 +12,7 @@ report_dir = ""
 
 # %%
 from crm_report import charts, workspace
-from crm_report.metrics import customers as history, lifecycle, orders, repurchase, rfm, tiers
+from crm_report.metrics import customers as history, lifecycle, repurchase, rfm, tiers
 
 run = workspace.open_run(client, month, report_dir)
 charts.apply_theme(run.config.brand)
@@ -88,7 +88,7 @@ stage_table
 
 # %%
 previous_as_of = lifecycle.previous_as_of(run.month)
-previous_orders = orders.purchase_orders(run.lines, previous_as_of)
+previous_orders = run.previous_orders
 invited = tiers.read_invitations(run.config)
 tier_names = tiers.tier_order(run.config.member_tiers, invited)
 member_tiers = tiers.assign_tiers(run.orders, run.as_of, run.config.member_tiers, invited)

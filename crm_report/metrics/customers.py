@@ -9,8 +9,8 @@ into one row per identified customer with a purchase up to the as-of date:
 - RFM values, scores and named segment (`rfm.segment_customers`: R against the same cycle, F and M among
   customers active in the last 24 months, the rest `lost`).
 
-The prepare step saves it as `build/customers.parquet` (and last month's as `customers_previous.parquet`);
-the notebooks read those instead of re-deriving purchase days, cycles, stages or segments from lines, so
+The prepare step saves it as `build/customers.parquet`; last month's, which only the movements need, is
+built from the same function by `workspace.Run.previous_customers`. The notebooks read these instead of re-deriving purchase days, cycles, stages or segments from lines, so
 every section tells the same story about each customer. `reconcile_segments` states that story in numbers.
 """
 from __future__ import annotations
