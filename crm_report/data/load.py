@@ -36,13 +36,15 @@ from crm_report.data.sources import DataError, TableInfo
 TEXT_FIELDS = ("order_id", "customer_id", "product_id", "product_name", "category", "channel", "store",
                "customer_name", "line_user_id", "email_consent", "sms_consent", "line_consent")
 REASONS = (
-    "malformed row", "unreadable order date", "unreadable amount", "unreadable quantity", "unreadable unit price",
+    "malformed row", "unbalanced quote", "unreadable order date", "unreadable amount", "unreadable quantity", "unreadable unit price",
     "unknown status", "missing order id", "missing order date", "future date", "missing amount",
     "duplicate line", "overlap with a later file", "zero amount", "refund without its order",
 )
 """Why a row is excluded, in order of precedence (a row gets the first that applies):
 
 - malformed row: a CSV row with more or fewer fields than the header;
+- unbalanced quote: a CSV line whose quoted value does not close on it, where reading on would break the
+  column count; the lines after it are read as their own rows (`sources._scan_lines`);
 - unreadable …, unknown status: a cell holds something that cannot be read as a date, number or status;
 - future date: more than a day after the time of loading (a typo such as 2062);
 - duplicate line: the same values in every mapped column as an earlier row of the same file;
@@ -186,10 +188,14 @@ def _read_table(table: sources.Table, config: ClientConfig) -> tuple[pd.DataFram
         empty = pd.DataFrame({c: pd.Series(dtype="str") for c in matching.used}).assign(source_row=np.int64(0))
         chunks = [_parse_chunk(empty, matching, config, info.name)]
     frame = pd.concat(chunks, ignore_index=True) if len(chunks) != 1 else chunks[0]
-    frame["source_row"] = table.fix_rows(frame["source_row"].to_numpy())
+    rows = table.fix_rows(frame["source_row"].to_numpy())
+    if (rows < 0).any():  # read wrongly after a stray quote, and read again
+        frame, rows = frame.loc[rows >= 0].reset_index(drop=True), rows[rows >= 0]
+    frame["source_row"] = rows
     if len(table.malformed):
         malformed = pd.DataFrame({"source_row": table.malformed["source_row"].to_numpy(),
-                                  "_reason": "malformed row", "_bad_column": pd.NA,
+                                  "_reason": table.malformed["reason"].astype("str").to_numpy(),
+                                  "_bad_column": pd.NA,
                                   "_bad_value": table.malformed["text"].astype("str").to_numpy()})
         frame = pd.concat([frame, malformed], ignore_index=True).sort_values("source_row", kind="stable")
     blank = frame["_blank"].fillna(False).astype(bool)

@@ -1,0 +1,82 @@
+"""Hostile input: files, values and configuration written to break the report, each met with a clear
+exclusion (file, row, column, reason) or a clear error instead of silence or a late traceback."""
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from crm_report.config import ClientConfig
+from crm_report.data.load import load_orders
+
+NOW = pd.Timestamp("2026-12-01")
+STRAY = '"oops'
+HEADER = "order_id,customer_id,order_date,amount,product_name\n"
+
+
+def config_for(folder: Path, name: str, **source) -> ClientConfig:
+    return ClientConfig(client_id="acme", display_name="Acme", folder=folder, source={"path": name, **source})
+
+
+def _rows(n: int, product=lambda i: f"p{i}") -> list[str]:
+    return [f"{i},c{i},2026-03-05,10,{product(i)}\n" for i in range(2, n + 1)]  # spreadsheet rows 2..n
+
+
+# --- 1. a stray quote ------------------------------------------------------------------------------------
+
+def _stray_quote_file(tmp_path: Path, lines: list[str]) -> Path:
+    path = tmp_path / "orders.csv"
+    path.write_text(HEADER + "".join(lines), encoding="utf-8")
+    return path
+
+
+def _assert_every_line_accounted(result, rows: int, bad: dict[int, str]) -> None:
+    assert result.rows_read == rows - 1
+    assert dict(zip(result.excluded["source_row"], result.excluded["reason"])) == bad
+    assert result.lines["source_row"].tolist() == [r for r in range(2, rows + 1) if r not in bad]
+    assert result.lines["order_id"].tolist() == [str(r) for r in range(2, rows + 1) if r not in bad]
+
+
+def test_a_stray_quote_to_the_end_of_the_file_excludes_its_row_and_reads_the_rest(tmp_path):
+    lines = _rows(201)
+    lines[50] = '52,c52,2026-03-05,10,"p52\n'  # row 52: the quote never closes
+    _stray_quote_file(tmp_path, lines)
+    result = load_orders(config_for(tmp_path, "orders.csv"), now=NOW)
+    _assert_every_line_accounted(result, 201, {52: "unbalanced quote"})
+    assert result.excluded.at[0, "value"] == '52,c52,2026-03-05,10,"p52'
+
+
+def test_a_stray_quote_closed_by_a_later_quoted_value_swallows_nothing(tmp_path):
+    lines = _rows(201)
+    lines[50] = '52,c52,2026-03-05,10,"p52\n'
+    lines[100] = '102,c102,2026-03-05,10,"bag, large"\n'
+    _stray_quote_file(tmp_path, lines)
+    result = load_orders(config_for(tmp_path, "orders.csv"), now=NOW)
+    _assert_every_line_accounted(result, 201, {52: "unbalanced quote"})
+    assert result.lines.set_index("source_row").at[102, "product_name"] == "bag, large"
+
+
+def test_a_stray_quote_before_a_lot_of_text_is_no_field_limit_crash(tmp_path):
+    lines = _rows(201, product=lambda i: "x" * 2000)  # 300,000 characters to the next quote
+    lines[50] = '52,c52,2026-03-05,10,"p52\n'
+    lines[198] = '200,c200,2026-03-05,10,"end"\n'
+    _stray_quote_file(tmp_path, lines)
+    result = load_orders(config_for(tmp_path, "orders.csv"), now=NOW)
+    _assert_every_line_accounted(result, 201, {52: "unbalanced quote"})
+
+
+def test_a_stray_quote_in_a_column_that_is_not_read_is_found_too(tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text("order_id,customer_id,order_date,amount,note\n" + "".join(
+        f"{i},c{i},2026-03-05,10,{STRAY if i == 5 else 'n'}\n" for i in range(2, 31)), encoding="utf-8")
+    result = load_orders(config_for(tmp_path, "orders.csv"), now=NOW)
+    _assert_every_line_accounted(result, 30, {5: "unbalanced quote"})
+
+
+def test_a_quoted_value_over_two_lines_is_still_one_row_beside_a_stray_quote(tmp_path):
+    lines = _rows(20)
+    lines[3] = '5,c5,2026-03-05,10,"gift\nwrap"\n'  # row 5 spans two lines: legitimate
+    lines[10] = '12,c12,2026-03-05,10,"p12\n'
+    _stray_quote_file(tmp_path, lines)
+    result = load_orders(config_for(tmp_path, "orders.csv"), now=NOW)
+    _assert_every_line_accounted(result, 20, {12: "unbalanced quote"})
+    assert result.lines.set_index("source_row").at[5, "product_name"] == "gift\nwrap"
