@@ -1,5 +1,6 @@
 """Hostile input: files, values and configuration written to break the report, each met with a clear
 exclusion (file, row, column, reason) or a clear error instead of silence or a late traceback."""
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -80,3 +81,50 @@ def test_a_quoted_value_over_two_lines_is_still_one_row_beside_a_stray_quote(tmp
     result = load_orders(config_for(tmp_path, "orders.csv"), now=NOW)
     _assert_every_line_accounted(result, 20, {12: "unbalanced quote"})
     assert result.lines.set_index("source_row").at[5, "product_name"] == "gift\nwrap"
+
+
+# --- 2. formulas in campaign exports ---------------------------------------------------------------------
+
+HOSTILE_NAMES = ["=HYPERLINK(\"http://x\",\"y\")", "+886912", "-2+3", "@SUM(A1:A9)", "\tTab", "\rCR", "陳美玲"]
+
+
+def _hostile_targets() -> pd.DataFrame:
+    n = len(HOSTILE_NAMES)
+    channels = ["email", "sms"] * n
+    return pd.DataFrame({
+        "customer_id": [f"=c{i}" for i in range(n)], "customer_name": HOSTILE_NAMES,
+        "group": "slipping", "group_rank": range(1, n + 1), "priority": [-500.0] + [100.0] * (n - 1),
+        "contact_date": pd.Timestamp("2026-04-01"), "channel": channels[:n],
+        "contact": ["-a@example.com" if c == "email" else "0912345678" for c in channels[:n]],
+        "product": "@魚油", "offer": "discount", "offer_detail": "-100", "control": False,
+    })
+
+
+def test_no_campaign_export_holds_a_cell_a_spreadsheet_would_run_as_a_formula(tmp_path):
+    import csv
+
+    from openpyxl import load_workbook
+
+    from tests.test_exports import WORDS
+    from crm_report.exports import write_exports
+
+    paths = write_exports(_hostile_targets(), tmp_path, WORDS)
+    for key in ("csv", "email", "sms"):
+        with paths[key].open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        assert rows, key
+        for row in rows:
+            for column, value in row.items():
+                plain_number = re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", value) is not None
+                assert not value.startswith(("=", "+", "-", "@", "\t", "\r")) or plain_number, (key, column, value)
+            assert row["customer_name"].lstrip("'") in HOSTILE_NAMES
+            assert row["offer_detail"] == "-100"  # a plain number is left as it is
+    winback = pd.read_csv(paths["csv"], encoding="utf-8-sig")
+    assert winback["priority"].tolist()[0] == -500  # numbers stay numbers
+    assert winback["customer_name"].tolist()[0] == "'" + HOSTILE_NAMES[0]
+    book = load_workbook(paths["xlsx"])
+    cells = [c for sheet in book for row in sheet.iter_rows(min_row=2) for c in row]
+    assert all(c.data_type != "f" for c in cells)  # text is stored as text: never run
+    names = [c.value for c in cells if c.column == 2]
+    assert sorted(names) == sorted(n.replace("\r", "\n") for n in HOSTILE_NAMES)  # XML reads \r as \n
+    assert [c.value for c in cells if c.column == 7][0] == -500
