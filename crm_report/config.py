@@ -233,9 +233,25 @@ def load_config(client_id: str, clients_dir: Path) -> ClientConfig:
         config = ClientConfig(**raw, client_id=client_id, folder=folder)
     except ValidationError as exc:
         raise ConfigError(f"{path}: " + _describe(exc)) from None
+    named = [("brand.logo", config.brand.logo)] + [
+        (f"member_tiers.{i}.invitation_list", tier.invitation_list) for i, tier in enumerate(config.member_tiers)]
+    if config.source.path is not None and not any(ch in config.source.path for ch in "*?["):
+        named.append(("source.path", config.source.path))
+    for key, value in named:
+        if value is not None:
+            _check_inside(folder, value, path, key)
     if config.brand.logo and not config.resolve(config.brand.logo).is_file():
         raise ConfigError(f"{path}: brand.logo: file {config.brand.logo!r} not found in {folder}")
     return config
+
+
+def _check_inside(folder: Path, value: str, yaml_path: Path, key: str) -> None:
+    """A path client.yaml names must stay in the client's folder once links are followed: a link to another
+    client's file or folder (`ln -s ../other/data/orders.csv data/zz.csv`) is refused."""
+    target = (folder / value).resolve()
+    if not target.is_relative_to(folder.resolve()):
+        raise ConfigError(f"{yaml_path}: {key}: {value!r} is outside the client's folder (it leads to {target}); "
+                          "paths and links out of the folder are refused")
 
 
 def list_clients(clients_dir: Path) -> list[str]:

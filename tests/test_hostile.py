@@ -128,3 +128,68 @@ def test_no_campaign_export_holds_a_cell_a_spreadsheet_would_run_as_a_formula(tm
     names = [c.value for c in cells if c.column == 2]
     assert sorted(names) == sorted(n.replace("\r", "\n") for n in HOSTILE_NAMES)  # XML reads \r as \n
     assert [c.value for c in cells if c.column == 7][0] == -500
+
+
+# --- 3. links out of the client's folder -----------------------------------------------------------------
+
+def _two_clients(tmp_path: Path) -> tuple[Path, Path]:
+    """clients/a and clients/other, each with data/orders.csv; returns (clients dir, a's folder)."""
+    for client in ("a", "other"):
+        data = tmp_path / client / "data"
+        data.mkdir(parents=True)
+        (data / "orders.csv").write_text(HEADER + f"1,{client}-c1,2026-03-05,10,p\n", encoding="utf-8")
+    return tmp_path, tmp_path / "a"
+
+
+def _write_yaml(folder: Path, body: str) -> None:
+    (folder / "client.yaml").write_text("display_name: A\n" + body, encoding="utf-8")
+
+
+@pytest.mark.parametrize("source_path", ["data", "data/*.csv", "data/zz.csv"])
+def test_a_link_to_another_clients_file_is_refused_naming_it(tmp_path, source_path):
+    from crm_report.config import ConfigError, load_config
+    from crm_report.data.sources import DataError
+
+    clients, a = _two_clients(tmp_path)
+    (a / "data" / "zz.csv").symlink_to(Path("../../other/data/orders.csv"))
+    _write_yaml(a, f"source:\n  path: '{source_path}'\n")
+    with pytest.raises((DataError, ConfigError), match=r"zz\.csv.*outside the client's folder"):
+        load_orders(load_config("a", clients), now=NOW)
+
+
+def test_a_linked_folder_out_of_the_client_is_refused(tmp_path):
+    from crm_report.config import ConfigError, load_config
+
+    clients, a = _two_clients(tmp_path)
+    (a / "exports").symlink_to(tmp_path / "other" / "data", target_is_directory=True)
+    _write_yaml(a, "source:\n  path: exports\n")
+    with pytest.raises(ConfigError, match=r"client.yaml: source.path: 'exports'.*outside"):
+        load_config("a", clients)
+
+
+def test_a_link_inside_the_client_folder_is_fine(tmp_path):
+    from crm_report.config import load_config
+
+    clients, a = _two_clients(tmp_path)
+    (a / "data" / "zz.csv").symlink_to(Path("orders.csv"))
+    _write_yaml(a, "source:\n  path: data\n")
+    result = load_orders(load_config("a", clients), now=NOW)
+    assert result.rows_read == 2 and result.rows_overlap == 1  # zz.csv copies orders.csv: an overlap
+    assert result.lines["customer_id"].tolist() == ["a-c1"]
+
+
+@pytest.mark.parametrize("body, key", [
+    ("brand:\n  logo: logo.svg\n", "brand.logo"),
+    ("member_tiers:\n  - name: 黑卡\n    invitation_list: vip.csv\n", "member_tiers.0.invitation_list"),
+])
+def test_a_logo_or_invitation_list_linked_out_of_the_folder_is_a_config_error(tmp_path, body, key):
+    from crm_report.config import ConfigError, load_config
+
+    clients, a = _two_clients(tmp_path)
+    target = tmp_path / "other" / "secret.txt"
+    target.write_text("<svg/>", encoding="utf-8")
+    for name in ("logo.svg", "vip.csv"):
+        (a / name).symlink_to(target)
+    _write_yaml(a, "source:\n  path: data\n" + body)
+    with pytest.raises(ConfigError, match=rf"a/client.yaml: {re.escape(key)}: .*outside the client's folder"):
+        load_config("a", clients)

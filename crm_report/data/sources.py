@@ -97,12 +97,11 @@ def find_files(config: ClientConfig) -> list[Path]:
     folder, sorted by name, skipping hidden files and Excel's `~$` lock files."""
     pattern = config.source.path or ""
     yaml_path = config.folder / "client.yaml"
+    base = config.folder.resolve()
     if any(ch in pattern for ch in "*?["):
-        base = config.folder.resolve()
-        paths = [p for p in sorted(base.glob(pattern)) if p.is_file()]
-        outside = [p for p in paths if not p.resolve().is_relative_to(base)]
-        if outside or Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+        if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
             raise DataError(f"{yaml_path}: source.path {pattern!r} leaves the client's folder")
+        paths = [p for p in sorted(base.glob(pattern)) if p.is_file()]
         what = f"no files match source.path {pattern!r} in {config.folder} ({yaml_path})"
     else:
         target = config.resolve(pattern)
@@ -114,17 +113,24 @@ def find_files(config: ClientConfig) -> list[Path]:
         else:
             raise DataError(f"order file not found: {target} (source.path in {yaml_path})")
     paths = [p for p in paths if not p.name.startswith((".", "~$"))]
+    for p in paths:  # a link to another client's export must not join this client's orders
+        if not p.resolve().is_relative_to(base):
+            raise DataError(f"{yaml_path}: source.path {pattern!r}: {display_name(p, config)} is a link to "
+                            f"{p.resolve()}, outside the client's folder; links out of the folder are refused")
     if not paths:
         raise DataError(what)
     return paths
 
 
 def display_name(path: Path, config: ClientConfig) -> str:
-    """A file's name as reports show it: relative to the client's folder."""
-    try:
-        return str(path.resolve().relative_to(config.folder.resolve()))
-    except ValueError:
-        return str(path)
+    """A file's name as reports show it: relative to the client's folder (a link by its own name, not its
+    target's, so a link beside its target is a file of its own)."""
+    for folder in (config.folder.resolve(), config.folder.absolute()):
+        try:
+            return str(path.absolute().relative_to(folder))
+        except ValueError:
+            continue
+    return str(path)
 
 
 def _open_file(path: Path, config: ClientConfig) -> Table:
