@@ -193,3 +193,41 @@ def test_a_logo_or_invitation_list_linked_out_of_the_folder_is_a_config_error(tm
     _write_yaml(a, "source:\n  path: data\n" + body)
     with pytest.raises(ConfigError, match=rf"a/client.yaml: {re.escape(key)}: .*outside the client's folder"):
         load_config("a", clients)
+
+
+# --- 4. odd values that used to pass the loader and kill the report later ----------------------------------
+
+def test_control_characters_are_removed_from_text_at_load(tmp_path):
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    (tmp_path / "o.csv").write_bytes(
+        (HEADER + "1,c1,2026-03-05,10,Fish\x00 oil\x07\n2,c\x1b2,2026-03-06,10,\x0bVitamin\x7f C\n"
+         + '3,c3,2026-03-07,10,"gift\nwrap\tset"\n').encode("utf-8"))
+    result = load_orders(config_for(tmp_path, "o.csv"), now=NOW)
+    assert result.lines["product_name"].tolist() == ["Fish oil", "Vitamin C", "gift\nwrap\tset"]
+    assert result.lines["customer_id"].tolist() == ["c1", "c2", "c3"]
+    assert not result.lines["product_name"].str.contains(ILLEGAL_CHARACTERS_RE.pattern).any()
+
+
+@pytest.mark.parametrize("cell, reason", [
+    ("1e309", "implausible amount"), ("-1e309", "implausible amount"), ("1e15", "implausible amount"),
+    ("NT$99,999,999,999", "implausible amount"), ("inf", "unreadable amount"), ("NaN", "unreadable amount")])
+def test_an_infinite_or_absurd_amount_is_excluded_with_its_row_and_column(tmp_path, cell, reason):
+    (tmp_path / "o.csv").write_text(f"{HEADER}1,c1,2026-03-05,10,a\n2,c2,2026-03-06,\"{cell}\",b\n", encoding="utf-8")
+    result = load_orders(config_for(tmp_path, "o.csv"), now=NOW)
+    assert result.lines["order_id"].tolist() == ["1"]
+    row = result.excluded.iloc[0]
+    assert (row["source_row"], row["reason"], row["column"]) == (3, reason, "amount")
+    assert row["value"] == cell
+
+
+def test_an_infinite_amount_from_parquet_or_from_quantity_times_price_is_excluded(tmp_path):
+    pd.DataFrame({"order_id": ["1", "2"], "customer_id": ["c1", "c2"], "order_date": ["2026-03-05"] * 2,
+                  "amount": [10.0, float("inf")]}).to_parquet(tmp_path / "o.parquet")
+    result = load_orders(config_for(tmp_path, "o.parquet"), now=NOW)
+    assert dict(zip(result.excluded["source_row"], result.excluded["reason"])) == {2: "implausible amount"}
+    (tmp_path / "q.csv").write_text("order_id,customer_id,order_date,quantity,unit_price\n"
+                                    "1,c1,2026-03-05,2,10\n2,c2,2026-03-06,1e308,1e308\n", encoding="utf-8")
+    result = load_orders(config_for(tmp_path, "q.csv"), now=NOW)
+    assert dict(zip(result.excluded["source_row"], result.excluded["reason"])) == {3: "implausible amount"}
+    assert result.lines["amount"].tolist() == [20.0]

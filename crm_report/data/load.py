@@ -36,7 +36,8 @@ from crm_report.data.sources import DataError, TableInfo
 TEXT_FIELDS = ("order_id", "customer_id", "product_id", "product_name", "category", "channel", "store",
                "customer_name", "line_user_id", "email_consent", "sms_consent", "line_consent")
 REASONS = (
-    "malformed row", "unbalanced quote", "unreadable order date", "unreadable amount", "unreadable quantity", "unreadable unit price",
+    "malformed row", "unbalanced quote", "unreadable order date", "unreadable amount", "implausible amount",
+    "unreadable quantity", "unreadable unit price",
     "unknown status", "missing order id", "missing order date", "future date", "missing amount",
     "duplicate line", "overlap with a later file", "zero amount", "refund without its order",
 )
@@ -46,6 +47,8 @@ REASONS = (
 - unbalanced quote: a CSV line whose quoted value does not close on it, where reading on would break the
   column count; the lines after it are read as their own rows (`sources._scan_lines`);
 - unreadable …, unknown status: a cell holds something that cannot be read as a date, number or status;
+- implausible amount: infinite (`1e309`) or beyond `values.MAX_AMOUNT` (NT$1 billion a line), as read or as
+  quantity × unit price;
 - future date: more than a day after the time of loading (a typo such as 2062);
 - duplicate line: the same values in every mapped column as an earlier row of the same file;
 - overlap with a later file: the same order line (order, product, sign, n-th such line) is in a later file;
@@ -57,12 +60,13 @@ OVERLAP = "overlap with a later file"
 FUTURE_TOLERANCE = pd.Timedelta(days=1)
 _FIELD_OF_REASON = {"missing order id": "order_id", "unreadable order date": "order_date",
                     "missing order date": "order_date", "future date": "order_date", "unreadable amount": "amount",
-                    "missing amount": "amount", "unreadable quantity": "quantity",
+                    "implausible amount": "amount", "missing amount": "amount", "unreadable quantity": "quantity",
                     "unreadable unit price": "unit_price", "unknown status": "status", "zero amount": "amount",
                     "refund without its order": "amount"}
-_PARSE_CHECKS = (("unreadable order date", "order_date"), ("unreadable amount", "amount"),
-                 ("unreadable amount", "subtotal"), ("unreadable quantity", "quantity"),
-                 ("unreadable unit price", "unit_price"), ("unknown status", "status"))
+_PARSE_CHECKS = (("unreadable order date", "order_date", "order_date"), ("unreadable amount", "amount", "amount"),
+                 ("implausible amount", "amount", "amount_range"), ("unreadable amount", "subtotal", "subtotal"),
+                 ("unreadable quantity", "quantity", "quantity"),
+                 ("unreadable unit price", "unit_price", "unit_price"), ("unknown status", "status", "status"))
 
 
 @dataclass(frozen=True)
@@ -239,6 +243,7 @@ def _parse_chunk(chunk: pd.DataFrame, matching: presets.Matching, config: Client
     out["order_date"], bad["order_date"] = values.parse_dates(raw["order_date"], config.timezone)
     if "amount" in raw:
         out["amount"], currency, bad["amount"] = values.parse_amounts(raw["amount"])
+        bad["amount_range"] = values.implausible(out["amount"])
         _check_currency(currency, chunk, matching.matches["amount"].columns[0], config, name)
     for f in ("quantity", "unit_price", "line_discount"):
         if f in raw:
@@ -257,9 +262,9 @@ def _parse_chunk(chunk: pd.DataFrame, matching: presets.Matching, config: Client
     frame["_reason"] = pd.Series(pd.NA, index=chunk.index, dtype="str")
     frame["_bad_column"] = pd.Series(pd.NA, index=chunk.index, dtype="str")
     frame["_bad_value"] = pd.Series(pd.NA, index=chunk.index, dtype="str")
-    for reason, f in _PARSE_CHECKS:
-        if f in bad and bad[f].any():
-            hit = bad[f] & frame["_reason"].isna()
+    for reason, f, check in _PARSE_CHECKS:
+        if check in bad and bad[check].any():
+            hit = bad[check] & frame["_reason"].isna()
             frame.loc[hit, "_reason"] = reason
             frame.loc[hit, "_bad_column"] = ", ".join(matching.matches[f].columns)
             frame.loc[hit, "_bad_value"] = values.clean_text(raw[f])[hit]
@@ -350,6 +355,7 @@ def _reasons(frame: pd.DataFrame, files: list[SourceFile], now: pd.Timestamp) ->
     flag("missing order date", frame["order_date"].isna())
     flag("future date", frame["order_date"].gt(now + FUTURE_TOLERANCE), frame["order_date"])
     flag("missing amount", frame["amount"].isna())
+    flag("implausible amount", values.implausible(frame["amount"]), frame["amount"])  # quantity × unit price
     order = pd.factorize(frame["order_id"])[0]  # -1 for a missing id
     duplicate, first_row = _duplicates(frame, order, reason.isna())
     flag("duplicate line", duplicate, "same as row " + first_row)

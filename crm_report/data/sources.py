@@ -468,7 +468,8 @@ def _count_lines(path: Path, encoding: str | None, block: int = 1 << 24) -> int:
             data = carry + data
             carry = cr if data.endswith(cr) else cr[:0]  # a \r\n may be split between two blocks
             data = data[:len(data) - len(carry)]
-            breaks += data.count(lf) + data.count(cr) - data.count(cr + lf)
+            returns = data.count(cr)
+            breaks += data.count(lf) + (returns - data.count(cr + lf) if returns else 0)
             last = data[-1:] or last
     if carry:
         breaks, last = breaks + 1, cr

@@ -92,8 +92,27 @@ def clean_text(values: pd.Series) -> pd.Series:
         text = values.astype("str")
         text[whole] = values[whole].astype("int64").astype("str")
         return text.where(present)
-    text = values.astype("str").str.strip()
+    text = values.astype("str")
+    control = text.str.contains(_CONTROL, na=False)
+    if control.any():
+        text = text.mask(control, text[control].str.replace(_CONTROL, "", regex=True))
+    text = text.str.strip()
     return text.mask(text.eq("") | ~present)
+
+
+_CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+"""Control characters removed from text at load (NUL, bell, escape, DEL …; tab and line breaks are kept):
+they carry nothing a report shows, and Excel files cannot hold them (the campaign export would fail)."""
+MAX_AMOUNT = 1e9
+"""An amount (or quantity × unit price) beyond NT$1 billion on one order line is not believed: it is a misread
+(an id in the amount column, `1e309` read as infinity) that would swamp every total or break results.json."""
+
+
+def implausible(numbers: pd.Series) -> pd.Series:
+    """Numbers that are infinite or beyond `MAX_AMOUNT` either way (missing ones are not)."""
+    finite = np.isfinite(numbers.to_numpy(dtype="float64", na_value=np.nan))
+    return pd.Series(numbers.notna().to_numpy() & (~finite | (numbers.abs() > MAX_AMOUNT).to_numpy()),
+                     index=numbers.index)
 
 
 def parse_dates(values: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series]:
