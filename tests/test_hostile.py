@@ -231,3 +231,72 @@ def test_an_infinite_amount_from_parquet_or_from_quantity_times_price_is_exclude
     result = load_orders(config_for(tmp_path, "q.csv"), now=NOW)
     assert dict(zip(result.excluded["source_row"], result.excluded["reason"])) == {3: "implausible amount"}
     assert result.lines["amount"].tolist() == [20.0]
+
+
+# --- 5. values read wrongly without a word ----------------------------------------------------------------
+
+def test_european_decimal_commas_are_read_when_unambiguous_else_the_cell_is_unreadable():
+    from crm_report.data import values
+
+    cells = pd.Series(["1.234,50", "12,50", "1,5", "1.234.567,8", "-1.234,50", "(12,50)", "NT$1.234,50",
+                       "1,234", "1,234.50", "１，２３４", "1,23,4", "1,2345", "1.234,5,6", "1.23,4"], dtype="str")
+    number, _, bad = values.parse_amounts(cells)
+    assert number.iloc[:10].tolist() == [1234.5, 12.5, 1.5, 1234567.8, -1234.5, -12.5, 1234.5, 1234, 1234.5, 1234]
+    assert bad.tolist() == [False] * 10 + [True] * 4
+
+
+def test_a_semicolon_file_with_decimal_commas_is_read_as_written(tmp_path):
+    (tmp_path / "o.csv").write_text("order_id;customer_id;order_date;amount\n1;c1;2026-03-05;\"1.234,50\"\n"
+                                    "2;c2;2026-03-06;\"12,5\"\n", encoding="utf-8")
+    assert load_orders(config_for(tmp_path, "o.csv"), now=NOW).lines["amount"].tolist() == [1234.5, 12.5]
+
+
+def test_a_paid_line_with_no_or_a_negative_quantity_is_excluded_and_fractions_are_flagged(tmp_path):
+    (tmp_path / "o.csv").write_text(
+        "order_id,customer_id,order_date,amount,quantity\n1,c1,2026-03-05,100,0\n2,c2,2026-03-05,100,-2\n"
+        "3,c3,2026-03-05,100,1.5\n4,c4,2026-03-05,100,2\n4,c4,2026-03-05,-50,-1\n5,c5,2026-03-05,100,1e309\n",
+        encoding="utf-8")
+    result = load_orders(config_for(tmp_path, "o.csv"), now=NOW)
+    excluded = result.excluded.set_index("source_row")
+    assert excluded["reason"].to_dict() == {2: "implausible quantity", 3: "implausible quantity",
+                                            7: "implausible quantity"}
+    assert excluded.loc[3, ["column", "value"]].tolist() == ["quantity", "-2.0"]
+    assert result.lines["order_id"].tolist() == ["3", "4", "4"]  # a refund line's negative quantity is fine
+    fractions = [f for f in result.findings if f.kind == "quantity_fraction"]
+    assert [(f.count, f.file, f.column, f.example) for f in fractions] == [(1, "o.csv", "quantity", "row 4: 1.5")]
+
+
+def test_an_order_with_two_customers_or_two_dates_is_flagged(tmp_path):
+    (tmp_path / "o.csv").write_text(
+        HEADER + "1,c1,2026-03-05,10,a\n1,c2,2026-03-05,10,b\n2,c3,2026-03-05,10,a\n2,c3,2026-04-09,10,b\n"
+        "3,c4,2026-03-05 10:00,10,a\n3,c4,2026-03-05 10:01,10,b\n", encoding="utf-8")
+    result = load_orders(config_for(tmp_path, "o.csv"), now=NOW)
+    found = {f.kind: (f.count, f.file, f.example) for f in result.findings}
+    assert found["order_customers_differ"] == (1, "o.csv", "1")
+    assert found["order_dates_differ"] == (1, "o.csv", "2")  # the same day at another minute is one date
+
+
+def test_two_columns_that_could_both_be_the_amount_are_flagged(tmp_path):
+    (tmp_path / "o.csv").write_text("訂單編號,會員編號,訂單日期,商品小計,訂單金額\nA1,M1,2026-03-05,100,300\n"
+                                    "A1,M1,2026-03-05,200,300\n", encoding="utf-8")
+    result = load_orders(config_for(tmp_path, "o.csv"), now=NOW)
+    assert result.lines["amount"].tolist() == [100, 200]
+    found = {f.kind: (f.file, f.column, f.example) for f in result.findings}
+    assert found["amount_columns"] == ("o.csv", "商品小計", "訂單金額")
+    (tmp_path / "d.csv").write_text("order_id,customer_id,order_date,amount,amount\n1,c1,2026-03-05,10,99\n",
+                                    encoding="utf-8")
+    found = {f.kind: (f.column, f.example) for f in load_orders(config_for(tmp_path, "d.csv"), now=NOW).findings}
+    assert found["amount_columns"] == ("amount", "amount.1")
+    chosen = load_orders(config_for(tmp_path, "o.csv", columns={"amount": "訂單金額"}), now=NOW)
+    assert "amount_columns" not in {f.kind for f in chosen.findings}  # client.yaml chose: nothing to flag
+
+
+def test_check_data_shows_the_order_level_findings(tmp_path):
+    from crm_report.data.check import check_report
+    from crm_report.i18n import strings
+
+    (tmp_path / "o.csv").write_text(HEADER + "1,c1,2026-03-05,10,a\n1,c2,2026-03-05,10,b\n", encoding="utf-8")
+    config = config_for(tmp_path, "o.csv")
+    for locale in ("en", "zh-TW"):
+        text, ok = check_report(config, load_orders(config, now=NOW), strings(locale))
+        assert ok and ("order 1" in text or "訂單 1" in text), text
