@@ -98,6 +98,11 @@ class Source(_Strict):
             except LookupError:
                 raise ValueError(f"unknown encoding {value!r}; use 'auto' or a Python codec name such as "
                                  "'utf-8', 'utf-8-sig', 'cp950' (Big5), 'utf-16'") from None
+            try:  # rot13, hex, base64, zlib … are codecs but not text encodings: reading would fail later
+                b"a".decode(value)
+            except (LookupError, UnicodeError, TypeError, ValueError):
+                raise ValueError(f"not a text encoding {value!r}; use 'auto' or a text encoding such as "
+                                 "'utf-8', 'utf-8-sig', 'cp950' (Big5), 'utf-16'") from None
         return value
 
     @field_validator("url")
@@ -192,6 +197,14 @@ class ClientConfig(_Strict):
     winback: Winback = Winback()
     folder: Path = Field(description="The client's folder; set by the loader, not the YAML.")
 
+    @field_validator("display_name")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("is empty; give the client's name as the report's title shows it")
+        return value
+
     @field_validator("client_id")
     @classmethod
     def _id(cls, value: str) -> str:
@@ -224,7 +237,9 @@ def load_config(client_id: str, clients_dir: Path) -> ClientConfig:
         known = ", ".join(list_clients(clients_dir)) or "none"
         raise ConfigError(f"no client {client_id!r}: {path} does not exist (known clients: {known})")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader) or {}  # noqa: S506 (safe)
+    except _RefusedYaml as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
@@ -252,6 +267,61 @@ def _check_inside(folder: Path, value: str, yaml_path: Path, key: str) -> None:
     if not target.is_relative_to(folder.resolve()):
         raise ConfigError(f"{yaml_path}: {key}: {value!r} is outside the client's folder (it leads to {target}); "
                           "paths and links out of the folder are refused")
+
+
+class _RefusedYaml(yaml.YAMLError):
+    """client.yaml uses YAML that is valid but refused (an alias, a key given twice)."""
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without aliases and without repeated keys.
+
+    An alias (`*name`) lets 600 bytes expand to millions of values (the "billion laughs"), which exhausts
+    memory as soon as the values are validated or printed; client.yaml has no use for them. A key given twice
+    silently keeps the last value in PyYAML; here it is an error naming the key and both lines."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise _RefusedYaml(f"line {mark.line + 1}: YAML aliases (*name) are not allowed in client.yaml; "
+                               "write the value out")
+        return super().compose_node(parent, index)
+
+    def construct_document(self, node):
+        self._root = node
+        return super().construct_document(node)
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[object, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                raise _RefusedYaml(f"{_key_path(self, node, key)}: the key appears twice (lines {seen[key]} and "
+                                   f"{line}); keep one")
+            if isinstance(key, (str, int, float, bool)):
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _key_path(loader: _StrictLoader, mapping: yaml.MappingNode, key: object) -> str:
+    """`source.path` for a key of the mapping under `source`: found by walking down from the document root."""
+    def walk(node, trail):
+        if node is mapping:
+            return trail
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                found = walk(v, [*trail, str(k.value)])
+                if found is not None:
+                    return found
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                found = walk(v, [*trail, str(i)])
+                if found is not None:
+                    return found
+        return None
+
+    return ".".join([*(walk(getattr(loader, "_root", None), []) or []), str(key)])
 
 
 def list_clients(clients_dir: Path) -> list[str]:

@@ -300,3 +300,34 @@ def test_check_data_shows_the_order_level_findings(tmp_path):
     for locale in ("en", "zh-TW"):
         text, ok = check_report(config, load_orders(config, now=NOW), strings(locale))
         assert ok and ("order 1" in text or "訂單 1" in text), text
+
+
+# --- 6. client.yaml written to break the loader ------------------------------------------------------------
+
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)) + \
+    "display_name: A\nlocale: *i\nsource:\n  path: orders.csv\n"
+
+
+@pytest.mark.parametrize("text, message", [
+    (BOMB, r"line 2.*aliases \(\*name\) are not allowed"),
+    ("display_name: A\nsource:\n  path: a.csv\n  path: b.csv\n", r"source\.path: the key appears twice \(lines 3 and 4\)"),
+    ("display_name: A\ndisplay_name: B\nsource:\n  path: a.csv\n", r"display_name: the key appears twice"),
+    ("display_name: ''\nsource:\n  path: a.csv\n", r"display_name: .*empty"),
+    ("display_name: '   '\nsource:\n  path: a.csv\n", r"display_name: .*empty"),
+    ("display_name: A\nsource:\n  path: a.csv\n  encoding: rot13\n", r"source\.encoding: .*not a text encoding 'rot13'"),
+    ("display_name: A\nsource:\n  path: a.csv\n  encoding: hex\n", r"source\.encoding: .*not a text encoding 'hex'"),
+])
+def test_a_hostile_client_yaml_is_a_config_error_naming_the_file_and_key(tmp_path, text, message):
+    from crm_report.config import ConfigError, load_config
+
+    folder = tmp_path / "acme"
+    folder.mkdir()
+    (folder / "client.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_config("acme", tmp_path)
+    assert str(folder / "client.yaml") in str(caught.value)
+
+
+def test_the_alias_bomb_is_small():
+    assert len(BOMB.encode()) < 600
