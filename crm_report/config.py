@@ -257,7 +257,40 @@ def load_config(client_id: str, clients_dir: Path) -> ClientConfig:
             _check_inside(folder, value, path, key)
     if config.brand.logo and not config.resolve(config.brand.logo).is_file():
         raise ConfigError(f"{path}: brand.logo: file {config.brand.logo!r} not found in {folder}")
+    if config.brand.logo:
+        check_logo(config)
     return config
+
+
+MAX_LOGO_BYTES = 2 << 20
+MAX_LOGO_PIXELS = 4000
+"""A logo is a few kilobytes; a bigger file or image would only slow or exhaust the PDF renderer (a small PNG
+can declare 100,000 × 100,000 pixels and decompress to tens of gigabytes)."""
+
+
+def check_logo(config: ClientConfig) -> Path:
+    """The logo's path once it is known to be an SVG or PNG of at most `MAX_LOGO_BYTES` and, for a PNG,
+    `MAX_LOGO_PIXELS` a side (read from its header). Raises ConfigError naming client.yaml and brand.logo."""
+    import struct
+
+    value = config.brand.logo or ""
+    where = f"{config.folder / 'client.yaml'}: brand.logo: {value!r}"
+    logo = config.resolve(value)
+    if logo.suffix.lower() not in (".svg", ".png"):
+        raise ConfigError(f"{where} must be an SVG or PNG file")
+    size = logo.stat().st_size
+    if size > MAX_LOGO_BYTES:
+        raise ConfigError(f"{where} is {size / (1 << 20):.1f} MB; a logo may be at most {MAX_LOGO_BYTES >> 20} MB")
+    if logo.suffix.lower() == ".png":
+        with logo.open("rb") as handle:
+            head = handle.read(24)
+        if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+            raise ConfigError(f"{where} is not a PNG image")
+        width, height = struct.unpack(">II", head[16:24])
+        if max(width, height) > MAX_LOGO_PIXELS:
+            raise ConfigError(f"{where} is {width} × {height} pixels; a logo may be at most {MAX_LOGO_PIXELS} "
+                              "pixels a side")
+    return logo
 
 
 def _check_inside(folder: Path, value: str, yaml_path: Path, key: str) -> None:

@@ -331,3 +331,42 @@ def test_a_hostile_client_yaml_is_a_config_error_naming_the_file_and_key(tmp_pat
 
 def test_the_alias_bomb_is_small():
     assert len(BOMB.encode()) < 600
+
+
+def _png(width: int, height: int) -> bytes:
+    import struct
+    import zlib
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    chunk = lambda kind, data: (struct.pack(">I", len(data)) + kind + data  # noqa: E731
+                                + struct.pack(">I", zlib.crc32(kind + data)))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("logo.svg", b"<svg/>" + b" " * (3 << 20), r"brand\.logo: 'logo\.svg' is 3\.0 MB.*at most 2 MB"),
+    ("logo.png", _png(100_000, 100_000), r"brand\.logo: 'logo\.png' is 100000 × 100000 pixels.*at most 4000"),
+    ("logo.png", b"GIF89a not a png", r"brand\.logo: 'logo\.png' is not a PNG image"),
+    ("logo.gif", b"GIF89a", r"brand\.logo: 'logo\.gif' .*SVG or PNG"),
+])
+def test_an_oversized_or_odd_logo_is_a_config_error(tmp_path, name, content, message):
+    from crm_report.config import ConfigError, load_config
+
+    folder = tmp_path / "acme"
+    folder.mkdir()
+    (folder / name).write_bytes(content)
+    (folder / "client.yaml").write_text(f"display_name: A\nbrand:\n  logo: {name}\nsource:\n  path: a.csv\n",
+                                        encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_config("acme", tmp_path)
+
+
+def test_a_small_png_logo_is_fine(tmp_path):
+    from crm_report.config import load_config
+
+    folder = tmp_path / "acme"
+    folder.mkdir()
+    (folder / "logo.png").write_bytes(_png(400, 120))
+    (folder / "client.yaml").write_text("display_name: A\nbrand:\n  logo: logo.png\nsource:\n  path: a.csv\n",
+                                        encoding="utf-8")
+    assert load_config("acme", tmp_path).brand.logo == "logo.png"
