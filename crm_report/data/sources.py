@@ -354,10 +354,10 @@ def _read_csv(table: Table, path: Path, select: Select, chunk_rows: int) -> Iter
         failed = True
     if not failed and not invalid and count == _count_lines(path, info.encoding) - (info.header_row or 0):
         return  # one row per line: no value over two lines, so no quote left open
-    scan = _scan_lines(path, info)
+    scan = _scan_lines(path, info, count)
     table.malformed = scan.malformed
-    resume = count if scan.valid_before_break is None else min(scan.valid_before_break, count)
-    redo = scan.records[resume:]
+    resume = min(count if scan.valid_before_break is None else scan.valid_before_break, count, len(scan.valid))
+    redo = scan.records
     for start in range(0, len(redo), chunk_rows):
         part = redo[start:start + chunk_rows]
         columns = {c: [record[i] if i < len(record) and record[i] != "" else None for record in part]
@@ -374,7 +374,8 @@ def _read_csv(table: Table, path: Path, select: Select, chunk_rows: int) -> Iter
 @dataclass
 class _Scan:
     """The rows of a CSV file as Python's csv module splits them, one stray quote at a time: `valid` the
-    row numbers of the rows with the header's number of fields (or blank), `records` their cells,
+    row numbers of the rows with the header's number of fields (or blank), `records` the cells of those
+    that pyarrow did not read right (from the first unbalanced quote, or past the rows it read),
     `malformed` the others (row, text, reason), `valid_before_break` how many valid rows come before the
     first unbalanced quote (None: there is none)."""
 
@@ -409,11 +410,12 @@ class _Lines:
         return line
 
 
-def _scan_lines(path: Path, info: TableInfo) -> _Scan:
+def _scan_lines(path: Path, info: TableInfo, read: int) -> _Scan:
     """Every row of the file by number. A row whose quoted value runs past the end of its line is one row
     (as in Excel) only when it closes and the row then has the header's number of fields; otherwise its
     first line is excluded as an `unbalanced quote` and the lines after it are read as their own rows, so
-    one stray quote never swallows the rest of the file (or trips the csv module's field-size limit)."""
+    one stray quote never swallows the rest of the file (or trips the csv module's field-size limit).
+    `read` is how many rows pyarrow yielded: cells are kept only for rows it did not read right."""
     width, delimiter = len(info.columns), info.delimiter or ","
     valid: list[int] = []
     records: list[list[str]] = []
@@ -450,8 +452,9 @@ def _scan_lines(path: Path, info: TableInfo) -> _Scan:
                 texts.append(delimiter.join(record))
                 why.append("malformed row")
             else:
+                if first_break is not None or len(valid) >= read:
+                    records.append(record)
                 valid.append(number)
-                records.append(record)
     malformed = pd.DataFrame({"source_row": np.asarray(numbers, dtype="int64"), "text": texts, "reason": why})
     return _Scan(np.asarray(valid, dtype="int64"), records, malformed, first_break)
 
