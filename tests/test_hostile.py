@@ -263,7 +263,7 @@ def test_a_paid_line_with_no_or_a_negative_quantity_is_excluded_and_fractions_ar
     assert excluded.loc[3, ["column", "value"]].tolist() == ["quantity", "-2.0"]
     assert result.lines["order_id"].tolist() == ["3", "4", "4"]  # a refund line's negative quantity is fine
     fractions = [f for f in result.findings if f.kind == "quantity_fraction"]
-    assert [(f.count, f.file, f.column, f.example) for f in fractions] == [(1, "o.csv", "quantity", "row 4: 1.5")]
+    assert [(f.count, f.file, f.column, f.row, f.example) for f in fractions] == [(1, "o.csv", "quantity", 4, "1.5")]
 
 
 def test_an_order_with_two_customers_or_two_dates_is_flagged(tmp_path):

@@ -76,7 +76,7 @@ def check_report(config: ClientConfig, result: LoadResult | None, words: dict[st
                                                    limit=pct(result.max_excluded_share)))
     for finding in result.findings:
         problems.append(w[finding.kind].format(n=number(finding.count), file=finding.file, column=finding.column,
-                                               example=finding.example))
+                                               example=finding.example, row=finding.row))
     if problems:
         out += ["", w["problems"], *(f"  - {p}" for p in problems)]
     usable = len(lines) > 0 and not result.over_threshold

@@ -87,7 +87,9 @@ class Finding:
     file: str = ""
     column: str = ""
     example: str = ""
-    """The first case: a row and value, an order id, or the other column(s)."""
+    """The first case: a value, an order id, or the other column(s)."""
+    row: int = 0
+    """The first case's row, where it is one row."""
 
 
 @dataclass(frozen=True)
@@ -476,7 +478,7 @@ def _findings(frame: pd.DataFrame, files: list[SourceFile], used: pd.Series) -> 
             file = str(frame.at[first, "source_file"])
             found.append(Finding("quantity_fraction", int(fraction.sum()), file,
                                  _column_names(frame.loc[[first], "source_file"], files, "quantity").iat[0],
-                                 f"row {frame.at[first, 'source_row']}: {frame.at[first, 'quantity']:g}"))
+                                 f"{frame.at[first, 'quantity']:g}", int(frame.at[first, "source_row"])))
     order, ok = frame["_order"].to_numpy(), (used & frame["_order"].ge(0)).to_numpy()
     checks = (("order_customers_differ", frame["customer_id"], frame["customer_id"].notna()),
               ("order_dates_differ", frame["order_date"].dt.normalize(), frame["order_date"].notna()))
