@@ -98,11 +98,16 @@ class Source(_Strict):
             except LookupError:
                 raise ValueError(f"unknown encoding {value!r}; use 'auto' or a Python codec name such as "
                                  "'utf-8', 'utf-8-sig', 'cp950' (Big5), 'utf-16'") from None
-            try:  # rot13, hex, base64, zlib … are codecs but not text encodings: reading would fail later
-                b"a".decode(value)
+            sample = "order_id,amount\r\n1,2\n"
+            try:  # rot13, hex, zlib (not text encodings), idna, punycode (not for files) would fail later
+                decoder = codecs.getincrementaldecoder(value)(errors="replace")
+                readable = (decoder.decode(sample.encode(value), final=True) == sample
+                            and codecs.lookup(value).name not in ("idna", "punycode"))  # domain names only
             except (LookupError, UnicodeError, TypeError, ValueError):
-                raise ValueError(f"not a text encoding {value!r}; use 'auto' or a text encoding such as "
-                                 "'utf-8', 'utf-8-sig', 'cp950' (Big5), 'utf-16'") from None
+                readable = False
+            if not readable:
+                raise ValueError(f"not a text encoding {value!r} for files; use 'auto' or a text encoding such "
+                                 "as 'utf-8', 'utf-8-sig', 'cp950' (Big5), 'utf-16'")
         return value
 
     @field_validator("url")

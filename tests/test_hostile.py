@@ -317,6 +317,8 @@ BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     ("display_name: '   '\nsource:\n  path: a.csv\n", r"display_name: .*empty"),
     ("display_name: A\nsource:\n  path: a.csv\n  encoding: rot13\n", r"source\.encoding: .*not a text encoding 'rot13'"),
     ("display_name: A\nsource:\n  path: a.csv\n  encoding: hex\n", r"source\.encoding: .*not a text encoding 'hex'"),
+    ("display_name: A\nsource:\n  path: a.csv\n  encoding: idna\n", r"source\.encoding: .*not a text encoding 'idna'"),
+    ("display_name: A\nsource:\n  path: a.csv\n  encoding: punycode\n", r"source\.encoding: .*not a text encoding"),
 ])
 def test_a_hostile_client_yaml_is_a_config_error_naming_the_file_and_key(tmp_path, text, message):
     from crm_report.config import ConfigError, load_config
@@ -370,3 +372,10 @@ def test_a_small_png_logo_is_fine(tmp_path):
     (folder / "client.yaml").write_text("display_name: A\nbrand:\n  logo: logo.png\nsource:\n  path: a.csv\n",
                                         encoding="utf-8")
     assert load_config("acme", tmp_path).brand.logo == "logo.png"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-32", "cp950", "big5", "latin-1"])
+def test_real_text_encodings_are_accepted(encoding):
+    source = ClientConfig(client_id="acme", display_name="A", folder=Path("."),
+                          source={"path": "a.csv", "encoding": encoding}).source
+    assert source.encoding == encoding
