@@ -241,8 +241,14 @@ def load_config(client_id: str, clients_dir: Path) -> ClientConfig:
     if not path.is_file():
         known = ", ".join(list_clients(clients_dir)) or "none"
         raise ConfigError(f"no client {client_id!r}: {path} does not exist (known clients: {known})")
+    data = path.read_bytes()
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader) or {}  # noqa: S506 (safe)
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start} on line {line}); save it as UTF-8") from None
+    try:
+        raw = yaml.load(text, Loader=_StrictLoader) or {}  # noqa: S506 (a SafeLoader)
     except _RefusedYaml as exc:
         raise ConfigError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
@@ -318,12 +324,21 @@ class _StrictLoader(yaml.SafeLoader):
     memory as soon as the values are validated or printed; client.yaml has no use for them. A key given twice
     silently keeps the last value in PyYAML; here it is an error naming the key and both lines."""
 
+    MAX_DEPTH = 20
+    """client.yaml nests four levels at most; `[[[[…` thousands deep exhausts Python's recursion limit."""
+
     def compose_node(self, parent, index):
+        mark = self.peek_event().start_mark
         if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark
             raise _RefusedYaml(f"line {mark.line + 1}: YAML aliases (*name) are not allowed in client.yaml; "
                                "write the value out")
-        return super().compose_node(parent, index)
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > self.MAX_DEPTH:
+                raise _RefusedYaml(f"line {mark.line + 1}: values nested more than {self.MAX_DEPTH} levels deep")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_document(self, node):
         self._root = node

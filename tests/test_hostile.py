@@ -315,6 +315,7 @@ BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     ("display_name: A\ndisplay_name: B\nsource:\n  path: a.csv\n", r"display_name: the key appears twice"),
     ("display_name: ''\nsource:\n  path: a.csv\n", r"display_name: .*empty"),
     ("display_name: '   '\nsource:\n  path: a.csv\n", r"display_name: .*empty"),
+    ("display_name: " + "[" * 5000 + "]" * 5000 + "\nsource:\n  path: a.csv\n", r"line 1: values nested more than 20"),
     ("display_name: A\nsource:\n  path: a.csv\n  encoding: rot13\n", r"source\.encoding: .*not a text encoding 'rot13'"),
     ("display_name: A\nsource:\n  path: a.csv\n  encoding: hex\n", r"source\.encoding: .*not a text encoding 'hex'"),
     ("display_name: A\nsource:\n  path: a.csv\n  encoding: idna\n", r"source\.encoding: .*not a text encoding 'idna'"),
@@ -379,3 +380,12 @@ def test_real_text_encodings_are_accepted(encoding):
     source = ClientConfig(client_id="acme", display_name="A", folder=Path("."),
                           source={"path": "a.csv", "encoding": encoding}).source
     assert source.encoding == encoding
+
+
+def test_a_client_yaml_that_is_not_utf8_names_the_byte_and_line(tmp_path):
+    from crm_report.config import ConfigError, load_config
+
+    (tmp_path / "acme").mkdir()
+    (tmp_path / "acme" / "client.yaml").write_bytes("display_name: 測試\nsource:\n  path: a.csv\n".encode("cp950"))
+    with pytest.raises(ConfigError, match=r"acme/client.yaml: not UTF-8 text \(byte 14 on line 1\)"):
+        load_config("acme", tmp_path)
