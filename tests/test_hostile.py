@@ -311,12 +311,14 @@ BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
 
 @pytest.mark.parametrize("text, message", [
     (BOMB, r"line 2.*aliases \(\*name\) are not allowed"),
-    ("display_name: A\nsource:\n  path: a.csv\n  path: b.csv\n", r"source\.path: the key appears twice \(lines 3 and 4\)"),
+    ("display_name: A\nsource:\n  path: a.csv\n  path: b.csv\n",
+     r"source\.path: the key appears twice \(lines 3 and 4\)"),
     ("display_name: A\ndisplay_name: B\nsource:\n  path: a.csv\n", r"display_name: the key appears twice"),
     ("display_name: ''\nsource:\n  path: a.csv\n", r"display_name: .*empty"),
     ("display_name: '   '\nsource:\n  path: a.csv\n", r"display_name: .*empty"),
     ("display_name: " + "[" * 5000 + "]" * 5000 + "\nsource:\n  path: a.csv\n", r"line 1: values nested more than 20"),
-    ("display_name: A\nsource:\n  path: a.csv\n  encoding: rot13\n", r"source\.encoding: .*not a text encoding 'rot13'"),
+    ("display_name: A\nsource:\n  path: a.csv\n  encoding: rot13\n",
+     r"source\.encoding: .*not a text encoding 'rot13'"),
     ("display_name: A\nsource:\n  path: a.csv\n  encoding: hex\n", r"source\.encoding: .*not a text encoding 'hex'"),
     ("display_name: A\nsource:\n  path: a.csv\n  encoding: idna\n", r"source\.encoding: .*not a text encoding 'idna'"),
     ("display_name: A\nsource:\n  path: a.csv\n  encoding: punycode\n", r"source\.encoding: .*not a text encoding"),

@@ -15,9 +15,8 @@ are full- and half-width forms. An explicit `source.columns` entry always wins o
 """
 from __future__ import annotations
 
-import re
-
 import difflib
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
