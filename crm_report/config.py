@@ -98,6 +98,16 @@ class Source(_Strict):
             except LookupError:
                 raise ValueError(f"unknown encoding {value!r}; use 'auto' or a Python codec name such as "
                                  "'utf-8', 'utf-8-sig', 'cp950' (Big5), 'utf-16'") from None
+            sample = "order_id,amount\r\n1,2\n"
+            try:  # rot13, hex, zlib (not text encodings), idna, punycode (not for files) would fail later
+                decoder = codecs.getincrementaldecoder(value)(errors="replace")
+                readable = (decoder.decode(sample.encode(value), final=True) == sample
+                            and codecs.lookup(value).name not in ("idna", "punycode"))  # domain names only
+            except (LookupError, UnicodeError, TypeError, ValueError):
+                readable = False
+            if not readable:
+                raise ValueError(f"not a text encoding {value!r} for files; use 'auto' or a text encoding such "
+                                 "as 'utf-8', 'utf-8-sig', 'cp950' (Big5), 'utf-16'")
         return value
 
     @field_validator("url")
@@ -192,6 +202,14 @@ class ClientConfig(_Strict):
     winback: Winback = Winback()
     folder: Path = Field(description="The client's folder; set by the loader, not the YAML.")
 
+    @field_validator("display_name")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("is empty; give the client's name as the report's title shows it")
+        return value
+
     @field_validator("client_id")
     @classmethod
     def _id(cls, value: str) -> str:
@@ -223,8 +241,16 @@ def load_config(client_id: str, clients_dir: Path) -> ClientConfig:
     if not path.is_file():
         known = ", ".join(list_clients(clients_dir)) or "none"
         raise ConfigError(f"no client {client_id!r}: {path} does not exist (known clients: {known})")
+    data = path.read_bytes()
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start} on line {line}); save it as UTF-8") from None
+    try:
+        raw = yaml.load(text, Loader=_StrictLoader) or {}  # noqa: S506 (a SafeLoader)
+    except _RefusedYaml as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
@@ -233,9 +259,122 @@ def load_config(client_id: str, clients_dir: Path) -> ClientConfig:
         config = ClientConfig(**raw, client_id=client_id, folder=folder)
     except ValidationError as exc:
         raise ConfigError(f"{path}: " + _describe(exc)) from None
+    named = [("brand.logo", config.brand.logo)] + [
+        (f"member_tiers.{i}.invitation_list", tier.invitation_list) for i, tier in enumerate(config.member_tiers)]
+    if config.source.path is not None and not any(ch in config.source.path for ch in "*?["):
+        named.append(("source.path", config.source.path))
+    for key, value in named:
+        if value is not None:
+            _check_inside(folder, value, path, key)
     if config.brand.logo and not config.resolve(config.brand.logo).is_file():
         raise ConfigError(f"{path}: brand.logo: file {config.brand.logo!r} not found in {folder}")
+    if config.brand.logo:
+        check_logo(config)
     return config
+
+
+MAX_LOGO_BYTES = 2 << 20
+MAX_LOGO_PIXELS = 4000
+"""A logo is a few kilobytes; a bigger file or image would only slow or exhaust the PDF renderer (a small PNG
+can declare 100,000 × 100,000 pixels and decompress to tens of gigabytes)."""
+
+
+def check_logo(config: ClientConfig) -> Path:
+    """The logo's path once it is known to be an SVG or PNG of at most `MAX_LOGO_BYTES` and, for a PNG,
+    `MAX_LOGO_PIXELS` a side (read from its header). Raises ConfigError naming client.yaml and brand.logo."""
+    import struct
+
+    value = config.brand.logo or ""
+    where = f"{config.folder / 'client.yaml'}: brand.logo: {value!r}"
+    logo = config.resolve(value)
+    if logo.suffix.lower() not in (".svg", ".png"):
+        raise ConfigError(f"{where} must be an SVG or PNG file")
+    size = logo.stat().st_size
+    if size > MAX_LOGO_BYTES:
+        raise ConfigError(f"{where} is {size / (1 << 20):.1f} MB; a logo may be at most {MAX_LOGO_BYTES >> 20} MB")
+    if logo.suffix.lower() == ".png":
+        with logo.open("rb") as handle:
+            head = handle.read(24)
+        if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+            raise ConfigError(f"{where} is not a PNG image")
+        width, height = struct.unpack(">II", head[16:24])
+        if max(width, height) > MAX_LOGO_PIXELS:
+            raise ConfigError(f"{where} is {width} × {height} pixels; a logo may be at most {MAX_LOGO_PIXELS} "
+                              "pixels a side")
+    return logo
+
+
+def _check_inside(folder: Path, value: str, yaml_path: Path, key: str) -> None:
+    """A path client.yaml names must stay in the client's folder once links are followed: a link to another
+    client's file or folder (`ln -s ../other/data/orders.csv data/zz.csv`) is refused."""
+    target = (folder / value).resolve()
+    if not target.is_relative_to(folder.resolve()):
+        raise ConfigError(f"{yaml_path}: {key}: {value!r} is outside the client's folder (it leads to {target}); "
+                          "paths and links out of the folder are refused")
+
+
+class _RefusedYaml(yaml.YAMLError):
+    """client.yaml uses YAML that is valid but refused (an alias, a key given twice)."""
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without aliases and without repeated keys.
+
+    An alias (`*name`) lets 600 bytes expand to millions of values (the "billion laughs"), which exhausts
+    memory as soon as the values are validated or printed; client.yaml has no use for them. A key given twice
+    silently keeps the last value in PyYAML; here it is an error naming the key and both lines."""
+
+    MAX_DEPTH = 20
+    """client.yaml nests four levels at most; `[[[[…` thousands deep exhausts Python's recursion limit."""
+
+    def compose_node(self, parent, index):
+        mark = self.peek_event().start_mark
+        if self.check_event(yaml.AliasEvent):
+            raise _RefusedYaml(f"line {mark.line + 1}: YAML aliases (*name) are not allowed in client.yaml; "
+                               "write the value out")
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > self.MAX_DEPTH:
+                raise _RefusedYaml(f"line {mark.line + 1}: values nested more than {self.MAX_DEPTH} levels deep")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_document(self, node):
+        self._root = node
+        return super().construct_document(node)
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[object, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                raise _RefusedYaml(f"{_key_path(self, node, key)}: the key appears twice (lines {seen[key]} and "
+                                   f"{line}); keep one")
+            if isinstance(key, (str, int, float, bool)):
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _key_path(loader: _StrictLoader, mapping: yaml.MappingNode, key: object) -> str:
+    """`source.path` for a key of the mapping under `source`: found by walking down from the document root."""
+    def walk(node, trail):
+        if node is mapping:
+            return trail
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                found = walk(v, [*trail, str(k.value)])
+                if found is not None:
+                    return found
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                found = walk(v, [*trail, str(i)])
+                if found is not None:
+                    return found
+        return None
+
+    return ".".join([*(walk(getattr(loader, "_root", None), []) or []), str(key)])
 
 
 def list_clients(clients_dir: Path) -> list[str]:

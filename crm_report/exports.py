@@ -56,9 +56,31 @@ def campaign_rows(targets: pd.DataFrame, words: Mapping[str, Any]) -> pd.DataFra
 
 def write_campaign_csv(targets: pd.DataFrame, path: Path, words: Mapping[str, Any]) -> Path:
     """`campaign_rows` as CSV, UTF-8 with BOM; headers are the column codes (stable for import templates in any
-    locale), values are labels, dates YYYY-MM-DD."""
-    campaign_rows(targets, words).to_csv(path, index=False, encoding="utf-8-sig", date_format="%Y-%m-%d")
+    locale), values are labels, dates YYYY-MM-DD; text a spreadsheet would run as a formula is neutralised
+    (`neutralise_formulas`)."""
+    rows = neutralise_formulas(campaign_rows(targets, words))
+    rows.to_csv(path, index=False, encoding="utf-8-sig", date_format="%Y-%m-%d", lineterminator="\r\n")
     return path
+
+
+_FORMULA_START = r"^[=+\-@\t\r]"
+_PLAIN_NUMBER = r"^-?[0-9]+(?:\.[0-9]+)?$"
+
+
+def neutralise_formulas(rows: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return get a leading `'`, as OWASP
+    recommends against CSV injection (owasp.org/www-community/attacks/CSV_Injection): customer names come
+    from shoppers' sign-up forms, and Excel or Google Sheets would run `=HYPERLINK(…)` as a formula. Numbers
+    stay numbers: numeric columns are not touched, nor text that is a plain number such as `-100`."""
+    text = [c for c in rows if not pd.api.types.is_numeric_dtype(rows[c])
+            and not pd.api.types.is_datetime64_any_dtype(rows[c])]
+    fixed = {}
+    for column in text:
+        cells = rows[column].astype("string")
+        risky = cells.str.contains(_FORMULA_START, regex=True, na=False) & ~cells.str.match(_PLAIN_NUMBER, na=False)
+        if risky.any():
+            fixed[column] = rows[column].mask(risky, "'" + cells[risky])
+    return rows.assign(**fixed)
 
 
 def write_winback_xlsx(targets: pd.DataFrame, path: Path, words: Mapping[str, Any]) -> Path:

@@ -18,7 +18,7 @@ from urllib.request import url2pathname
 import jinja2
 
 from crm_report import formatting, i18n, results
-from crm_report.config import ClientConfig
+from crm_report.config import ClientConfig, check_logo
 from crm_report.paths import TEMPLATES_DIR
 
 
@@ -139,7 +139,7 @@ def _copy_assets(report_dir: Path, config: ClientConfig) -> dict[str, str]:
     shutil.copy2(TEMPLATES_DIR / "assets" / "report.css", target / "report.css")
     copied = {}
     if config.brand.logo:
-        logo = config.resolve(config.brand.logo)
+        logo = check_logo(config)  # again: the file may have changed since client.yaml was read
         shutil.copy2(logo, target / f"logo{logo.suffix.lower()}")
         copied["logo"] = f"assets/logo{logo.suffix.lower()}"
     return copied

@@ -75,7 +75,8 @@ def check_report(config: ClientConfig, result: LoadResult | None, words: dict[st
         problems.append(w["over_threshold"].format(share=pct(result.excluded_share),
                                                    limit=pct(result.max_excluded_share)))
     for finding in result.findings:
-        problems.append(w[finding.kind].format(n=number(finding.count), file=finding.file, column=finding.column))
+        problems.append(w[finding.kind].format(n=number(finding.count), file=finding.file, column=finding.column,
+                                               example=finding.example, row=finding.row))
     if problems:
         out += ["", w["problems"], *(f"  - {p}" for p in problems)]
     usable = len(lines) > 0 and not result.over_threshold

@@ -36,14 +36,22 @@ from crm_report.data.sources import DataError, TableInfo
 TEXT_FIELDS = ("order_id", "customer_id", "product_id", "product_name", "category", "channel", "store",
                "customer_name", "line_user_id", "email_consent", "sms_consent", "line_consent")
 REASONS = (
-    "malformed row", "unreadable order date", "unreadable amount", "unreadable quantity", "unreadable unit price",
+    "malformed row", "unbalanced quote", "unreadable order date", "unreadable amount", "implausible amount",
+    "implausible quantity", "unreadable quantity", "unreadable unit price",
     "unknown status", "missing order id", "missing order date", "future date", "missing amount",
     "duplicate line", "overlap with a later file", "zero amount", "refund without its order",
 )
 """Why a row is excluded, in order of precedence (a row gets the first that applies):
 
 - malformed row: a CSV row with more or fewer fields than the header;
+- unbalanced quote: a CSV line whose quoted value does not close on it, where reading on would break the
+  column count; the lines after it are read as their own rows (`sources._scan_lines`);
 - unreadable …, unknown status: a cell holds something that cannot be read as a date, number or status;
+- implausible amount: infinite (`1e309`) or beyond `values.MAX_AMOUNT` (NT$1 billion a line), as read or as
+  quantity × unit price;
+- implausible quantity: infinite or beyond `values.MAX_QUANTITY`, or zero or negative on a paid line with a
+  positive amount (a refund line's negative quantity is fine; a fraction is only flagged, as some shops
+  sell by weight);
 - future date: more than a day after the time of loading (a typo such as 2062);
 - duplicate line: the same values in every mapped column as an earlier row of the same file;
 - overlap with a later file: the same order line (order, product, sign, n-th such line) is in a later file;
@@ -55,24 +63,33 @@ OVERLAP = "overlap with a later file"
 FUTURE_TOLERANCE = pd.Timedelta(days=1)
 _FIELD_OF_REASON = {"missing order id": "order_id", "unreadable order date": "order_date",
                     "missing order date": "order_date", "future date": "order_date", "unreadable amount": "amount",
-                    "missing amount": "amount", "unreadable quantity": "quantity",
+                    "implausible amount": "amount", "missing amount": "amount",
+                    "implausible quantity": "quantity", "unreadable quantity": "quantity",
                     "unreadable unit price": "unit_price", "unknown status": "status", "zero amount": "amount",
                     "refund without its order": "amount"}
-_PARSE_CHECKS = (("unreadable order date", "order_date"), ("unreadable amount", "amount"),
-                 ("unreadable amount", "subtotal"), ("unreadable quantity", "quantity"),
-                 ("unreadable unit price", "unit_price"), ("unknown status", "status"))
+_PARSE_CHECKS = (("unreadable order date", "order_date", "order_date"), ("unreadable amount", "amount", "amount"),
+                 ("implausible amount", "amount", "amount_range"), ("unreadable amount", "subtotal", "subtotal"),
+                 ("unreadable quantity", "quantity", "quantity"),
+                 ("unreadable unit price", "unit_price", "unit_price"), ("unknown status", "status", "status"))
 
 
 @dataclass(frozen=True)
 class Finding:
     """Something worth a consultant's look that excludes no row: `kind` is 'email_not_address' (cells of
-    the e-mail column that are not addresses, not used) or 'amount_repeats' (the amount column holds the same
-    value on every line of most orders: probably an order total, which would count each order several times)."""
+    the e-mail column that are not addresses, not used), 'amount_repeats' (the amount column holds the same
+    value on every line of most orders: probably an order total, which would count each order several times),
+    'amount_columns' (another column could be the amount too), 'quantity_fraction' (paid lines with a
+    quantity that is not whole), 'order_customers_differ' or 'order_dates_differ' (an order whose lines name
+    more than one customer, or fall on more than one day)."""
 
     kind: str
     count: int = 0
     file: str = ""
     column: str = ""
+    example: str = ""
+    """The first case: a value, an order id, or the other column(s)."""
+    row: int = 0
+    """The first case's row, where it is one row."""
 
 
 @dataclass(frozen=True)
@@ -149,7 +166,7 @@ def load_orders(config: ClientConfig, *, now: pd.Timestamp | None = None,
     return LoadResult(lines=lines, excluded=excluded, rows_read=len(frame), source=config.source.describe(),
                       files=tuple(files), rows_blank=sum(f.blank_rows for f in files),
                       max_excluded_share=config.source.max_excluded_share,
-                      findings=tuple(_findings(frame, files)))
+                      findings=tuple(_findings(frame, files, ~bad)))
 
 
 def check_threshold(result: LoadResult) -> None:
@@ -186,10 +203,14 @@ def _read_table(table: sources.Table, config: ClientConfig) -> tuple[pd.DataFram
         empty = pd.DataFrame({c: pd.Series(dtype="str") for c in matching.used}).assign(source_row=np.int64(0))
         chunks = [_parse_chunk(empty, matching, config, info.name)]
     frame = pd.concat(chunks, ignore_index=True) if len(chunks) != 1 else chunks[0]
-    frame["source_row"] = table.fix_rows(frame["source_row"].to_numpy())
+    rows = table.fix_rows(frame["source_row"].to_numpy())
+    if (rows < 0).any():  # read wrongly after a stray quote, and read again
+        frame, rows = frame.loc[rows >= 0].reset_index(drop=True), rows[rows >= 0]
+    frame["source_row"] = rows
     if len(table.malformed):
         malformed = pd.DataFrame({"source_row": table.malformed["source_row"].to_numpy(),
-                                  "_reason": "malformed row", "_bad_column": pd.NA,
+                                  "_reason": table.malformed["reason"].astype("str").to_numpy(),
+                                  "_bad_column": pd.NA,
                                   "_bad_value": table.malformed["text"].astype("str").to_numpy()})
         frame = pd.concat([frame, malformed], ignore_index=True).sort_values("source_row", kind="stable")
     blank = frame["_blank"].fillna(False).astype(bool)
@@ -233,6 +254,7 @@ def _parse_chunk(chunk: pd.DataFrame, matching: presets.Matching, config: Client
     out["order_date"], bad["order_date"] = values.parse_dates(raw["order_date"], config.timezone)
     if "amount" in raw:
         out["amount"], currency, bad["amount"] = values.parse_amounts(raw["amount"])
+        bad["amount_range"] = values.implausible(out["amount"])
         _check_currency(currency, chunk, matching.matches["amount"].columns[0], config, name)
     for f in ("quantity", "unit_price", "line_discount"):
         if f in raw:
@@ -251,9 +273,9 @@ def _parse_chunk(chunk: pd.DataFrame, matching: presets.Matching, config: Client
     frame["_reason"] = pd.Series(pd.NA, index=chunk.index, dtype="str")
     frame["_bad_column"] = pd.Series(pd.NA, index=chunk.index, dtype="str")
     frame["_bad_value"] = pd.Series(pd.NA, index=chunk.index, dtype="str")
-    for reason, f in _PARSE_CHECKS:
-        if f in bad and bad[f].any():
-            hit = bad[f] & frame["_reason"].isna()
+    for reason, f, check in _PARSE_CHECKS:
+        if check in bad and bad[check].any():
+            hit = bad[check] & frame["_reason"].isna()
             frame.loc[hit, "_reason"] = reason
             frame.loc[hit, "_bad_column"] = ", ".join(matching.matches[f].columns)
             frame.loc[hit, "_bad_value"] = values.clean_text(raw[f])[hit]
@@ -320,7 +342,7 @@ def _complete(frame: pd.DataFrame, files: list[SourceFile], as_of: pd.Timestamp 
         frame["email"] if "email" in frame else pd.Series(pd.NA, index=frame.index, dtype="str"),
         frame["_mobile"] if "_mobile" in frame else pd.Series(pd.NA, index=frame.index, dtype="str"),
         frame["order_date"], as_of=as_of)
-    return frame.assign(status=status, customer_id=key,
+    return frame.assign(status=status, customer_id=key, _order=order,
                         customer_match=pd.Categorical(match, categories=identity.MATCHES))
 
 
@@ -344,6 +366,12 @@ def _reasons(frame: pd.DataFrame, files: list[SourceFile], now: pd.Timestamp) ->
     flag("missing order date", frame["order_date"].isna())
     flag("future date", frame["order_date"].gt(now + FUTURE_TOLERANCE), frame["order_date"])
     flag("missing amount", frame["amount"].isna())
+    flag("implausible amount", values.implausible(frame["amount"]), frame["amount"])  # quantity × unit price
+    if "quantity" in frame:
+        quantity = frame["quantity"]
+        sold = frame["status"].eq("paid") & frame["amount"].gt(0)
+        flag("implausible quantity", values.implausible(quantity, values.MAX_QUANTITY) | (sold & quantity.le(0)),
+             quantity)
     order = pd.factorize(frame["order_id"])[0]  # -1 for a missing id
     duplicate, first_row = _duplicates(frame, order, reason.isna())
     flag("duplicate line", duplicate, "same as row " + first_row)
@@ -424,7 +452,7 @@ def _quarantine(rows: pd.DataFrame, reason: pd.Series, column: pd.Series, shown:
             .reset_index(drop=True))
 
 
-def _findings(frame: pd.DataFrame, files: list[SourceFile]) -> list[Finding]:
+def _findings(frame: pd.DataFrame, files: list[SourceFile], used: pd.Series) -> list[Finding]:
     found = []
     if "_email_text" in frame:
         unusable = int((frame["_email_text"].fillna(False).astype(bool) & frame["email"].isna()).sum())
@@ -439,7 +467,38 @@ def _findings(frame: pd.DataFrame, files: list[SourceFile]) -> list[Finding]:
         multi = per_order.loc[per_order["size"].gt(1)]
         if len(multi) >= 5 and multi["nunique"].eq(1).mean() > 0.9:
             found.append(Finding("amount_repeats", len(multi), f.info.name, amount.columns[0]))
+    for f in files:
+        if f.matching.amount_rivals:
+            found.append(Finding("amount_columns", len(f.matching.amount_rivals), f.info.name,
+                                 f.matching.matches["amount"].columns[0], ", ".join(f.matching.amount_rivals)))
+    if "quantity" in frame:
+        fraction = used & frame["status"].eq("paid") & frame["amount"].gt(0) & frame["quantity"].mod(1).gt(0)
+        if fraction.any():
+            first = fraction.idxmax()
+            file = str(frame.at[first, "source_file"])
+            found.append(Finding("quantity_fraction", int(fraction.sum()), file,
+                                 _column_names(frame.loc[[first], "source_file"], files, "quantity").iat[0],
+                                 f"{frame.at[first, 'quantity']:g}", int(frame.at[first, "source_row"])))
+    order, ok = frame["_order"].to_numpy(), (used & frame["_order"].ge(0)).to_numpy()
+    checks = (("order_customers_differ", frame["customer_id"], frame["customer_id"].notna()),
+              ("order_dates_differ", frame["order_date"].dt.normalize(), frame["order_date"].notna()))
+    for kind, cells, present in checks:
+        differ = _orders_differing(order, cells.to_numpy(), ok & present.to_numpy())
+        if differ.any():
+            first = int(np.argmax(differ))
+            found.append(Finding(kind, int(np.unique(order[differ]).size), str(frame.at[first, "source_file"]), "",
+                                 str(frame.at[first, "order_id"])))
     return found
+
+
+def _orders_differing(order: np.ndarray, cells: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Rows (among `ok`) of the orders whose `ok` rows hold more than one value of `cells`: the rows sorted
+    by order, each compared with the one before it (no groupby: this runs on every load)."""
+    rows = np.flatnonzero(ok)
+    rows = rows[np.argsort(order[rows], kind="stable")]
+    same_order = order[rows[1:]] == order[rows[:-1]]
+    changed = same_order & (cells[rows[1:]] != cells[rows[:-1]])
+    return ok & np.isin(order, order[rows[1:][changed]])
 
 
 def source_path(config: ClientConfig) -> Path | None:

@@ -16,6 +16,7 @@ are full- and half-width forms. An explicit `source.columns` entry always wins o
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -171,6 +172,9 @@ class Matching:
     absent: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """client.yaml columns that are not in the file, by field."""
     shopify_amounts: bool = False
+    amount_rivals: tuple[str, ...] = ()
+    """Other columns that could be the amount (another amount name, or the same name twice) when the preset
+    chose one: `--check-data` says so, since an order total taken for a line amount counts orders twice."""
 
     @property
     def used(self) -> tuple[str, ...]:
@@ -246,7 +250,18 @@ def match_columns(columns: Sequence[str], preset: str = "auto",
         missing.append("amount")
     if not any(f in matches for f in IDENTITY_FIELDS):
         missing.append("customer_id")
-    return Matching(chosen.name, matches, tuple(columns), tuple(missing), absent, shopify_amounts)
+    return Matching(chosen.name, matches, tuple(columns), tuple(missing), absent, shopify_amounts,
+                    _rivals(matches.get("amount"), matches, columns, chosen))
+
+
+def _rivals(match: Match | None, matches: dict[str, Match], columns: Sequence[str], chosen: Preset) -> tuple[str, ...]:
+    """Columns no other field took that are named like the amount too (or repeat its name: `amount.1`)."""
+    if match is None or not match.columns or match.how == "client.yaml":
+        return ()
+    names = {normalise_header(n) for n in (*chosen.synonyms.get("amount", ()), "amount")}
+    taken = {c for m in matches.values() for c in m.columns}
+    repeat = re.compile(re.escape(match.columns[0]) + r"\.[0-9]+")
+    return tuple(c for c in columns if c not in taken and (normalise_header(c) in names or repeat.fullmatch(c)))
 
 
 def shopify_amounts(unit_price: pd.Series, quantity: pd.Series, subtotal: pd.Series, line_discount: pd.Series,

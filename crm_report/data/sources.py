@@ -22,6 +22,7 @@ import io
 import os
 import re
 import zipfile
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -69,13 +70,14 @@ class Table:
     """One file or query. `read(select)` yields chunks of the selected columns plus `source_row`.
 
     After reading, `malformed` lists CSV rows that could not be split into the header's columns (with
-    their row number and text), and `fix_rows` maps the chunks' provisional row numbers to the true ones.
+    their row number, text and reason: `malformed row` or `unbalanced quote`), and `fix_rows` maps the
+    chunks' provisional row numbers to the true ones (-1: a row read wrongly and read again, to drop).
     """
 
     info: TableInfo
     sample: pd.DataFrame
     reader: Callable[[Table, Select], Iterator[pd.DataFrame]]
-    malformed: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"source_row": [], "text": []}))
+    malformed: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"source_row": [], "text": [], "reason": []}))
     fix_rows: Callable[[np.ndarray], np.ndarray] = staticmethod(lambda rows: rows)  # type: ignore[assignment]
 
     def read(self, select: Select) -> Iterator[pd.DataFrame]:
@@ -95,12 +97,11 @@ def find_files(config: ClientConfig) -> list[Path]:
     folder, sorted by name, skipping hidden files and Excel's `~$` lock files."""
     pattern = config.source.path or ""
     yaml_path = config.folder / "client.yaml"
+    base = config.folder.resolve()
     if any(ch in pattern for ch in "*?["):
-        base = config.folder.resolve()
-        paths = [p for p in sorted(base.glob(pattern)) if p.is_file()]
-        outside = [p for p in paths if not p.resolve().is_relative_to(base)]
-        if outside or Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+        if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
             raise DataError(f"{yaml_path}: source.path {pattern!r} leaves the client's folder")
+        paths = [p for p in sorted(base.glob(pattern)) if p.is_file()]
         what = f"no files match source.path {pattern!r} in {config.folder} ({yaml_path})"
     else:
         target = config.resolve(pattern)
@@ -112,17 +113,24 @@ def find_files(config: ClientConfig) -> list[Path]:
         else:
             raise DataError(f"order file not found: {target} (source.path in {yaml_path})")
     paths = [p for p in paths if not p.name.startswith((".", "~$"))]
+    for p in paths:  # a link to another client's export must not join this client's orders
+        if not p.resolve().is_relative_to(base):
+            raise DataError(f"{yaml_path}: source.path {pattern!r}: {display_name(p, config)} is a link to "
+                            f"{p.resolve()}, outside the client's folder; links out of the folder are refused")
     if not paths:
         raise DataError(what)
     return paths
 
 
 def display_name(path: Path, config: ClientConfig) -> str:
-    """A file's name as reports show it: relative to the client's folder."""
-    try:
-        return str(path.resolve().relative_to(config.folder.resolve()))
-    except ValueError:
-        return str(path)
+    """A file's name as reports show it: relative to the client's folder (a link by its own name, not its
+    target's, so a link beside its target is a file of its own)."""
+    for folder in (config.folder.resolve(), config.folder.absolute()):
+        try:
+            return str(path.absolute().relative_to(folder))
+        except ValueError:
+            continue
+    return str(path)
 
 
 def _open_file(path: Path, config: ClientConfig) -> Table:
@@ -306,6 +314,11 @@ def _sample(records: Sequence[Sequence[object]], columns: Sequence[str]) -> pd.D
 
 
 def _read_csv(table: Table, path: Path, select: Select, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """pyarrow's streaming reader; then, only when its rows do not match the file's lines one to one (rows
+    with the wrong number of fields, values over several lines, a quote that never closes), Python's `csv`
+    module goes over the lines to number every row and find each unbalanced quote (`_scan_lines`). After a
+    stray quote pyarrow's rows are superseded: the rows from there on are yielded again from the scan, and
+    `table.fix_rows` maps pyarrow's to -1 (drop)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -329,7 +342,7 @@ def _read_csv(table: Table, path: Path, select: Select, chunk_rows: int) -> Iter
                                              quoted_strings_can_be_null=True, null_values=[""]),
     )
     first_row = (info.header_row or 0) + 1
-    count = 0
+    count, failed = 0, False
     try:
         for batch in reader:
             for start in range(0, batch.num_rows, chunk_rows):
@@ -337,28 +350,133 @@ def _read_csv(table: Table, path: Path, select: Select, chunk_rows: int) -> Iter
                 frame = part.to_pandas()
                 yield frame.assign(source_row=np.arange(first_row + count, first_row + count + len(frame)))
                 count += len(frame)
-    except pa.ArrowInvalid as exc:
-        raise DataError(f"{path}: cannot be read as CSV after data row {count}: {exc}") from None
-    if invalid:
-        table.malformed, table.fix_rows = _locate_malformed(path, info, count)
+    except pa.ArrowInvalid:  # e.g. a quoted value larger than a block: the scan below reads the rest
+        failed = True
+    if not failed and not invalid and count == _count_lines(path, info.encoding) - (info.header_row or 0):
+        return  # one row per line: no value over two lines, so no quote left open
+    scan = _scan_lines(path, info, count)
+    table.malformed = scan.malformed
+    resume = min(count if scan.valid_before_break is None else scan.valid_before_break, count, len(scan.valid))
+    redo = scan.records
+    for start in range(0, len(redo), chunk_rows):
+        part = redo[start:start + chunk_rows]
+        columns = {c: [record[i] if i < len(record) and record[i] != "" else None for record in part]
+                   for c, i in ((c, info.columns.index(c)) for c in wanted)}
+        frame = pa.table({c: pa.array(v, pa.string()) for c, v in columns.items()}).to_pandas() if wanted \
+            else pd.DataFrame(index=range(len(part)))
+        rows = first_row + count + start
+        yield frame.assign(source_row=np.arange(rows, rows + len(part)))
+    valid = scan.valid
+    true_rows = np.concatenate([valid[:resume], np.full(count - resume, -1, dtype="int64"), valid[resume:]])
+    table.fix_rows = lambda rows: true_rows[np.asarray(rows, dtype="int64") - first_row]
 
 
-def _locate_malformed(path: Path, info: TableInfo, valid_rows: int) -> tuple[pd.DataFrame, Callable]:
-    """Rows whose field count differs from the header's, found with Python's csv module (only for files
-    that have such rows), and the true row numbers of the others."""
-    width = len(info.columns)
-    numbers, texts = [], []
+@dataclass
+class _Scan:
+    """The rows of a CSV file as Python's csv module splits them, one stray quote at a time: `valid` the
+    row numbers of the rows with the header's number of fields (or blank), `records` the cells of those
+    that pyarrow did not read right (from the first unbalanced quote, or past the rows it read),
+    `malformed` the others (row, text, reason), `valid_before_break` how many valid rows come before the
+    first unbalanced quote (None: there is none)."""
+
+    valid: np.ndarray
+    records: list[list[str]]
+    malformed: pd.DataFrame
+    valid_before_break: int | None
+
+
+MAX_LINES_PER_ROW = 1000
+"""A quoted value running over more lines than this is taken for a quote left open."""
+
+
+class _OpenQuote(Exception):
+    pass
+
+
+class _Lines:
+    """A text file's physical lines, with the lines taken for the current row and a way to put them back."""
+
+    def __init__(self, handle) -> None:
+        self.handle, self.back, self.taken = handle, deque(), []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.back.popleft() if self.back else next(self.handle)
+        self.taken.append(line)
+        if len(self.taken) > MAX_LINES_PER_ROW:
+            raise _OpenQuote
+        return line
+
+
+def _scan_lines(path: Path, info: TableInfo, read: int) -> _Scan:
+    """Every row of the file by number. A row whose quoted value runs past the end of its line is one row
+    (as in Excel) only when it closes and the row then has the header's number of fields; otherwise its
+    first line is excluded as an `unbalanced quote` and the lines after it are read as their own rows, so
+    one stray quote never swallows the rest of the file (or trips the csv module's field-size limit).
+    `read` is how many rows pyarrow yielded: cells are kept only for rows it did not read right."""
+    width, delimiter = len(info.columns), info.delimiter or ","
+    valid: list[int] = []
+    records: list[list[str]] = []
+    numbers: list[int] = []
+    texts: list[str] = []
+    why: list[str] = []
+    first_break: int | None = None
     with path.open("r", encoding=info.encoding, newline="") as handle:
-        reader = csv.reader(handle, delimiter=info.delimiter or ",")
-        for number, record in enumerate(reader, start=1):
-            if number > (info.header_row or 0) and record and len(record) != width:
+        lines = _Lines(handle)
+        reader = csv.reader(lines, delimiter=delimiter)
+        number = 0
+        while True:
+            lines.taken = []
+            try:
+                record: list[str] | None = next(reader)
+            except StopIteration:
+                break
+            except (csv.Error, _OpenQuote):
+                record = None
+            number += 1
+            taken = lines.taken
+            if number <= (info.header_row or 0):
+                continue
+            spans = len(taken) > 1
+            if record is None or (spans and (len(record) != width or "".join(taken).count('"') % 2)):
                 numbers.append(number)
-                texts.append((info.delimiter or ",").join(record))
-    first = (info.header_row or 0) + 1
-    all_rows = np.arange(first, first + valid_rows + len(numbers))
-    valid = np.delete(all_rows, np.asarray(numbers, dtype="int64") - first)
-    fix = lambda rows: valid[np.asarray(rows, dtype="int64") - first]  # noqa: E731
-    return pd.DataFrame({"source_row": np.asarray(numbers, dtype="int64"), "text": texts}), fix
+                texts.append(taken[0].rstrip("\r\n"))
+                why.append("unbalanced quote")
+                first_break = len(valid) if first_break is None else first_break
+                lines.back.extendleft(reversed(taken[1:]))
+                reader = csv.reader(lines, delimiter=delimiter)  # start afresh on the next line
+            elif record and len(record) != width:
+                numbers.append(number)
+                texts.append(delimiter.join(record))
+                why.append("malformed row")
+            else:
+                if first_break is not None or len(valid) >= read:
+                    records.append(record)
+                valid.append(number)
+    malformed = pd.DataFrame({"source_row": np.asarray(numbers, dtype="int64"), "text": texts, "reason": why})
+    return _Scan(np.asarray(valid, dtype="int64"), records, malformed, first_break)
+
+
+def _count_lines(path: Path, encoding: str | None, block: int = 1 << 24) -> int:
+    """Physical lines in the file (ended by \\n, \\r\\n or \\r), as pyarrow and Python split them. The
+    bytes are counted (in C) for encodings in which a line end is always its ASCII byte (UTF-8, Big5 …)."""
+    wide = codecs.lookup(encoding or "utf-8").name.startswith(("utf-16", "utf-32"))
+    handle = path.open("r", encoding=encoding, newline="") if wide else path.open("rb")
+    cr, lf = ("\r", "\n") if wide else (b"\r", b"\n")
+    breaks, carry, last = 0, cr[:0], cr[:0]
+    with handle:
+        while data := handle.read(block):
+            data = carry + data
+            carry = cr if data.endswith(cr) else cr[:0]  # a \r\n may be split between two blocks
+            data = data[:len(data) - len(carry)]
+            returns = data.count(cr)
+            breaks += data.count(lf) + (returns - data.count(cr + lf) if returns else 0)
+            last = data[-1:] or last
+    if carry:
+        breaks, last = breaks + 1, cr
+    return breaks + (1 if last and last not in (cr, lf) else 0)
 
 
 # --- Excel -----------------------------------------------------------------------------------------------
