@@ -391,3 +391,12 @@ def test_a_client_yaml_that_is_not_utf8_names_the_byte_and_line(tmp_path):
     (tmp_path / "acme" / "client.yaml").write_bytes("display_name: 測試\nsource:\n  path: a.csv\n".encode("cp950"))
     with pytest.raises(ConfigError, match=r"acme/client.yaml: not UTF-8 text \(byte 14 on line 1\)"):
         load_config("acme", tmp_path)
+
+
+def test_a_file_where_no_row_has_an_order_id_excludes_every_row_instead_of_crashing(tmp_path):
+    """Found by the loader's property test: with no order id anywhere the per-order totals were empty and
+    looking up a line's order (-1) raised IndexError."""
+    (tmp_path / "orders.csv").write_text(HEADER + ",c1,2026-03-05,10,p\n,c2,2026-03-06,20,p\n", encoding="utf-8")
+    result = load_orders(config_for(tmp_path, "orders.csv"), now=NOW)
+    assert result.lines.empty and result.rows_read == 2
+    assert result.excluded["source_row"].tolist() == [2, 3]

@@ -381,7 +381,9 @@ def _reasons(frame: pd.DataFrame, files: list[SourceFile], now: pd.Timestamp) ->
     amount, orders = frame["amount"].to_numpy(), int(order.max(initial=-1)) + 1
     total = np.bincount(order[ok], weights=amount[ok], minlength=orders)
     positive = np.bincount(order[ok], weights=amount[ok] > 0, minlength=orders) > 0
-    per_line = lambda values: pd.Series(np.where(order >= 0, values[order], np.nan), index=frame.index)  # noqa: E731
+    # code -1 (no order id) reads the appended NaN, so an export without any order id cannot index an empty array
+    per_line = lambda values: pd.Series(np.append(values.astype("float64"), np.nan)[order],  # noqa: E731
+                                        index=frame.index)
     flag("zero amount", ok & frame["status"].eq("paid") & frame["amount"].eq(0) & per_line(total).eq(0),
          frame["amount"])
     flag("refund without its order", ok & frame["amount"].lt(0) & per_line(positive).ne(1), frame["amount"])
