@@ -13,10 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 EXPORT_COLUMNS = ("customer_id", "customer_name", "contact", "channel", "group", "group_rank", "priority",
                   "contact_date", "product", "offer", "offer_detail")
@@ -88,19 +84,29 @@ def write_winback_xlsx(targets: pd.DataFrame, path: Path, words: Mapping[str, An
     by the group's label (made valid: at most 31 characters, none of \\ / ? * [ ] :, unique), in the order of
     the locale's groups. Headers are the locale's column names, bold on a fill, with the first row frozen and
     a filter; dates are real dates (yyyy-mm-dd), priority a whole number; column widths follow the content
-    (CJK characters count double); text is always text (a name like '=1+1' is not run as a formula). With
-    nobody to contact: one sheet with the header only."""
+    (CJK characters count double); text is always text (a name like '=1+1' is never run as a formula). With
+    nobody to contact: one sheet with the header only. Written with XlsxWriter in constant-memory mode (rows
+    streamed to disk): 3× faster than openpyxl's write-only mode on 100k rows (README, Performance)."""
+    import xlsxwriter  # only a report run writes a workbook
+
     rows = campaign_rows(targets, words)
     headers = [words["campaign"]["columns"][c] for c in EXPORT_COLUMNS]
-    book = Workbook(write_only=True)
+    path = Path(path)
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                           "strings_to_urls": False, "strings_to_numbers": False,
+                                           "default_date_format": "yyyy-mm-dd"})
+    styles = {"header": book.add_format({"bold": True, "bg_color": f"#{HEADER_FILL[-6:]}", "align": "center",
+                                         "valign": "vcenter"}),
+              "priority": book.add_format({"num_format": "#,##0"}), "group_rank": book.add_format({"num_format": "0"}),
+              "date": book.add_format({"num_format": "yyyy-mm-dd"})}
     used: set[str] = set()
     sheets = [(label, part) for label, part in rows.groupby("group", sort=False)] or [
         (words["campaign"]["sheet_empty"], rows)]
-    for label, part in sheets:
-        sheet = book.create_sheet(sheet_title(str(label), used))
-        _fill_sheet(sheet, headers, part)
-    path = Path(path)
-    book.save(path)
+    try:
+        for label, part in sheets:
+            _fill_sheet(book.add_worksheet(sheet_title(str(label), used)), headers, part, styles)
+    finally:
+        book.close()
     return path
 
 
@@ -154,33 +160,27 @@ def sheet_title(label: str, used: set[str]) -> str:
     return title
 
 
-def _fill_sheet(sheet, headers: list[str], rows: pd.DataFrame) -> None:
-    """Header, widths, frozen first row, filter, then the rows (openpyxl write-only: ~100k rows in seconds)."""
-    for position, column in enumerate(EXPORT_COLUMNS, start=1):  # widths must come before the first row
+def _fill_sheet(sheet, headers: list[str], rows: pd.DataFrame, styles: dict) -> None:
+    """Widths and column formats, frozen header row, filter, then the rows in order (constant-memory mode)."""
+    for position, column in enumerate(EXPORT_COLUMNS):
         shown = rows[column].astype("string") if column != "contact_date" else pd.Series("yyyy-mm-dd", dtype="string")
-        texts = pd.concat([pd.Series([headers[position - 1]], dtype="string"), shown]).fillna("")
+        texts = pd.concat([pd.Series([headers[position]], dtype="string"), shown]).fillna("")
         width = int((texts.str.len() + texts.str.count(_WIDE)).max())
-        sheet.column_dimensions[get_column_letter(position)].width = min(max(width + 2, 8), 60)
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(EXPORT_COLUMNS))}{len(rows) + 1}"
-    bold, fill = Font(bold=True), PatternFill("solid", start_color=HEADER_FILL, end_color=HEADER_FILL)
-    centre = Alignment(horizontal="center", vertical="center")
-    sheet.append([_cell(sheet, header, font=bold, fill=fill, alignment=centre) for header in headers])
+        sheet.set_column(position, position, min(max(width + 2, 8), 60), styles.get(column))
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, len(rows), len(EXPORT_COLUMNS) - 1)
+    sheet.write_row(0, 0, headers, styles["header"])
+    # one typed writer per column: XlsxWriter's generic write() spends most of its time guessing each type
+    writers = [(sheet.write_datetime, styles["date"]) if column == "contact_date"
+               else (sheet.write_number, styles.get(column)) if pd.api.types.is_numeric_dtype(rows[column])
+               else (sheet.write_string, None) for column in EXPORT_COLUMNS]
     values = rows.astype(object).where(rows.notna(), None)
-    values["contact_date"] = [d.date() if d is not None else None for d in values["contact_date"]]
-    formats = {EXPORT_COLUMNS.index(c): f for c, f in
-               {"contact_date": "yyyy-mm-dd", "priority": "#,##0", "group_rank": "0"}.items()}
-    for record in values.itertuples(index=False, name=None):
-        sheet.append([_cell(sheet, value, number_format=formats[i]) if i in formats
-                      else _cell(sheet, value) if isinstance(value, str) and value.startswith("=")
-                      else value for i, value in enumerate(record)])
+    values["contact_date"] = [d.to_pydatetime() if d is not None else None for d in values["contact_date"]]
+    columns = [values[column].tolist() for column in EXPORT_COLUMNS]
+    for number, record in enumerate(zip(*columns), start=1):
+        for position, value in enumerate(record):
+            if value is not None:
+                write, style = writers[position]
+                write(number, position, value, style)
 
 
-def _cell(sheet, value, **style) -> WriteOnlyCell:
-    """A styled cell; text is always text (openpyxl would run a name like '=1+1' as a formula)."""
-    cell = WriteOnlyCell(sheet, value=value)
-    for name, setting in style.items():
-        setattr(cell, name, setting)
-    if isinstance(value, str):
-        cell.data_type = "s"
-    return cell
