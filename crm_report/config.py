@@ -154,6 +154,8 @@ class ReportOptions(_Strict):
     winback_top_n: int = Field(20, ge=5, le=100)
     top_products: int = Field(8, ge=3, le=30)
     clv_months: int = Field(12, ge=1, le=60, description="Horizon of predicted lifetime value, in months.")
+    clv_model: Literal["auto", "bgnbd", "mbgnbd", "pareto_nbd"] = Field(
+        "auto", description="Purchase model: auto picks BG/NBD or MBG/NBD by a 12-month backtest; or name one.")
     clv_monthly_discount: float = Field(0.01, ge=0, le=0.2, description="Monthly discount rate for CLV.")
     acquisition_cost: float | None = Field(
         None, ge=0, description="Average cost to acquire one new customer (CAC), for the seed CLV formula.")

@@ -140,7 +140,7 @@ run.save("products",
 
 # %%
 value = clv.customer_value(run.orders, run.as_of, options.clv_months, options.clv_monthly_discount,
-                           model_kind="auto")
+                           model_kind=options.clv_model)
 segments = run.customers["segment"]  # the one customer history: same segments as notebook 02
 by_segment = clv.value_by_group(value.table, segments, order=rfm.segment_order(options.rfm_style))
 seed = clv.seed_clv(run.orders, run.as_of, options.acquisition_cost)
@@ -153,7 +153,7 @@ value.model_kind, value.purchases, value.spend, value.problem, value.selection
 
 # %%
 checks = (clv.backtests(run.orders, run.as_of, value.model_kind, groups_at=run.segments_at,
-                        order=rfm.segment_order(options.rfm_style))
+                        order=rfm.segment_order(options.rfm_style), start=value.purchases)
           if value.problem is None else None)
 check_figures = ({"backtest": charts.backtest_deciles(checks["deciles"], words["charts"]["backtest"])}
                  if checks is not None and checks["horizon"] else {})
@@ -171,7 +171,8 @@ run.save("value",
                  "purchases_model": value.purchases, "spend_model": value.spend, "at_stake": stake,
                  "predicted_total": value.table["clv"].sum(min_count=1),
                  "historic_total": value.table["historic_revenue"].sum(), "seed": seed,
-                 "backtest_horizon": None if checks is None else checks["horizon"]},
+                 "backtest_horizon": None if checks is None else checks["horizon"],
+                 "track_record": None if checks is None else clv.backtest_verdict(checks["totals"])},
          tables={"by_segment": by_segment,
                  **({} if value.selection is None else {"selection": value.selection}),
                  **({} if checks is None else {"backtest": checks["totals"], "backtest_deciles": checks["deciles"],

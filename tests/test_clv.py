@@ -353,7 +353,7 @@ def test_backtest_leaves_out_customers_acquired_in_the_holdout():
 
 @needs_cdnow
 def test_choose_model_picks_by_holdout_accuracy_and_says_why(cdnow_orders):
-    choice = clv.choose_model(cdnow_orders, CDNOW_END, holdout_months=9)
+    choice = clv.choose_model(cdnow_orders, CDNOW_END, holdout_months=9, kinds=clv.PURCHASE_MODELS)
     selection = choice.selection.set_index("model_kind")
     assert list(selection.index) == list(clv.PURCHASE_MODELS) and selection["chosen"].sum() == 1
     errors = selection["purchases_error"].abs()
@@ -455,3 +455,17 @@ def test_every_fit_reaches_the_optimum_it_would_reach_from_its_own_result(kind):
     fitted = clv.fit_purchases(summary, kind)
     again = clv.fit_purchases(summary, kind, start=fitted)
     assert fitted.log_likelihood == pytest.approx(again.log_likelihood, abs=1e-3)
+
+
+def test_backtest_verdict_reads_the_longest_horizon():
+    totals = pd.DataFrame({"months_back": [6, 12], "status": ["ok", "ok"], "purchases_error": [0.05, 0.26],
+                           "revenue_error": [0.07, 0.25]})
+    assert clv.backtest_verdict(totals) == {"verdict": "over", "months_back": 12, "purchases_error": 0.26,
+                                            "revenue_error": 0.25}
+    assert clv.backtest_verdict(totals.iloc[:1])["verdict"] == "accurate"
+    assert clv.backtest_verdict(totals.assign(purchases_error=[-0.2, -0.12]))["verdict"] == "under"
+    short = pd.DataFrame({"months_back": [6, 12], "status": ["ok", "short_history"],
+                          "purchases_error": [-0.09, None], "revenue_error": [0.0, None]})
+    assert clv.backtest_verdict(short)["verdict"] == "accurate" and clv.backtest_verdict(short)["months_back"] == 6
+    assert clv.backtest_verdict(pd.DataFrame({"months_back": [6], "status": ["too_few_repeaters"]}))["verdict"] == \
+        "untested"
