@@ -186,6 +186,16 @@ class Winback(_Strict):
                                       "is in this top share of all targets (0 = never a discount).")
     discount_label: str = Field("9折", min_length=1, max_length=40,
                                 description="The discount as written in the exports, e.g. 9折 or 滿千折百.")
+    max_contacts: int = Field(2, ge=0, le=12, description="Contact hygiene: customers sent this many of the last "
+                              "contact_window_months lists rest this month (0 = no cap).")
+    contact_window_months: int = Field(3, ge=1, le=3, description="... out of this many months (the pooled lists).")
+    unanswered_limit: int = Field(3, ge=0, le=3, description="Customers sent each of this many last lists without "
+                                  "buying since are left out (0 = never).")
+
+    def campaign_options(self) -> dict:
+        """The keywords of `campaign.build_targets` (the evaluation and hygiene settings are used elsewhere)."""
+        return self.model_dump(exclude={"min_group_for_evaluation", "max_contacts", "contact_window_months",
+                                        "unanswered_limit"})
 
 
 class ClientConfig(_Strict):

@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from crm_report.metrics.campaign import to_contact
+
 EXPORT_COLUMNS = ("customer_id", "customer_name", "contact", "channel", "group", "group_rank", "priority",
                   "contact_date", "product", "offer", "offer_detail")
 EXPORT_FILES = {"csv": "winback.csv", "xlsx": "winback.xlsx", "line": "line_audience.txt",
@@ -34,7 +36,7 @@ def campaign_rows(targets: pd.DataFrame, words: Mapping[str, Any]) -> pd.DataFra
         raise ValueError(f"targets: missing column(s) {missing}")
     labels = {**words["campaign"], "groups": words["winback_groups_short"], "channels": words["channels"]}
     order = {group: i for i, group in enumerate(labels["groups"])}
-    chosen = targets.loc[~targets["control"].astype(bool) & targets["channel"].ne("none")]
+    chosen = targets.loc[to_contact(targets)]
     rows = (chosen.reindex(columns=list(EXPORT_COLUMNS))
             .assign(_order=chosen["group"].map(order))
             .sort_values(["_order", "group_rank", "customer_id"], kind="stable")
@@ -124,7 +126,7 @@ def write_line_audience(targets: pd.DataFrame, path: Path) -> Path:
 
 def campaign_audience(targets: pd.DataFrame, channel: str) -> list[str]:
     """The contacts of the customers to contact on `channel` (not control), in priority order, each once."""
-    chosen = targets.loc[targets["channel"].eq(channel) & ~targets["control"].astype(bool)]
+    chosen = targets.loc[to_contact(targets) & targets["channel"].eq(channel)]
     ordered = chosen.sort_values(["priority", "customer_id"], ascending=[False, True], kind="stable")
     return ordered["contact"].dropna().astype("str").drop_duplicates().tolist()
 

@@ -196,10 +196,15 @@ candidates["group"].value_counts()
 # ## Priority, offer, channel and the held-out control group; the exports
 
 # %%
+rules = run.config.winback
+history = campaign.campaign_history(run.reports_dir, run.config.folder, run.config.client_id, run.month)
+held_back = campaign.contact_hygiene(candidates["customer_id"], history, run.orders, run.month, rules.max_contacts,
+                                     rules.contact_window_months, rules.unanswered_limit)
 contacts = winback.latest_contacts(run.lines)
 targets = campaign.build_targets(candidates.join(contacts["customer_name"], on="customer_id"), contacts,
                                  campaign.latest_consents(run.lines), run.config.client_id, run.month,
-                                 **run.config.winback.model_dump(exclude={"min_group_for_evaluation"}))
+                                 held_back=held_back,
+                                 **rules.campaign_options())
 target_summary = campaign.summarise_targets(targets, order=winback.GROUPS)
 calendar = campaign.contact_calendar(targets, run.month)
 group_chart = charts.winback_groups(target_summary, words["winback_groups_short"], words["charts"]["winback"],
@@ -209,7 +214,7 @@ target_summary
 # %%
 export_paths = exports.write_exports(targets, run.report_dir, words)
 campaign.save_targets(targets, run.report_dir / campaign.TARGETS_FILE)
-to_contact = targets.loc[~targets["control"] & targets["channel"].ne("none")]
+to_contact = targets.loc[campaign.to_contact(targets)]
 top = privacy.mask_contacts(to_contact.head(options.winback_top_n).drop(columns=["contact", "customer_name"])
                             .join(contacts, on="customer_id"))
 top
@@ -218,7 +223,6 @@ top
 # ## Did the past lists work? Contacted against the control group, pooled over the confirmed months
 
 # %%
-history = campaign.campaign_history(run.reports_dir, run.config.folder, run.config.client_id, run.month)
 confirmed = None if history is None else history.loc[history["confirmed"]]
 shown = (None if history is None else
          confirmed if len(confirmed) else history.loc[history["campaign_month"].eq(str(run.month - 1))])

@@ -219,12 +219,13 @@ def test_build_targets_draws_the_control_only_among_reachable_customers():
         "customer_id": list("abcde"), "group": ["slipping"] * 5, "historic_revenue": [1000.0] * 5,
         "tenure_days": [365.25] * 5, "days_since": [60, 70, 80, 90, 100], "cycle_days": [30.0] * 5,
         "contact_date": pd.to_datetime(["2026-04-01"] * 5), "product": ["魚油"] * 5})
-    options = Winback(control_share=0.5, control_min_group=2).model_dump(exclude={"min_group_for_evaluation"})
+    options = Winback(control_share=0.5, control_min_group=2).campaign_options()
     targets = build_targets(frame, contacts, consents, "demo", "2026-03", **options).set_index("customer_id")
     assert targets.at["d", "channel"] == "none" and not targets.at["d", "control"]
     assert targets["control"].sum() == 2  # half of the 4 reachable
-    assert list(targets.columns[:12]) == ["group", "group_rank", "priority", "priority_basis", "chance", "value",
-                                          "offer", "offer_detail", "channel", "control", "contact_date", "product"]
+    assert list(targets.columns[:13]) == ["group", "group_rank", "priority", "priority_basis", "chance", "value",
+                                          "offer", "offer_detail", "channel", "held_back", "control", "contact_date",
+                                          "product"]
     assert {"historic_revenue", "days_since", "cycle_days", "contact"} <= set(targets.columns)  # kept after them
     assert targets.at["c", "contact"] == "0912345678"
     summary = summarise_targets(targets.reset_index()).set_index("group")
@@ -519,3 +520,43 @@ def test_verdict_says_when_a_lift_has_an_uncertain_amount():
     verdict = campaign.campaign_verdict(evaluation, history)
     assert verdict["outcome"] == "lift" and verdict["sentence"] == "lift_revenue_unclear"
     assert verdict["months"] == ["2026-09"] and verdict["significant_groups"] == ["g"]
+
+
+# --- contact hygiene (issue 10): frequency cap and unanswered contacts --------------------------------------
+
+
+def _history(rows: list[tuple[str, str, bool]]) -> pd.DataFrame:
+    """(customer_id, campaign_month, sent)."""
+    return pd.DataFrame(rows, columns=["customer_id", "campaign_month", "sent"]).assign(confirmed=True)
+
+
+def test_contact_hygiene_by_hand():
+    """November's list. A was sent in Sept and Oct (2 of the last 3 months) → frequency cap. B was sent in
+    Aug, Sept, Oct without buying since 1 Aug → unanswered (with the cap off: a cap of 2 would catch B
+    first). C was sent in Aug, Sept, Oct but bought on 15 Sept → not held back. D's October list was prepared
+    but its sending is unconfirmed (sent False) → counts as no contact."""
+    history = _history([("A", "2026-09", True), ("A", "2026-10", True),
+                        ("B", "2026-08", True), ("B", "2026-09", True), ("B", "2026-10", True),
+                        ("C", "2026-08", True), ("C", "2026-09", True), ("C", "2026-10", True),
+                        ("D", "2026-09", True), ("D", "2026-10", False)])
+    orders = pd.DataFrame({"customer_id": ["C"], "order_date": [pd.Timestamp("2026-09-15")], "amount": [10.0]})
+    ids = pd.Series(["A", "B", "C", "D", "E"])
+    capped = campaign.contact_hygiene(ids, history, orders, "2026-11", max_contacts=2, window_months=3)
+    assert capped.to_dict() == {"A": "frequency_cap", "B": "frequency_cap", "C": "frequency_cap", "D": "",
+                                "E": ""}
+    silent = campaign.contact_hygiene(ids, history, orders, "2026-11", max_contacts=0, unanswered_limit=3)
+    assert silent.to_dict() == {"A": "", "B": "unanswered", "C": "", "D": "", "E": ""}
+    assert campaign.contact_hygiene(ids, None, orders, "2026-11").eq("").all()
+
+
+def test_held_back_customers_are_neither_contacted_nor_control():
+    frame = candidates().assign(contact_date=pd.Timestamp("2026-04-01"))
+    contacts = pd.DataFrame({"email": ["a@example.com", "b@example.com", "c@example.com", "d@example.com"]},
+                            index=frame["customer_id"])
+    held = pd.Series({"A": "frequency_cap"})
+    targets = build_targets(frame, contacts, None, "demo", "2026-03", held_back=held, control_share=0.5,
+                            control_min_group=1)
+    row = targets.set_index("customer_id").loc["A"]
+    assert row["held_back"] == "frequency_cap" and not row["control"] and row["channel"] == "email"
+    assert not campaign.to_contact(targets).loc[targets["customer_id"].eq("A")].any()
+    assert campaign.reachable(targets).sum() == 3

@@ -113,5 +113,6 @@ def test_headline_counts_the_list():
                                                             "2026-04-05"])})
     headline = winback_headline(targets)
     assert headline == {"targets": 4, "cant_lose": 1, "slipping": 2, "half_asleep": 0, "asleep": 1, "fading": 0,
-                        "early": 3, "contacted": 2, "control": 1, "no_channel": 1, "value_at_stake": 175.0,
+                        "early": 3, "contacted": 2, "control": 1, "no_channel": 1, "held_back_frequency_cap": 0,
+                        "held_back_unanswered": 0, "value_at_stake": 175.0,
                         "historic_revenue": 1500.0, "first_contact_date": pd.Timestamp("2026-04-05")}

@@ -196,7 +196,9 @@ def simulate_campaign(orders: pd.DataFrame, targets: pd.DataFrame, campaign_mont
     (targets, month, seed). Returns (orders with the new lines, sorted by date; the send log: the contacted
     customers' ids, as the campaign tool would export it).
     """
-    contacted = targets.loc[~targets["control"].astype(bool) & targets["channel"].ne("none")]
+    from crm_report.metrics.campaign import to_contact
+
+    contacted = targets.loc[to_contact(targets)]
     chance = contacted["group"].map(uplift).fillna(0.0).to_numpy(dtype=float)
     rng = np.random.default_rng([seed, zlib.crc32(campaign_month.encode("utf-8"))])
     responders = contacted.loc[rng.random(len(contacted)) < chance, "customer_id"]

@@ -35,7 +35,7 @@ CONSENT_FIELDS = ("line_consent", "email_consent", "sms_consent")
 CONSENT_CODES = ("given", "refused", "blank", "unrecognised")
 TARGETS_FILE = "campaign_targets.parquet"
 TARGET_COLUMNS = ("customer_id", "group", "group_rank", "priority", "priority_basis", "chance", "value",
-                  "offer", "offer_detail", "channel", "control", "contact_date", "product")
+                  "offer", "offer_detail", "channel", "held_back", "control", "contact_date", "product")
 DAYS_PER_YEAR = 365.25
 
 # Consent words after NFKC normalisation, lower case, with spaces, '-' and '_' removed.
@@ -50,6 +50,57 @@ _GIVEN = frozenset({
 _LINE_USER_ID = r"U[0-9a-f]{32}"
 _EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s.]+"
 _TW_MOBILE = r"09\d{8}"
+
+
+HELD_BACK = ("frequency_cap", "unanswered")
+"""Why a reachable target is not contacted this month (`contact_hygiene`); "" = not held back."""
+
+
+def reachable(targets: pd.DataFrame) -> pd.Series:
+    """Targets that take part in this month's campaign: a channel, and not held back by `contact_hygiene`.
+    The control group is drawn among them; the others are neither contacted nor compared."""
+    held = targets["held_back"].fillna("").ne("") if "held_back" in targets else False
+    return targets["channel"].ne("none") & ~held
+
+
+def to_contact(targets: pd.DataFrame) -> pd.Series:
+    """The one rule for who is contacted: reachable (`reachable`) and not in the control group. Every export,
+    count, calendar and evaluation uses it."""
+    return reachable(targets) & ~targets["control"].astype(bool)
+
+
+def contact_hygiene(customer_ids: pd.Series, history: pd.DataFrame | None, orders: pd.DataFrame,
+                    month: str | pd.Period, max_contacts: int = 2, window_months: int = 3,
+                    unanswered_limit: int = 3) -> pd.Series:
+    """Why each customer is held back from this month's contacts ("" = not held back), from the lists of
+    the past months (`campaign_history`: only sends confirmed by a send record count as contacts).
+
+    - `frequency_cap`: contacted in `max_contacts` or more of the last `window_months` monthly lists (with
+      the defaults: anyone contacted in two of the last three months rests this month);
+    - `unanswered`: contacted in each of the last `unanswered_limit` lists (consecutive months up to last
+      month) and no purchase (`orders`, purchase orders) since the first of those lists' months began.
+    The frequency cap is checked first. `max_contacts` or `unanswered_limit` of 0 switches that rule off.
+    Returns the reasons indexed by customer id (the values of `customer_ids`).
+    """
+    period = month if isinstance(month, pd.Period) else parse_month(month)
+    customer_ids = pd.Series(customer_ids.to_numpy(), index=customer_ids.to_numpy())
+    reason = pd.Series("", index=customer_ids.index, dtype="str")
+    if history is None or history.empty:
+        return reason
+    sent = history.loc[history["sent"].astype(bool), ["customer_id", "campaign_month"]].drop_duplicates()
+    age = period.ordinal - sent["campaign_month"].map(lambda m: pd.Period(m, freq="M").ordinal)
+    if max_contacts > 0:
+        recent = sent.loc[age.between(1, window_months)]["customer_id"].value_counts()
+        capped = customer_ids.map(recent).fillna(0).ge(max_contacts)
+        reason = reason.mask(capped, "frequency_cap")
+    if unanswered_limit > 0:
+        streak = sent.loc[age.between(1, unanswered_limit)]["customer_id"].value_counts()
+        every = pd.Index(streak.index[streak.ge(unanswered_limit)])
+        since = (period - unanswered_limit).start_time + pd.offsets.MonthBegin(1)
+        bought = pd.Index(orders.loc[orders["order_date"].ge(since), "customer_id"].dropna().unique())
+        silent = customer_ids.isin(every.difference(bought))
+        reason = reason.mask(reason.eq("") & silent, "unanswered")
+    return reason
 
 
 def join_value(candidates: pd.DataFrame, value_table: pd.DataFrame) -> pd.DataFrame:
@@ -226,7 +277,8 @@ def assign_control(targets: pd.DataFrame, client_id: str, month: str | pd.Period
 
 
 def build_targets(candidates: pd.DataFrame, contacts: pd.DataFrame, consents: pd.DataFrame | None,
-                  client_id: str, month: str | pd.Period, *, control_share: float = 0.10,
+                  client_id: str, month: str | pd.Period, *, held_back: pd.Series | None = None,
+                  control_share: float = 0.10,
                   control_min_group: int = 10, no_offer_min_p_alive: float = 0.7,
                   no_offer_max_cycle_ratio: float = 1.5, discount_top_share: float = 0.2,
                   discount_label: str = "9折") -> pd.DataFrame:
@@ -235,18 +287,22 @@ def build_targets(candidates: pd.DataFrame, contacts: pd.DataFrame, consents: pd
     The control is drawn only among customers with a channel (the others cannot be contacted, so they are
     neither exported nor compared). `candidates` needs the `priority_scores` columns plus contact_date, and may
     carry product and customer_name; every candidate column is kept after `TARGET_COLUMNS`. `contacts`/`consents` are indexed by customer id
-    (`winback.latest_contacts`, `latest_consents`). The keywords are `config.Winback`'s fields:
-    `build_targets(..., **config.winback.model_dump(exclude={"min_group_for_evaluation"}))`.
+    (`winback.latest_contacts`, `latest_consents`). `held_back` (by customer id, from `contact_hygiene`) keeps
+    customers with a channel out of this month's contacts and out of the control draw. The keywords are
+    `config.Winback`'s campaign fields (`config.Winback.campaign_options`).
     """
     _require(candidates, ("contact_date",), "candidates")
     scored = assign_offers(priority_scores(candidates), no_offer_min_p_alive, no_offer_max_cycle_ratio,
                            discount_top_share, discount_label)
     reached = choose_channels(contacts.reindex(scored["customer_id"]),
                               None if consents is None else consents.reindex(scored["customer_id"]))
+    held = (pd.Series("", index=scored.index, dtype="str") if held_back is None
+            else scored["customer_id"].map(held_back).fillna("").astype("str"))
     with_channel = scored.drop(columns=["channel", "contact"], errors="ignore").assign(
-        channel=reached["channel"].to_numpy(), contact=reached["contact"].to_numpy())
-    reachable = with_channel["channel"].ne("none")
-    drawn = assign_control(with_channel.loc[reachable], client_id, month, control_share, control_min_group)
+        channel=reached["channel"].to_numpy(), contact=reached["contact"].to_numpy(),
+        held_back=held.where(reached["channel"].ne("none").to_numpy(), "").to_numpy())
+    taking_part = reachable(with_channel)
+    drawn = assign_control(with_channel.loc[taking_part], client_id, month, control_share, control_min_group)
     targets = with_channel.assign(control=drawn["control"].reindex(with_channel.index, fill_value=False))
     extra = [c for c in targets.columns if c not in TARGET_COLUMNS]  # candidate columns, name, contact
     return targets.reindex(columns=[*TARGET_COLUMNS, *extra])
@@ -256,7 +312,7 @@ def summarise_targets(targets: pd.DataFrame, order: Sequence[str] | None = None)
     """Per group: customers, contacted (channel and not control), control, the sum of priority (expected
     12-month spend at stake), the first contact date, and contacted customers per offer and per channel."""
     _require(targets, ("group", "priority", "control", "channel", "offer", "contact_date"), "targets")
-    contacted = targets.loc[~targets["control"] & targets["channel"].ne("none")]
+    contacted = targets.loc[to_contact(targets)]
     summary = targets.groupby("group").agg(customers=("group", "size"), control=("control", "sum"),
                                            value_at_stake=("priority", "sum"))
     summary = summary.join(contacted.groupby("group").agg(contacted=("group", "size"),
@@ -364,7 +420,7 @@ def campaign_history(reports_dir: Path, client_folder: Path, client_id: str, mon
         targets = load_targets(path)
         record = send_record(client_folder, period - back)
         ids = None if record is None else record["customer_ids"]
-        contacted = ~targets["control"] & targets["channel"].ne("none")
+        contacted = to_contact(targets)
         sent = contacted & (targets["customer_id"].isin(ids) if ids is not None else record is not None)
         lists.append(targets.assign(campaign_month=str(period - back), confirmed=record is not None, sent=sent))
     return pd.concat(lists, ignore_index=True)
@@ -420,9 +476,9 @@ def evaluate_campaign(targets: pd.DataFrame, orders: pd.DataFrame, start: pd.Tim
     _require(orders, ("customer_id", "order_date", "amount"), "orders")
     if "campaign_month" not in targets and (start is None or end is None):
         raise ValueError("evaluate_campaign needs start and end, or targets with a campaign_month column")
-    reachable = targets["channel"].ne("none") if "channel" in targets else pd.Series(True, index=targets.index)
+    taking_part = reachable(targets) if "channel" in targets else pd.Series(True, index=targets.index)
     control = targets["control"].astype(bool)
-    arm = np.select([reachable & control, reachable & ~control], ["control", "contacted"], default="")
+    arm = np.select([taking_part & control, taking_part & ~control], ["control", "contacted"], default="")
     people = targets.assign(arm=arm).loc[lambda t: t["arm"].ne("")].reset_index(drop=True)
     if "campaign_month" in people:
         windows = {m: evaluation_window(m) for m in people["campaign_month"].unique()}
@@ -504,7 +560,7 @@ def contact_calendar(targets: pd.DataFrame, month: str | pd.Period) -> pd.DataFr
     _require(targets, ("control", "channel", "contact_date"), "targets")
     period = month if isinstance(month, pd.Period) else parse_month(month)
     following = period + 1
-    contacted = targets.loc[~targets["control"].astype(bool) & targets["channel"].ne("none")]
+    contacted = targets.loc[to_contact(targets)]
     if contacted["contact_date"].isna().any():
         raise ValueError("targets: column 'contact_date' is missing for customers to be contacted")
     days = pd.to_datetime(contacted["contact_date"]).dt.normalize()

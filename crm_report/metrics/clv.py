@@ -543,6 +543,8 @@ def _check_kind(kind: str) -> str:
 
 MIN_REPEAT_CUSTOMERS = 20
 LOW_P_ALIVE = 0.5
+MIN_P_ALIVE_COVERAGE = 0.5
+"""A group's mean P(alive) is shown only when the model can tell at least this share of its customers."""
 HOLDOUT_MONTHS = (12, 6)
 """Holdout lengths `choose_model` tries, longest first: the first for which the calibration period is at least
 as long as the holdout."""
@@ -870,8 +872,9 @@ def value_by_group(table: pd.DataFrame, groups: pd.Series, order: tuple[str, ...
     p_alive_customers and the share of all predicted value. `groups` is aligned with `table`'s index.
 
     p_alive_mean is the mean over the customers the model can tell (`p_alive_customers`, those with a P(alive);
-    with BG/NBD the one-time buyers have none), NaN when it covers nobody: a group of one-time buyers never
-    shows BG/NBD's built-in 100% as "still active". clv_mean and clv_total likewise skip missing predictions.
+    with BG/NBD the one-time buyers have none), and NaN unless they are at least `MIN_P_ALIVE_COVERAGE` (half)
+    of the group: a group of one-time buyers never shows BG/NBD's built-in 100% as "still active", nor the
+    mean of the three repeat buyers among 180. clv_mean and clv_total likewise skip missing predictions.
     """
     _require(table, ("historic_revenue", "clv", "p_alive"), "table")
     summary = table.assign(group=groups).groupby("group", observed=True).agg(
@@ -886,7 +889,9 @@ def value_by_group(table: pd.DataFrame, groups: pd.Series, order: tuple[str, ...
     if order is not None:
         summary = summary.reindex([g for g in order if g in summary.index])
     total = summary["clv_total"].sum()
-    return summary.assign(clv_share=summary["clv_total"] / total if total else np.nan).rename_axis("group").reset_index()
+    covered = summary["p_alive_customers"].ge(MIN_P_ALIVE_COVERAGE * summary["customers"])
+    return summary.assign(clv_share=summary["clv_total"] / total if total else np.nan,
+                          p_alive_mean=summary["p_alive_mean"].where(covered)).rename_axis("group").reset_index()
 
 
 def value_at_stake(table: pd.DataFrame, threshold: float = LOW_P_ALIVE) -> dict[str, float | int]:

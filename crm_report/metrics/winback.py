@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from crm_report.metrics.campaign import to_contact
 from crm_report.metrics.orders import customer_facts, purchase_days
 
 GROUPS = ("cant_lose", "slipping", "half_asleep", "asleep", "fading")
@@ -120,7 +121,7 @@ def winback_headline(targets: pd.DataFrame) -> dict[str, object]:
     likeliest to come back), those to contact, the control group, the expected 12-month spend at stake (sum
     of priority), the historic revenue of the targets and the first contact date."""
     counts = targets["group"].value_counts()
-    contacted = targets.loc[~targets["control"] & targets["channel"].ne("none")]
+    contacted = targets.loc[to_contact(targets)]
     return {
         "targets": len(targets),
         **{group: int(counts.get(group, 0)) for group in GROUPS},
@@ -128,6 +129,8 @@ def winback_headline(targets: pd.DataFrame) -> dict[str, object]:
         "contacted": len(contacted),
         "control": int(targets["control"].sum()),
         "no_channel": int(targets["channel"].eq("none").sum()),
+        **{f"held_back_{why}": int(targets["held_back"].eq(why).sum()) if "held_back" in targets else 0
+           for why in ("frequency_cap", "unanswered")},
         "value_at_stake": float(targets["priority"].sum()),
         "historic_revenue": float(targets["historic_revenue"].sum()),
         "first_contact_date": contacted["contact_date"].min() if len(contacted) else None,
