@@ -49,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: --month: {exc}", file=sys.stderr)
         return 2
+    if parse_month(month) > last_complete_month(dt.date.today()) + 1:
+        print(f"error: --month: {month} has not begun yet; the last complete month is "
+              f"{last_complete_month(dt.date.today())}", file=sys.stderr)
+        return 2
     clients = list_clients(clients_dir) if args.all else [args.client]
     if not clients:
         print(f"error: no clients in {clients_dir} (each needs a client.yaml)", file=sys.stderr)

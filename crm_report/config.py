@@ -148,9 +148,17 @@ class MemberTier(_Strict):
 
 
 class ReportOptions(_Strict):
+    @field_validator("repeat_windows")
+    @classmethod
+    def _windows(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(not 1 <= days <= 3650 for days in value) or len(set(value)) != len(value):
+            raise ValueError(f"each window is a number of days from 1 to 3650, given once; got {list(value)}")
+        return tuple(sorted(value))
+
     trend_months: int = Field(24, ge=13, le=60)
     cohort_months: int = Field(12, ge=3, le=36)
-    repeat_windows: tuple[int, ...] = (30, 60, 90, 180, 365)
+    repeat_windows: tuple[int, ...] = Field((30, 60, 90, 180, 365), min_length=1, max_length=10,
+                                            description="Days for the repeat rates: 1 to 3650, each once.")
     winback_top_n: int = Field(20, ge=5, le=100)
     top_products: int = Field(8, ge=3, le=30)
     clv_months: int = Field(12, ge=1, le=60, description="Horizon of predicted lifetime value, in months.")

@@ -101,6 +101,10 @@ def prepare(config: ClientConfig, month: pd.Period, report_dir: Path, *,
     """
     cutoff = as_of(month)
     loaded = load_orders(config, as_of=cutoff)  # customers keyed as of the month's end, as every metric
+    last_date = loaded.lines["order_date"].max()
+    if pd.notna(last_date) and last_date < month.start_time:
+        raise DataError(f"{loaded.source}: the orders end on {last_date:%Y-%m-%d}, before {month} begins: "
+                        f"report a month the data covers (or add the newer export)")
     build = report_dir / "build"
     build.mkdir(parents=True, exist_ok=True)
     loaded.excluded.to_csv(report_dir / "quarantine.csv", index=False, encoding="utf-8-sig")

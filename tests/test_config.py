@@ -79,3 +79,21 @@ def test_a_password_in_the_url_is_refused_without_being_repeated(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_config("acme", root)
     assert "hunter2" not in str(caught.value)
+
+
+@pytest.mark.parametrize("windows", ["[]", "[30, -5]", "[30, 30]", "[99999]"])
+def test_repeat_windows_that_make_no_sense_are_refused_at_load(tmp_path, windows):
+    """Issue 12, finding 7: `repeat_windows: []` or negative windows were accepted and crashed the report."""
+    folder = tmp_path / "acme"
+    folder.mkdir()
+    (folder / "client.yaml").write_text(f"display_name: Acme\nsource: {{path: orders.csv}}\n"
+                                        f"report: {{repeat_windows: {windows}}}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="repeat_windows"):
+        load_config("acme", tmp_path)
+
+
+def test_a_month_that_has_not_begun_is_refused(tmp_path, capsys):
+    import run_report
+    assert run_report.main(["--client", "demo-supplements", "--month", "2099-01", "--clients-dir", str(tmp_path),
+                            "--reports-dir", str(tmp_path / "r")]) == 2
+    assert "has not begun" in capsys.readouterr().err

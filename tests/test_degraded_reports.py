@@ -7,6 +7,7 @@ import pytest
 from pypdf import PdfReader
 
 from crm_report import pipeline
+from crm_report.data.load import DataError
 from crm_report.data.demo import generate_orders
 from crm_report.paths import CLIENTS_DIR
 
@@ -32,11 +33,12 @@ def _text(path):
 
 
 def test_a_month_without_orders_gives_a_report(demo_orders, tmp_path):
+    """September is empty (the shop was closed), October is not: September's report says so in its numbers."""
     dates = pd.to_datetime(demo_orders["order_date"])
-    quiet = demo_orders.loc[dates.dt.to_period("M").astype("str").ne(MONTH)]
+    quiet = demo_orders.loc[dates.dt.to_period("M").astype("str").ne("2026-09")]
     clients = tmp_path / "clients"
     _client(clients, "quiet", quiet)
-    folder = pipeline.run_report("quiet", MONTH, clients_dir=clients, reports_dir=tmp_path / "reports")
+    folder = pipeline.run_report("quiet", "2026-09", clients_dir=clients, reports_dir=tmp_path / "reports")
     results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
     kpis = results["sections"]["acquisition"]["values"]
     assert kpis["active_customers"] == 0 and kpis["orders"] == 0
@@ -53,3 +55,14 @@ def test_a_client_without_repeat_purchases_gives_a_report_that_says_why(demo_ord
     assert results["sections"]["lifecycle"]["values"]["staged"] is False
     text = _text(folder / "report.pdf")
     assert "無法估計購買週期" in text
+
+
+def test_a_month_after_the_data_is_refused_with_the_date_the_data_ends(demo_orders, tmp_path):
+    """Issue 12, finding 7: a month the export does not reach was accepted and then crashed (or printed
+    "−100% vs last month"); it is refused, naming the last order date."""
+    dates = pd.to_datetime(demo_orders["order_date"])
+    clients = tmp_path / "clients"
+    _client(clients, "ended", demo_orders.loc[dates.lt(pd.Timestamp("2026-10-01"))])
+    with pytest.raises(DataError, match=r"the orders end on 2026-09-30, before 2026-10 begins"):
+        pipeline.run_report("ended", MONTH, clients_dir=clients, reports_dir=tmp_path / "reports")
+    assert not (tmp_path / "reports" / "ended" / MONTH).exists()
