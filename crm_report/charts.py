@@ -17,7 +17,7 @@ from matplotlib.colors import LinearSegmentedColormap, to_rgb
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from crm_report.config import Brand
-from crm_report.formatting import compact
+from crm_report.formatting import compact, short_name
 
 CJK_FAMILY = "Noto Sans CJK TC"
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
@@ -65,6 +65,7 @@ def apply_theme(brand: Brand) -> None:
         "figure.dpi": 100,
         "svg.fonttype": "none",  # real <text>: small SVGs, searchable in the PDF, same embedded font
         "axes.unicode_minus": False,
+        "text.parse_math": False,  # product names are text: "買$100送$20" stays as written, "$\\frac{1}$" never parses
     })
 
 
@@ -207,7 +208,7 @@ def replenishment_ranges(cycles: pd.DataFrame, labels: Mapping[str, str], ax: pl
     ax.scatter(cycles["p50"], y, color=colors[0], zorder=3, s=18, label=labels["median"])
     ax.scatter(cycles["reminder_day"], y, marker="|", color=colors[1], zorder=3, s=120, linewidths=2,
                label=labels["reminder"])
-    ax.set_yticks(y, cycles["product_name"])
+    ax.set_yticks(y, [short_name(n, 24) for n in cycles["product_name"]])
     ax.invert_yaxis()
     ax.grid(axis="x")
     ax.grid(axis="y", visible=False)

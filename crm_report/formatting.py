@@ -12,6 +12,19 @@ def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+NAME_MAX = 40
+"""Product and customer-facing names are shown with at most this many characters (then "…"): a shop's
+100 KB product name must not stall the PDF layout or push a table past the margin."""
+
+
+def short_name(value: object, limit: int = NAME_MAX) -> str:
+    """`value` as text, cut to `limit` characters with "…" when longer; "–" when missing."""
+    if _missing(value):
+        return "–"
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def number(value: float | None, decimals: int = 0) -> str:
     """1234567 → '1,234,567'; halves round up (26.5 → '27'); missing → '–'."""
     if _missing(value):

@@ -71,6 +71,7 @@ def make_environment(locale: str, templates_dir: Path = TEMPLATES_DIR) -> jinja2
         "money_short": lambda v: formatting.money_short(v, locale),
         "compact": lambda v: formatting.compact(v, locale),
         "pct": formatting.pct,
+        "name": formatting.short_name,
         "month": lambda v: formatting.month_label(v, locale),
         "date": lambda v: formatting.date_label(v, locale),
         "change": lambda v, kind: (formatting.signed_points(v, locale) if kind == "points"

@@ -66,3 +66,20 @@ def test_a_month_after_the_data_is_refused_with_the_date_the_data_ends(demo_orde
     with pytest.raises(DataError, match=r"the orders end on 2026-09-30, before 2026-10 begins"):
         pipeline.run_report("ended", MONTH, clients_dir=clients, reports_dir=tmp_path / "reports")
     assert not (tmp_path / "reports" / "ended" / MONTH).exists()
+
+
+def test_odd_product_names_are_shown_literally_and_cut_to_a_readable_length(demo_orders, tmp_path):
+    """Issue 12, findings 4 and 6: a product named `$\\frac{1}$` crashed matplotlib's mathtext, `買$100送$20`
+    showed as `買100¤20`, and a 100 KB name stalled the PDF layout. Names are text, cut to
+    `formatting.NAME_MAX` characters with "…" wherever the report shows them."""
+    from crm_report.formatting import NAME_MAX
+    long_name = "超長商品名稱" * 20_000  # 120,000 characters
+    odd = demo_orders.copy()
+    top = odd["product_name"].value_counts().index[:3]
+    odd["product_name"] = odd["product_name"].replace({top[0]: "買$100送$20", top[1]: r"$\frac{1}$",
+                                                      top[2]: long_name})
+    clients = tmp_path / "clients"
+    _client(clients, "odd", odd)
+    folder = pipeline.run_report("odd", MONTH, clients_dir=clients, reports_dir=tmp_path / "reports")
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert "買$100送$20" in html and long_name[: NAME_MAX - 1] + "…" in html and long_name[:NAME_MAX + 1] not in html
