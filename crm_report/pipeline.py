@@ -46,6 +46,7 @@ def run_report(client: str, month: str, *, clients_dir: Path = CLIENTS_DIR, repo
                                   staging, jobs=jobs, kernels=kernels, on_done=lambda source: step(source.stem))
         render.render_report(staging, config, str(period))
         step("render")
+        shutil.rmtree(staging / "build" / workspace.PRIVATE_DIR)  # personal data: exports/ only
         publish(staging, final)
         shutil.rmtree(failed_run_folder(final), ignore_errors=True)  # a stale failure of this month
         step("publish")
@@ -62,6 +63,7 @@ def keep_failed_run(staging: Path, final: Path) -> Path | None:
     so its executed notebooks can be inspected; the published report is never touched."""
     if not staging.exists():
         return None
+    shutil.rmtree(staging / "build" / workspace.PRIVATE_DIR, ignore_errors=True)  # no personal data kept
     failed = failed_run_folder(final)
     shutil.rmtree(failed, ignore_errors=True)
     try:

@@ -16,11 +16,20 @@ import pandas as pd
 from crm_report import i18n, results
 from crm_report.config import ClientConfig, load_config
 from crm_report.data.load import OVERLAP, DataError, LoadResult, check_threshold, load_orders
+from crm_report.metrics.campaign import CONSENT_FIELDS, latest_consents
 from crm_report.metrics.customers import customer_history
+from crm_report.metrics.winback import CONTACT_FIELDS, latest_contacts
 from crm_report.metrics.lifecycle import previous_as_of
 from crm_report.metrics.orders import purchase_orders
 from crm_report.paths import CLIENTS_DIR, REPORTS_DIR
 from crm_report.period import as_of, parse_month
+
+
+PRIVATE_DIR = "private"
+"""Inside build/: the only prepared file with personal data (contacts and consents). The pipeline deletes it
+before a report is published or a failed run is kept, so personal data stays in exports/ alone."""
+PERSONAL_COLUMNS = (*CONTACT_FIELDS, *CONSENT_FIELDS)
+"""Columns kept out of build/lines.parquet."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,12 @@ class Run:
     def orders(self) -> pd.DataFrame:
         """Purchase orders (paid) up to the end of the report month (computed once, by `prepare`)."""
         return pd.read_parquet(self.build_dir / "orders.parquet")
+
+    @cached_property
+    def contacts(self) -> pd.DataFrame:
+        """Per customer, the latest name, e-mail, phone and LINE id and the consent answers
+        (`winback.latest_contacts`, `campaign.latest_consents`): only the campaign exports use them."""
+        return pd.read_parquet(self.build_dir / PRIVATE_DIR / "contacts.parquet")
 
     @cached_property
     def customers(self) -> pd.DataFrame:
@@ -116,7 +131,10 @@ def prepare(config: ClientConfig, month: pd.Period, report_dir: Path, *,
         raise DataError(f"{loaded.source}: no usable order lines up to the end of {month} "
                         f"({loaded.rows_read:,} rows read, {len(loaded.excluded):,} excluded: see quarantine.csv)")
     orders = purchase_orders(lines, cutoff)
-    lines.to_parquet(build / "lines.parquet", index=False)
+    private = build / PRIVATE_DIR
+    private.mkdir(exist_ok=True)
+    latest_contacts(lines).join(latest_consents(lines)).to_parquet(private / "contacts.parquet")
+    lines.drop(columns=[c for c in PERSONAL_COLUMNS if c in lines]).to_parquet(build / "lines.parquet", index=False)
     orders.to_parquet(build / "orders.parquet", index=False)
     customer_history(orders, cutoff, config.report.rfm_style).to_parquet(build / "customers.parquet")
     (build / "config.json").write_text(config.model_dump_json(indent=1), encoding="utf-8")

@@ -200,9 +200,9 @@ rules = run.config.winback
 history = campaign.campaign_history(run.reports_dir, run.config.folder, run.config.client_id, run.month)
 held_back = campaign.contact_hygiene(candidates["customer_id"], history, run.orders, run.month, rules.max_contacts,
                                      rules.contact_window_months, rules.unanswered_limit)
-contacts = winback.latest_contacts(run.lines)
+contacts = run.contacts[list(winback.CONTACT_FIELDS)]
 targets = campaign.build_targets(candidates.join(contacts["customer_name"], on="customer_id"), contacts,
-                                 campaign.latest_consents(run.lines), run.config.client_id, run.month,
+                                 run.contacts[list(campaign.CONSENT_FIELDS)], run.config.client_id, run.month,
                                  held_back=held_back,
                                  **rules.campaign_options())
 target_summary = campaign.summarise_targets(targets, order=winback.GROUPS)

@@ -196,3 +196,23 @@ def test_cli_runs_as_a_script(clients, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "OK    demo-apparel" in done.stdout
     assert (tmp_path / "demo-apparel" / MONTH / "report.pdf").is_file()
+
+
+def test_personal_data_stays_in_the_exports_folder(clients, reports):
+    """Issue 12, finding 11: build/lines.parquet held every name, e-mail, mobile and LINE id beside the HTML a
+    consultant may share. Now no file of the report folder outside exports/ holds a contact column or any
+    e-mail address, mobile or LINE id of the input, and the private contacts file is gone once published."""
+    folder = reports / "demo-supplements" / MONTH
+    source = pd.read_parquet(clients / "demo-supplements" / "data" / "orders.parquet")
+    secrets = {str(v) for c in ("email", "phone", "line_user_id") for v in source[c].dropna().unique()}
+    assert len(secrets) > 100
+    for path in folder.rglob("*"):
+        if not path.is_file() or "exports" in path.relative_to(folder).parts:
+            continue
+        if path.suffix == ".parquet":
+            columns = set(pd.read_parquet(path).columns)
+            assert not columns & {"customer_name", "email", "phone", "line_user_id"}, path
+        text = path.read_bytes().decode("utf-8", errors="ignore")
+        leaked = [s for s in list(secrets)[:3000] if s in text]
+        assert not leaked, (path, leaked[:3])
+    assert not (folder / "build" / "private").exists()
