@@ -6,10 +6,12 @@ is kept as `.<month>-failed` for inspection.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from crm_report import execute, render, workspace
@@ -36,6 +38,13 @@ def run_report(client: str, month: str, *, clients_dir: Path = CLIENTS_DIR, repo
     config = load_config(client, clients_dir)
     final = reports_dir / client / str(period)
     final.parent.mkdir(parents=True, exist_ok=True)
+    with run_lock(final):
+        recover(final)
+        return _run_locked(config, period, final, step, jobs, accept_exclusions)
+
+
+def _run_locked(config, period, final: Path, step: Progress, jobs: int, accept_exclusions: bool) -> Path:
+    client = config.client_id
     staging = Path(tempfile.mkdtemp(prefix=f".{period}-staging-", dir=final.parent))
     plan = execute.notebook_plan(config)
     try:
@@ -72,6 +81,40 @@ def keep_failed_run(staging: Path, final: Path) -> Path | None:
         shutil.rmtree(staging, ignore_errors=True)
         return None
     return failed
+
+
+class RunInProgress(RuntimeError):
+    """Another run of the same client and month holds its lock."""
+
+
+@contextlib.contextmanager
+def run_lock(final: Path) -> Iterator[None]:
+    """One run at a time per client and month: an exclusive lock on `.<month>.lock` beside the report. A
+    second run refuses at once (RunInProgress) instead of both saying OK and the last silently winning. The
+    operating system releases the lock when the process ends, however it ends."""
+    path = final.with_name(f".{final.name}.lock")
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunInProgress(f"another run of {final.parent.name} {final.name} is in progress "
+                                f"(it holds {path}); wait for it to finish") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def recover(final: Path) -> None:
+    """Finish what a killed run left (called under `run_lock`, so no other run of this month is alive):
+    a run killed between `publish`'s two renames left the report only in `.<month>-previous-<pid>`, which is
+    moved back; leftover previous copies beside a published report and staging folders of killed runs (full
+    of prepared data) are removed, so they never accumulate."""
+    previous = sorted(final.parent.glob(f".{final.name}-previous-*"), key=lambda p: p.stat().st_mtime)
+    if previous and not final.exists():
+        os.replace(previous.pop(), final)
+    for leftover in [*previous, *final.parent.glob(f".{final.name}-staging-*")]:
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def failed_run_folder(final: Path) -> Path:
