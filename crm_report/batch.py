@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,12 +44,35 @@ def run_one(client: str, month: str, clients_dir: Path = CLIENTS_DIR, reports_di
 
 
 def run_many(clients: list[str], month: str, *, clients_dir: Path = CLIENTS_DIR, reports_dir: Path = REPORTS_DIR,
-             processes: int = 1, notebook_jobs: int = 2, accept_exclusions: bool = False) -> list[Outcome]:
-    """Reports for `clients`, `processes` at a time (1 = in this process, one after another)."""
+             processes: int = 1, notebook_jobs: int = 2, accept_exclusions: bool = False,
+             runner: Callable[..., Outcome] | None = None) -> list[Outcome]:
+    """Reports for `clients`, `processes` at a time (1 = in this process, one after another), one Outcome each,
+    in the order given.
+
+    A worker process that dies (killed, out of memory) breaks the whole pool, so every report still waiting
+    in it would fail with BrokenProcessPool. Those clients are run again, each in a fresh single-process pool:
+    the others are published, and the client whose run kills its worker again gets a FAIL naming that.
+    `runner` replaces `run_one` (tests).
+    """
+    runner = runner or run_one
+    args = (month, clients_dir, reports_dir, notebook_jobs)
     if processes <= 1 or len(clients) <= 1:
-        return [run_one(c, month, clients_dir, reports_dir, notebook_jobs, accept_exclusions=accept_exclusions)
-                for c in clients]
+        return [runner(c, *args, accept_exclusions=accept_exclusions) for c in clients]
+    outcomes: dict[str, Outcome] = {}
     with ProcessPoolExecutor(max_workers=processes) as pool:
-        futures = [pool.submit(run_one, c, month, clients_dir, reports_dir, notebook_jobs,
-                               accept_exclusions=accept_exclusions) for c in clients]
-        return [f.result() for f in futures]
+        futures = {c: pool.submit(runner, c, *args, accept_exclusions=accept_exclusions) for c in clients}
+        for client, future in futures.items():
+            try:
+                outcomes[client] = future.result()
+            except BrokenProcessPool:
+                pass  # run again below, alone
+    for client in [c for c in clients if c not in outcomes]:
+        start = time.perf_counter()
+        with ProcessPoolExecutor(max_workers=1) as alone:
+            try:
+                outcomes[client] = alone.submit(runner, client, *args, accept_exclusions=accept_exclusions).result()
+            except BrokenProcessPool as exc:
+                outcomes[client] = Outcome(client, month, time.perf_counter() - start,
+                                           error="the worker process running this report died twice "
+                                                 "(killed or out of memory)", detail=repr(exc))
+    return [outcomes[c] for c in clients]
