@@ -106,13 +106,15 @@ def _list(clients_dir: Path) -> int:
     ids = list_clients(clients_dir)
     if not ids:
         print(f"no clients in {clients_dir}")
+    invalid = 0
     for client in ids:
         try:
             config = load_config(client, clients_dir)
             print(f"{client:<24} {config.display_name}  ({config.locale}, {config.source.describe()})")
         except ConfigError as exc:
             print(f"{client:<24} INVALID: {exc}")
-    return 0
+            invalid += 1
+    return 1 if invalid else 0  # a scheduled `--list` check must notice a broken client.yaml
 
 
 def _check_data(clients: list[str], clients_dir: Path) -> int:

@@ -97,3 +97,20 @@ def test_a_month_that_has_not_begun_is_refused(tmp_path, capsys):
     assert run_report.main(["--client", "demo-supplements", "--month", "2099-01", "--clients-dir", str(tmp_path),
                             "--reports-dir", str(tmp_path / "r")]) == 2
     assert "has not begun" in capsys.readouterr().err
+
+
+def test_list_exits_non_zero_when_any_config_is_invalid(tmp_path, capsys):
+    """Issue 12, finding 12: `--list` printed INVALID and still exited 0."""
+    import shutil
+
+    import run_report
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    good.mkdir(), bad.mkdir()
+    for name in ("client.yaml", "logo.svg"):
+        shutil.copy(CLIENTS_DIR / "demo-apparel" / name, good / name)
+    (bad / "client.yaml").write_text('display_name: ""\nsource: {path: x.csv}\n', encoding="utf-8")
+    assert run_report.main(["--list", "--clients-dir", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "INVALID" in out and "display_name" in out and "Formosa Threads" in out
+    shutil.rmtree(bad)
+    assert run_report.main(["--list", "--clients-dir", str(tmp_path)]) == 0
