@@ -119,11 +119,10 @@ consumables.head(options.top_products)
 first_buys = products.first_product_repeat(run.lines, run.as_of, window_days=180,
                                            min_customers=options.first_product_min_customers)
 baseline = products.baseline_repeat_rate(run.lines, run.as_of, window_days=180)
-first_buys = first_buys.assign(rate_vs_baseline=first_buys["rate"] - baseline["rate"])
+first_table = products.first_product_table(first_buys, baseline["rate"])
 affinity = products.next_product_affinity(run.lines, run.as_of)
-top_keys = affinity.drop_duplicates("product_key").nlargest(options.top_products, "from_transitions")["product_key"]
-next_products = affinity.loc[affinity["product_key"].isin(top_keys)]
-first_buys.head(options.top_products), baseline
+next_products = products.recommendable_pairs(affinity, options.top_products)
+first_table, baseline
 
 # %%
 run.save("products",
@@ -131,7 +130,7 @@ run.save("products",
                  "lead_days": options.reminder_lead_days, "min_customers": options.first_product_min_customers,
                  "without_cycle": int(cycles["basis"].eq("none").sum()), "consumables": len(consumables)},
          tables={"cycles": cycles.head(2 * options.top_products),
-                 "first_products": first_buys.head(options.top_products), "next_products": next_products},
+                 "first_products": first_table, "next_products": next_products},
          figures=cycle_figures)
 
 # %% [markdown]

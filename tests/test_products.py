@@ -457,3 +457,22 @@ def test_a_product_bought_again_rarely_or_irregularly_is_not_a_consumable():
     cycles = replenishment_cycles(product_lines(rows), AS_OF, min_repeat_buyers=1).set_index("product_key")
     assert cycles["basis"].eq("product").all()
     assert cycles["consumable"].to_dict() == {"R": False, "S": False, "Q": True}
+
+
+def test_first_product_table_lists_the_biggest_entry_products_and_flags_those_below_baseline():
+    """Issue 14: the table showed the 8 best rates, which hid the products that bring most customers."""
+    first_buys = pd.DataFrame({"product_key": ["a", "b", "c", "d"], "product_name": ["A", "B", "C", "D"],
+                               "customers": [40, 500, 35, 10], "repeat_customers": [30, 100, 14, 9],
+                               "rate": [0.75, 0.2, 0.4, 0.9], "enough_sample": [True, True, True, False]})
+    table = products.first_product_table(first_buys, baseline_rate=0.3)
+    assert table["product_key"].tolist() == ["b", "a", "c"]  # by customers; d is too small to list
+    assert table["below_baseline"].tolist() == [True, False, False]
+    assert table["rate_vs_baseline"].tolist() == pytest.approx([-0.1, 0.45, 0.1])
+
+
+def test_recommendable_pairs_keep_only_lift_above_one():
+    affinity = pd.DataFrame({"product_key": ["x", "x", "y", "z"], "next_product_key": ["p", "q", "p", "p"],
+                             "lift": [1.5, 0.8, 1.0, 2.0], "from_transitions": [100, 100, 300, 50]})
+    pairs = products.recommendable_pairs(affinity, top_products=8)
+    assert list(zip(pairs["product_key"], pairs["next_product_key"])) == [("x", "p"), ("z", "p")]
+    assert products.recommendable_pairs(affinity, top_products=1)["product_key"].tolist() == ["x"]

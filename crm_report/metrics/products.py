@@ -353,6 +353,26 @@ def first_product_repeat(lines: pd.DataFrame, as_of: pd.Timestamp, window_days: 
             .reset_index(drop=True))
 
 
+def first_product_table(first_buys: pd.DataFrame, baseline_rate: float, limit: int = 20) -> pd.DataFrame:
+    """The report's table of first products: every product with enough customers (`enough_sample`), the
+    ones that brought the most customers first (not the best rates: those hid the biggest entry products), at
+    most `limit`; `rate_vs_baseline` = rate − `baseline_rate` and `below_baseline` when it is negative.
+    `first_buys` is `first_product_repeat(...)`."""
+    table = first_buys.loc[first_buys["enough_sample"]]
+    table = table.sort_values(["customers", "product_key"], ascending=[False, True], kind="stable").head(limit)
+    return table.assign(rate_vs_baseline=table["rate"] - baseline_rate,
+                        below_baseline=table["rate"].lt(baseline_rate)).reset_index(drop=True)
+
+
+def recommendable_pairs(affinity: pd.DataFrame, top_products: int) -> pd.DataFrame:
+    """The next-product pairs worth recommending: lift above 1 (customers who bought X pick Y next more often
+    than repeat visits in general do), for the `top_products` products with the most transitions among those
+    that have such a pair. `affinity` is `next_product_affinity(...)`."""
+    liked = affinity.loc[affinity["lift"].gt(1)]
+    keys = liked.drop_duplicates("product_key").nlargest(top_products, "from_transitions")["product_key"]
+    return liked.loc[liked["product_key"].isin(keys)].reset_index(drop=True)
+
+
 # ------------------------------------------------------------------------------------------------
 # 3. What customers buy next
 # ------------------------------------------------------------------------------------------------
