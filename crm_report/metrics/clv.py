@@ -26,7 +26,7 @@ weekly summary.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import ClassVar
 
 import numpy as np
@@ -43,17 +43,27 @@ DAYS_PER_MONTH = 365.25 / 12
 PURCHASE_MODELS = ("bgnbd", "mbgnbd", "pareto_nbd")
 """The purchase models, by `kind`: BG/NBD, MBG/NBD and Pareto/NBD."""
 DEFAULT_MODEL = "mbgnbd"
+"""The model used when the client's history is too short to pick one by holdout accuracy (see `choose_model`)."""
 AUTO_MODELS = ("bgnbd", "mbgnbd")
 """The models "auto" chooses among. Pareto/NBD is left out: without an analytic gradient, and with a
 hypergeometric function that converges slowly when customers' purchase rates barely differ, one fit took
 5–9 s on a 10,000-customer demo client (a report fits it up to five times: 10–40 s). It was the most accurate
 on two of the three demo clients, by 4–7 points of holdout error (README); `report.clv_model: pareto_nbd`
 uses it."""
-"""The model used when the client's history is too short to pick one by holdout accuracy (see `choose_model`)."""
+
+
+class _Fitted:
+    """What the fitted purchase models share: `params`, their parameters by name (every field but the fit's
+    log-likelihood and the number of customers), in the order the likelihood takes them."""
+
+    @property
+    def params(self) -> dict[str, float]:
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name not in ("log_likelihood", "customers")}
 
 
 @dataclass(frozen=True)
-class BgNbd:
+class BgNbd(_Fitted):
     """Fitted BG/NBD parameters (Fader, Hardie & Lee 2005) and the log-likelihood at them."""
 
     r: float
@@ -64,30 +74,17 @@ class BgNbd:
     customers: int
     kind: ClassVar[str] = "bgnbd"
 
-    @property
-    def params(self) -> dict[str, float]:
-        return {"r": self.r, "alpha": self.alpha, "a": self.a, "b": self.b}
-
 
 @dataclass(frozen=True)
-class MbgNbd:
-    """Fitted MBG/NBD parameters (Batislam, Denizel & Filiztekin 2007) and the log-likelihood at them."""
+class MbgNbd(BgNbd):
+    """Fitted MBG/NBD parameters (Batislam, Denizel & Filiztekin 2007): the same r, α, a, b as BG/NBD, read by
+    the MBG/NBD formulas (`kind`)."""
 
-    r: float
-    alpha: float
-    a: float
-    b: float
-    log_likelihood: float
-    customers: int
     kind: ClassVar[str] = "mbgnbd"
 
-    @property
-    def params(self) -> dict[str, float]:
-        return {"r": self.r, "alpha": self.alpha, "a": self.a, "b": self.b}
-
 
 @dataclass(frozen=True)
-class ParetoNbd:
+class ParetoNbd(_Fitted):
     """Fitted Pareto/NBD parameters (Schmittlein, Morrison & Colombo 1987) and the log-likelihood at them."""
 
     r: float
@@ -97,10 +94,6 @@ class ParetoNbd:
     log_likelihood: float
     customers: int
     kind: ClassVar[str] = "pareto_nbd"
-
-    @property
-    def params(self) -> dict[str, float]:
-        return {"r": self.r, "alpha": self.alpha, "s": self.s, "beta": self.beta}
 
 
 PurchaseModel = BgNbd | MbgNbd | ParetoNbd
