@@ -222,13 +222,11 @@ top
 # ## Did the past lists work? Contacted against the control group, pooled over the confirmed months
 
 # %%
-confirmed = None if history is None else history.loc[history["confirmed"]]
-shown = (None if history is None else
-         confirmed if len(confirmed) else history.loc[history["campaign_month"].eq(str(run.month - 1))])
+shown = campaign.lists_to_judge(history)
 evaluation = (None if shown is None else
-              campaign.evaluate_campaign(shown, run.orders, min_group=run.config.winback.min_group_for_evaluation,
+              campaign.evaluate_campaign(shown, run.orders, min_group=rules.min_group_for_evaluation,
                                          order=winback.GROUPS))
-verdict = campaign.campaign_verdict(evaluation if confirmed is not None and len(confirmed) else None, history)
+verdict = campaign.campaign_verdict(evaluation, history)
 evaluation = campaign.evaluation_for_report(evaluation, verdict)
 verdict, evaluation
 

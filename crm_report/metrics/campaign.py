@@ -133,7 +133,7 @@ def priority_scores(candidates: pd.DataFrame) -> pd.DataFrame:
       purchase (at least 1 year), their average yearly spend.
 
     Input columns: customer_id, group, historic_revenue, tenure_days, days_since, cycle_days; optional
-    frequency, p_alive, clv (missing or NaN = no prediction). Adds chance, value, priority, priority_basis and
+    p_alive, clv (missing or NaN = no prediction). Adds chance, value, priority, priority_basis and
     group_rank (1 = highest priority in its group; ties by customer id); sorted by priority, then customer id.
     """
     required = ("customer_id", "group", "historic_revenue", "tenure_days", "days_since", "cycle_days")
@@ -145,7 +145,7 @@ def priority_scores(candidates: pd.DataFrame) -> pd.DataFrame:
         raise ValueError("candidates: column 'cycle_days' must be positive")
     if candidates["customer_id"].duplicated().any():
         raise ValueError("candidates: column 'customer_id' must be unique (one target group per customer)")
-    p_alive, clv, frequency = (_optional_number(candidates, c) for c in ("p_alive", "clv", "frequency"))
+    p_alive, clv = (_optional_number(candidates, c) for c in ("p_alive", "clv"))
     model = p_alive.gt(0) & clv.notna()
     recency_chance = (candidates["cycle_days"] / candidates["days_since"].clip(lower=0)).clip(upper=1.0)
     yearly_spend = candidates["historic_revenue"] / (candidates["tenure_days"] / DAYS_PER_YEAR).clip(lower=1.0)
@@ -412,12 +412,11 @@ def campaign_history(reports_dir: Path, client_folder: Path, client_id: str, mon
     period = month if isinstance(month, pd.Period) else parse_month(month)
     lists = []
     for back in range(1, months + 1):
-        path = Path(reports_dir) / client_id / str(period - back) / TARGETS_FILE
-        if not path.is_file():
+        targets = previous_targets(reports_dir, client_id, period - back + 1)
+        if targets is None:
             if back == 1:
                 return None
             continue
-        targets = load_targets(path)
         record = send_record(client_folder, period - back)
         ids = None if record is None else record["customer_ids"]
         contacted = to_contact(targets)
@@ -508,6 +507,16 @@ def evaluate_campaign(targets: pd.DataFrame, orders: pd.DataFrame, start: pd.Tim
     total = _total_comparison(g.loc[g["n1"].ge(2) & g["n0"].ge(2)], z, confidence)
     table = pd.concat([rows, total.rename(index={0: "total"})]).rename_axis("group").reset_index()
     return _outcomes(table, min_group)
+
+
+def lists_to_judge(history: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The past lists the evaluation covers: those of the confirmed months (`campaign_history`), pooled; when
+    none is confirmed, last month's list alone, so its numbers can be shown (`campaign_verdict` then draws no
+    conclusion). None when there is no list."""
+    if history is None:
+        return None
+    confirmed = history.loc[history["confirmed"]]
+    return confirmed if len(confirmed) else history.loc[history["campaign_month"].eq(history["campaign_month"].max())]
 
 
 def campaign_verdict(evaluation: pd.DataFrame | None, history: pd.DataFrame | None) -> dict[str, object]:
@@ -649,7 +658,7 @@ def _assemble(g, rate1, rate0, low, high, mean1, mean0, se, df, confidence, rate
         "contacted_returned": g["returned1"].to_numpy(dtype="int64"),
         "control_returned": g["returned0"].to_numpy(dtype="int64"),
         "contacted_rate": np.asarray(rate1, dtype=float), "control_rate": np.asarray(rate0, dtype=float),
-        "rate_diff": np.asarray(rate1, dtype=float) - np.asarray(rate0, dtype=float),
+        "rate_diff": diff,
         "rate_diff_low": np.asarray(low, dtype=float), "rate_diff_high": np.asarray(high, dtype=float),
         "p_value": np.where(np.isnan(diff), np.nan, p_value), "mde": mde,
         "contacted_revenue_per_customer": np.asarray(mean1, dtype=float),

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crm_report.metrics.campaign import to_contact
+from crm_report.metrics.campaign import HELD_BACK, to_contact
 from crm_report.metrics.orders import customer_facts, purchase_days
 
 GROUPS = ("cant_lose", "slipping", "half_asleep", "asleep", "fading")
@@ -130,7 +130,7 @@ def winback_headline(targets: pd.DataFrame) -> dict[str, object]:
         "control": int(targets["control"].sum()),
         "no_channel": int(targets["channel"].eq("none").sum()),
         **{f"held_back_{why}": int(targets["held_back"].eq(why).sum()) if "held_back" in targets else 0
-           for why in ("frequency_cap", "unanswered")},
+           for why in HELD_BACK},
         "value_at_stake": float(targets["priority"].sum()),
         "historic_revenue": float(targets["historic_revenue"].sum()),
         "first_contact_date": contacted["contact_date"].min() if len(contacted) else None,
