@@ -519,6 +519,12 @@ def lists_to_judge(history: pd.DataFrame | None) -> pd.DataFrame | None:
     return confirmed if len(confirmed) else history.loc[history["campaign_month"].eq(history["campaign_month"].max())]
 
 
+VERDICT_EVIDENCE = ("contacted_n", "control_n", "contacted_rate", "control_rate", "rate_diff", "rate_diff_low",
+                    "rate_diff_high", "p_value", "mde", "incremental_revenue", "incremental_revenue_low",
+                    "incremental_revenue_high")
+"""The total row's numbers every verdict carries (None when there is nothing to judge)."""
+
+
 def campaign_verdict(evaluation: pd.DataFrame | None, history: pd.DataFrame | None) -> dict[str, object]:
     """What the report may conclude about the past lists, with its evidence (the summary's sentence).
 
@@ -529,24 +535,23 @@ def campaign_verdict(evaluation: pd.DataFrame | None, history: pd.DataFrame | No
       ('lift', 'drop', 'unclear', 'mixed', 'too_small', 'no_control'), the return-rate difference with its
       interval and p-value, the smallest detectable difference, the incremental revenue with its interval,
       the months pooled, and the groups whose own (Holm-adjusted) result is a lift or a drop.
+    Every verdict has the same keys: the `VERDICT_EVIDENCE` numbers are None when nothing was judged.
     - `sentence` picks the summary's wording: the outcome, or 'lift_revenue_unclear' for a lift in return rate
       whose incremental revenue interval still includes 0 (the amount is then stated as uncertain).
     """
     if history is None:
-        return {"outcome": "no_list", "sentence": "no_list", "months": []}
+        return {"outcome": "no_list", "sentence": "no_list", "months": [], **dict.fromkeys(VERDICT_EVIDENCE),
+                "significant_groups": []}
     confirmed = sorted(history.loc[history["confirmed"], "campaign_month"].unique())
     if not confirmed or evaluation is None:
         return {"outcome": "unconfirmed", "sentence": "unconfirmed", "months": confirmed,
-                "latest_month": str(history["campaign_month"].max())}
+                **dict.fromkeys(VERDICT_EVIDENCE), "significant_groups": []}
     total = evaluation.set_index("group").loc["total"]
     groups = evaluation.loc[evaluation["group"].ne("total")]
-    keys = ("contacted_n", "control_n", "contacted_rate", "control_rate", "rate_diff", "rate_diff_low",
-            "rate_diff_high", "p_value", "mde", "incremental_revenue", "incremental_revenue_low",
-            "incremental_revenue_high")
     outcome = str(total["outcome"])
     sentence = f"{outcome}_revenue_unclear" if outcome == "lift" and not total["revenue_conclusive"] else outcome
     return {"outcome": outcome, "sentence": sentence, "months": confirmed,
-            **{key: float(total[key]) for key in keys},
+            **{key: float(total[key]) for key in VERDICT_EVIDENCE},
             "significant_groups": groups.loc[groups["conclusive"], "group"].astype("str").tolist()}
 
 
