@@ -343,8 +343,9 @@ def test_backtest_leaves_out_customers_acquired_in_the_holdout():
     lines = make_lines([("a1", "A", "2026-01-05", 10, "paid"), ("a2", "A", "2026-02-05", 20, "paid"),
                         ("a3", "A", "2026-05-05", 30, "paid"), ("a4", "A", "2026-05-05", 5, "paid"),
                         ("b1", "B", "2026-05-10", 40, "paid")]
-                       + [(f"c{i}", f"C{i}", "2026-01-10", 5, "paid") for i in range(30)]
-                       + [(f"d{i}", f"C{i}", "2026-02-20", 5, "paid") for i in range(25)])
+                       + [(f"c{i}", f"C{i}", f"2026-01-{1 + i % 28:02d}", 5, "paid") for i in range(30)]
+                       + [(f"d{i}-{k}", f"C{i}", f"2026-0{2 + k % 2}-{1 + 3 * k + i:02d}", 5, "paid")
+                          for i in range(8) for k in range(i)])  # rates that differ widely: a finite fit
     as_of = pd.Period("2026-06", freq="M").end_time
     table = clv.backtest(purchase_orders(lines, as_of), as_of, 3, "mbgnbd")
     assert "B" not in table.index and len(table) == 31

@@ -192,6 +192,13 @@ def log_likelihood(kind: str, params: tuple[float, ...], x: np.ndarray, t_x: np.
     return _LOG_LIKELIHOODS[_check_kind(kind)](params, x, t_x, T)
 
 
+MAX_RATE_PARAMETER = 1e6
+"""A fit whose purchase-rate gamma (r or α) passes this has run off towards infinity (the customers' rates look
+identical, e.g. everyone bought on the same two days): the likelihood has no finite maximum, so `fit_purchases`
+raises instead of returning numbers that depend on where the optimiser stopped (and on the machine). Real
+clients' r and α are of the order 0.1–10 and 1–1,000 (days)."""
+
+
 def fit_purchases(summary: pd.DataFrame, kind: str = "bgnbd", start: PurchaseModel | None = None,
                   tolerance: float = 1e-12) -> PurchaseModel:
     """Maximum-likelihood fit of the purchase model `kind` on `frequency`, `recency`, `T` (any time unit, used
@@ -220,6 +227,10 @@ def fit_purchases(summary: pd.DataFrame, kind: str = "bgnbd", start: PurchaseMod
     else:
         initial = np.log([0.5, scale, 0.5, scale] if kind == "pareto_nbd" else [0.5, scale, 1.0, 1.0])
     result = _minimise(negative, initial, tolerance, gradient=None if kind == "pareto_nbd" else gradient)
+    r, alpha = np.exp(result.x[:2])
+    if max(r, alpha) > MAX_RATE_PARAMETER:
+        raise ValueError(f"degenerate {kind} fit: r = {r:.3g}, alpha = {alpha:.3g} ran off towards infinity (every "
+                         "customer looks alike: the likelihood has no maximum at finite values)")
     return _MODEL_CLASSES[kind](*np.exp(result.x), log_likelihood=-result.fun, customers=len(summary))
 
 
