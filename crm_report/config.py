@@ -206,6 +206,32 @@ class Winback(_Strict):
                                         "unanswered_limit"})
 
 
+class Economics(_Strict):
+    """What a contact costs and is expected to bring (crm_report.metrics.economics); written into the methodology
+    appendix. Money in the client's currency: the default prices are Taiwanese, in TWD."""
+
+    gross_margin: float = Field(0.5, gt=0, le=1, description="Gross margin: the share of incremental revenue "
+                                "left after the cost of the goods sold.")
+    line_message_cost: float = Field(0.2, ge=0, description="One LINE message (LINE official account, price of "
+                                     "an extra message in Taiwan: about NT$0.2).")
+    email_message_cost: float = Field(0.05, ge=0, description="One e-mail (e-mail service, per message).")
+    sms_message_cost: float = Field(0.8, ge=0, description="One SMS (Taiwanese SMS gateways: about NT$0.7–1).")
+    discount_rate: float = Field(0.10, ge=0, lt=1, description="The discount a discount offer gives, as a share "
+                                 "of the order (0.10 = 9折, the default discount_label).")
+    prior_uplift_none: float = Field(0.01, ge=0, le=1, description="Prior: extra chance of a purchase in the month "
+                                     "after a message without an offer, before the client's own results are known.")
+    prior_uplift_reminder: float = Field(0.02, ge=0, le=1, description="... after a reminder.")
+    prior_uplift_discount: float = Field(0.04, ge=0, le=1, description="... after a discount offer.")
+
+    def plan_options(self) -> dict:
+        """The keywords of `economics.campaign_plan`."""
+        return {"gross_margin": self.gross_margin, "discount_rate": self.discount_rate,
+                "message_cost": {"line": self.line_message_cost, "email": self.email_message_cost,
+                                 "sms": self.sms_message_cost},
+                "prior_uplift": {"none": self.prior_uplift_none, "reminder": self.prior_uplift_reminder,
+                                 "discount": self.prior_uplift_discount}}
+
+
 class ClientConfig(_Strict):
     client_id: str
     display_name: str
@@ -220,6 +246,7 @@ class ClientConfig(_Strict):
     )
     report: ReportOptions = ReportOptions()
     winback: Winback = Winback()
+    economics: Economics = Economics()
     folder: Path = Field(description="The client's folder; set by the loader, not the YAML.")
 
     @field_validator("display_name")

@@ -52,8 +52,9 @@ _EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s.]+"
 _TW_MOBILE = r"09\d{8}"
 
 
-HELD_BACK = ("frequency_cap", "unanswered")
-"""Why a reachable target is not contacted this month (`contact_hygiene`); "" = not held back."""
+HELD_BACK = ("frequency_cap", "unanswered", "unprofitable")
+"""Why a target with a channel is not contacted this month ("" = not held back): `contact_hygiene` (frequency
+cap, unanswered) or `economics.apply_plan` (its group is not expected to pay)."""
 
 
 def reachable(targets: pd.DataFrame) -> pd.Series:
@@ -668,7 +669,8 @@ def _assemble(g, rate1, rate0, low, high, mean1, mean0, se, df, confidence, rate
         "p_value": np.where(np.isnan(diff), np.nan, p_value), "mde": mde,
         "contacted_revenue_per_customer": np.asarray(mean1, dtype=float),
         "control_revenue_per_customer": np.asarray(mean0, dtype=float),
-        "revenue_diff": revenue_diff, "revenue_diff_low": revenue_diff - half, "revenue_diff_high": revenue_diff + half,
+        "revenue_diff": revenue_diff, "revenue_diff_se": np.asarray(se, dtype=float),
+        "revenue_diff_low": revenue_diff - half, "revenue_diff_high": revenue_diff + half,
         "incremental_revenue": revenue_diff * n1, "incremental_revenue_low": (revenue_diff - half) * n1,
         "incremental_revenue_high": (revenue_diff + half) * n1,
     }, index=g.index)

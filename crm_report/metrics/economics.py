@@ -1,0 +1,162 @@
+"""Campaign economics: what contacting each target group is expected to add, what it costs, and whether it pays.
+
+Every figure is for one campaign: this month's list, judged over the month after it (the window the
+evaluation measures, `campaign.evaluation_window`). Money is in the client's currency.
+
+- **Incremental revenue per contacted customer** (the uplift, `u`): what a contacted customer spends in the
+  window beyond what they would have spent without the message. It combines a stated prior with what the
+  client's own past lists measured against their control groups, weighting each by its precision (the
+  posterior mean of a normal prior and a normal measurement):
+
+      u = (m₀ / s₀² + d / se²) ÷ (1 / s₀² + 1 / se²),    sd(u) = 1 ÷ √(1 / s₀² + 1 / se²)
+
+  - prior `m₀` = the mean over the group's contacted customers of `prior_uplift[offer]` (extra chance of a
+    purchase in the window that the message brings, by offer: `Economics.prior_uplift_*`) × the customer's
+    average order value (historic revenue ÷ orders); `s₀ = m₀` (the prior is uncertain by its own size);
+  - measurement `d` ± `se` = the group's revenue per customer, contacted − control, over the pooled confirmed
+    past lists (`campaign.evaluate_campaign`, Welch standard error). Used only when sending was confirmed
+    and both arms have at least two customers; otherwise u = m₀.
+  - `evidence_weight` = the measurement's share of the estimate, (1/se²) ÷ (1/s₀² + 1/se²): 0 = the prior
+    alone, near 1 = the client's own results. With little data the prior dominates, with a lot the
+    measurement does: a noisy result cannot swing the plan, a clear one does.
+- **Expected incremental revenue** = u × contacted customers (range: (u ± 1.96 sd(u)) × contacted).
+- **Cost** = message cost (one message per contacted customer at `Economics.<channel>_message_cost`) + offer
+  cost: the discount (`Economics.discount_rate`) on what discount recipients are expected to buy in the
+  window, i.e. on their usual spend (a twelfth of their 12-month expected spend, `priority`) plus the
+  uplift: a discount is also given to those who would have bought anyway. Reminders and no-offer messages
+  cost only the message.
+- **Expected incremental profit** = `gross_margin` × expected incremental revenue − cost.
+- **Recommended** = a group with customers to contact whose expected incremental profit is positive. Groups
+  are ranked by expected incremental profit; a group that does not pay is not contacted this month
+  (`apply_plan`: its customers are held back as `unprofitable`, and the report says so).
+
+What the customers of a list are expected to spend anyway (`priority`, the 12-month expected spend) is not
+the campaign's value; only the incremental figures are.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from crm_report.metrics.campaign import reachable, to_contact
+
+PLAN_COLUMNS = ("group", "contacted", "control", "prior_uplift", "measured_uplift", "measured_se",
+                "evidence_weight", "basis", "uplift", "incremental_revenue", "incremental_revenue_low",
+                "incremental_revenue_high", "message_cost", "offer_cost", "cost", "profit", "recommended", "rank",
+                "main_channel", "main_offer", "first_contact", "last_contact")
+BASES = ("prior", "mostly_prior", "measured")
+"""What an estimate rests on: the prior alone (nothing measured), mostly the prior (a measurement with less
+than half the weight), or mostly the client's own measurement (evidence_weight ≥ 0.5)."""
+Z95 = 1.959963984540054
+MONTHS_PER_YEAR = 12
+
+
+def basis(weight: float) -> str:
+    """The `BASES` code of an estimate with this evidence weight."""
+    return "measured" if weight >= 0.5 else ("mostly_prior" if weight > 0 else "prior")
+
+
+def customer_prior(targets: pd.DataFrame, prior_uplift: Mapping[str, float]) -> pd.Series:
+    """Each target's prior incremental revenue in the window: prior_uplift[offer] × average order value
+    (historic_revenue ÷ orders, 0 for a customer without orders)."""
+    aov = (targets["historic_revenue"] / targets["orders"].where(targets["orders"].gt(0))).fillna(0.0)
+    return targets["offer"].map(dict(prior_uplift)).astype("float64") * aov
+
+
+def combine(prior: float, measured: float | None, se: float | None) -> tuple[float, float, float]:
+    """(uplift, its sd, evidence weight): the precision-weighted mean of the prior (sd = its own size) and the
+    measurement (see the module docstring). Without a usable measurement (None, NaN, se ≤ 0), the prior."""
+    prior_var = prior ** 2
+    if measured is None or se is None or not np.isfinite(measured) or not np.isfinite(se) or se <= 0:
+        return prior, abs(prior), 0.0
+    if prior_var == 0:
+        return measured, se, 1.0
+    precision = 1 / prior_var + 1 / se ** 2
+    weight = (1 / se ** 2) / precision
+    return (prior / prior_var + measured / se ** 2) / precision, float(np.sqrt(1 / precision)), weight
+
+
+def measured_uplift(evaluation: pd.DataFrame | None) -> pd.DataFrame:
+    """Per group, the past lists' revenue difference per customer and its standard error, from
+    `campaign.evaluate_campaign` (index group; columns measured_uplift, measured_se). Rows with fewer than two
+    customers in either arm are left out (nothing was measured). Pass None when sending was not confirmed."""
+    if evaluation is None:
+        return pd.DataFrame(columns=["measured_uplift", "measured_se"]).rename_axis("group")
+    rows = evaluation.loc[evaluation["group"].ne("total") & evaluation["contacted_n"].ge(2)
+                          & evaluation["control_n"].ge(2)]
+    return (rows.set_index("group")[["revenue_diff", "revenue_diff_se"]]
+            .rename(columns={"revenue_diff": "measured_uplift", "revenue_diff_se": "measured_se"}))
+
+
+def evidence(evaluation: pd.DataFrame | None, verdict: dict[str, object]) -> pd.DataFrame | None:
+    """The evaluation the plan may learn from: only one whose sending was confirmed (`campaign.campaign_verdict`
+    outcome other than 'no_list' or 'unconfirmed'), else None (the prior alone)."""
+    return None if verdict["outcome"] in ("no_list", "unconfirmed") else evaluation
+
+
+def campaign_plan(targets: pd.DataFrame, evaluation: pd.DataFrame | None, *, gross_margin: float,
+                  message_cost: Mapping[str, float], discount_rate: float,
+                  prior_uplift: Mapping[str, float]) -> pd.DataFrame:
+    """One row per group with customers to contact: the economics of the module docstring, ranked by expected
+    incremental profit (rank 1 = the most profitable recommended group; NaN for groups not recommended; ties
+    by group name).
+
+    `targets`: `campaign.build_targets` (group, offer, channel, control, held_back, priority, historic_revenue,
+    orders, contact_date). `evaluation`: `campaign.evaluate_campaign` over confirmed past lists, or None.
+    `message_cost` by channel ('line', 'email', 'sms'); `prior_uplift` by offer (`campaign.OFFERS`).
+    """
+    contacted = targets.loc[to_contact(targets)].assign(
+        prior=lambda t: customer_prior(t, prior_uplift),
+        message_cost=lambda t: t["channel"].map(dict(message_cost)).astype("float64").fillna(0.0),
+        usual=lambda t: t["priority"] / MONTHS_PER_YEAR,
+        discounted=lambda t: t["offer"].eq("discount"))
+    control = targets.loc[reachable(targets) & targets["control"].astype(bool)].groupby("group").size()
+    measured = measured_uplift(evaluation)
+    rows = []
+    for group, people in contacted.groupby("group", sort=False):
+        prior = float(people["prior"].mean())
+        d = measured["measured_uplift"].get(group) if group in measured.index else None
+        se = measured["measured_se"].get(group) if group in measured.index else None
+        uplift, sd, weight = combine(prior, d, se)
+        n = len(people)
+        offer_cost = discount_rate * float(people.loc[people["discounted"], "usual"].sum()
+                                           + uplift * people["discounted"].sum())
+        message = float(people["message_cost"].sum())
+        revenue = uplift * n
+        rows.append({
+            "group": group, "contacted": n, "control": int(control.get(group, 0)), "prior_uplift": prior,
+            "measured_uplift": np.nan if d is None else float(d), "measured_se": np.nan if se is None else float(se),
+            "evidence_weight": weight, "basis": basis(weight), "uplift": uplift,
+            "incremental_revenue": revenue, "incremental_revenue_low": (uplift - Z95 * sd) * n,
+            "incremental_revenue_high": (uplift + Z95 * sd) * n, "message_cost": message,
+            "offer_cost": offer_cost, "cost": message + offer_cost,
+            "profit": gross_margin * revenue - message - offer_cost,
+            "main_channel": people["channel"].value_counts().idxmax(),
+            "main_offer": people["offer"].value_counts().idxmax(),
+            "first_contact": people["contact_date"].min(), "last_contact": people["contact_date"].max()})
+    plan = pd.DataFrame(rows, columns=[c for c in PLAN_COLUMNS if c not in ("recommended", "rank")])
+    plan["recommended"] = plan["profit"].gt(0)
+    plan = plan.sort_values(["recommended", "profit", "group"], ascending=[False, False, True], kind="stable")
+    plan["rank"] = np.where(plan["recommended"], np.arange(1, len(plan) + 1), np.nan)
+    return plan.reset_index(drop=True)[list(PLAN_COLUMNS)]
+
+
+def apply_plan(targets: pd.DataFrame, plan: pd.DataFrame) -> pd.DataFrame:
+    """The targets with the groups the plan does not recommend held back (`held_back` = 'unprofitable',
+    `control` = False): nobody in them is contacted or compared this month."""
+    dropped = plan.loc[~plan["recommended"], "group"]
+    out = targets["group"].isin(dropped) & reachable(targets)
+    return targets.assign(held_back=targets["held_back"].mask(out, "unprofitable"),
+                          control=targets["control"].astype(bool) & ~out)
+
+
+def plan_totals(plan: pd.DataFrame) -> dict[str, float | int]:
+    """The recommended groups together: customers, expected incremental revenue, cost and profit, and how many
+    groups were left out because they do not pay."""
+    kept = plan.loc[plan["recommended"]]
+    return {"groups": len(kept), "contacted": int(kept["contacted"].sum()),
+            "incremental_revenue": float(kept["incremental_revenue"].sum()), "cost": float(kept["cost"].sum()),
+            "profit": float(kept["profit"].sum()), "unprofitable_groups": int((~plan["recommended"]).sum()),
+            "unprofitable_customers": int(plan.loc[~plan["recommended"], "contacted"].sum())}

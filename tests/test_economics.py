@@ -1,0 +1,85 @@
+"""Campaign economics (crm_report.metrics.economics) against hand-computed examples."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from crm_report.config import Economics
+from crm_report.metrics import economics
+
+OPTIONS = Economics().plan_options()  # margin 0.5; LINE 0.2, e-mail 0.05, SMS 0.8; discount 10%; prior 1/2/4%
+
+
+def _targets() -> pd.DataFrame:
+    day = pd.Timestamp("2026-12-03")
+    rows = [  # customer, group, offer, channel, control, historic revenue, orders, priority
+        ("c1", "slipping", "reminder", "line", False, 3000.0, 3, 1200.0),
+        ("c2", "slipping", "discount", "sms", False, 2000.0, 1, 2400.0),
+        ("c3", "slipping", "none", "email", False, 500.0, 1, 600.0),
+        ("c4", "slipping", "reminder", "line", True, 900.0, 1, 300.0),
+        ("c5", "asleep", "discount", "sms", False, 100.0, 1, 1200.0),
+        ("c6", "asleep", "reminder", "none", False, 100.0, 1, 50.0),
+    ]
+    frame = pd.DataFrame(rows, columns=["customer_id", "group", "offer", "channel", "control", "historic_revenue",
+                                        "orders", "priority"])
+    return frame.assign(held_back="", contact_date=[day + pd.Timedelta(days=i) for i in range(len(frame))])
+
+
+def test_plan_by_hand_without_past_results():
+    plan = economics.campaign_plan(_targets(), None, **OPTIONS).set_index("group")
+    slipping = plan.loc["slipping"]
+    # priors: c1 2% × 1,000 = 20, c2 4% × 2,000 = 80, c3 1% × 500 = 5 → mean 35 per contacted customer
+    assert slipping["contacted"] == 3 and slipping["control"] == 1
+    assert slipping["uplift"] == pytest.approx(35) and slipping["basis"] == "prior"
+    assert slipping["evidence_weight"] == 0
+    assert slipping["incremental_revenue"] == pytest.approx(105)
+    assert slipping["message_cost"] == pytest.approx(0.2 + 0.8 + 0.05)
+    assert slipping["offer_cost"] == pytest.approx(0.10 * (2400 / 12 + 35))  # the discount on usual spend + uplift
+    assert slipping["profit"] == pytest.approx(0.5 * 105 - 1.05 - 23.5)
+    assert slipping["recommended"] and slipping["rank"] == 1
+    assert slipping["main_channel"] in {"line", "sms", "email"}
+    asleep = plan.loc["asleep"]  # c6 has no channel: not contacted
+    assert asleep["contacted"] == 1
+    assert asleep["profit"] == pytest.approx(0.5 * 4 - 0.8 - 0.10 * (100 + 4))
+    assert not asleep["recommended"] and np.isnan(asleep["rank"])
+    assert list(plan.index) == ["slipping", "asleep"]  # recommended first, by profit
+
+
+def test_measured_results_outweigh_the_prior_by_their_precision():
+    uplift, sd, weight = economics.combine(35.0, 15.0, 17.5)
+    # prior sd 35 (variance 1,225), measurement variance 306.25: weights 0.2 and 0.8
+    assert weight == pytest.approx(0.8)
+    assert uplift == pytest.approx(0.2 * 35 + 0.8 * 15)
+    assert sd == pytest.approx(np.sqrt(245))
+    assert economics.combine(35.0, None, None) == (35.0, 35.0, 0.0)
+    assert economics.combine(35.0, 15.0, float("nan"))[2] == 0.0
+
+
+def test_a_clear_null_result_stops_a_group_a_noisy_one_does_not():
+    evaluation = pd.DataFrame({
+        "group": ["slipping", "asleep", "total"], "contacted_n": [5000, 1, 5001], "control_n": [500, 1, 501],
+        "revenue_diff": [0.0, 500.0, 0.0], "revenue_diff_se": [1.0, 300.0, 1.0]})
+    measured = economics.measured_uplift(evaluation)
+    assert list(measured.index) == ["slipping"]  # one customer per arm measures nothing; total is not a group
+    plan = economics.campaign_plan(_targets(), evaluation, **OPTIONS).set_index("group")
+    assert plan.loc["slipping", "basis"] == "measured" and plan.loc["slipping", "uplift"] < 0.1
+    assert not plan.loc["slipping", "recommended"]  # measured ≈ 0: the messages and discounts do not pay
+
+
+def test_groups_that_do_not_pay_are_held_back_and_not_compared():
+    targets = _targets()
+    plan = economics.campaign_plan(targets, None, **OPTIONS)
+    applied = economics.apply_plan(targets, plan).set_index("customer_id")
+    assert applied.loc["c5", "held_back"] == "unprofitable" and not applied.loc["c5", "control"]
+    assert applied.loc["c6", "held_back"] == ""  # no channel: not a contact anyway
+    assert (applied.loc[["c1", "c2", "c3", "c4"], "held_back"] == "").all()
+    assert applied.loc["c4", "control"]
+    totals = economics.plan_totals(plan)
+    assert totals["groups"] == 1 and totals["contacted"] == 3 and totals["unprofitable_groups"] == 1
+    assert totals["unprofitable_customers"] == 1
+    assert totals["profit"] == pytest.approx(0.5 * 105 - 1.05 - 23.5)
+
+
+@pytest.mark.parametrize("weight, expected", [(0.0, "prior"), (0.2, "mostly_prior"), (0.5, "measured"),
+                                              (0.9, "measured")])
+def test_the_basis_names_what_the_estimate_rests_on(weight, expected):
+    assert economics.basis(weight) == expected
