@@ -68,6 +68,19 @@ def test_fading_needs_a_repeat_purchase_and_a_low_p_alive():
     assert groups.dropna().to_dict() == {"a": "fading"}  # b: exactly 0.5 is not below the threshold
 
 
+def test_due_soon_is_an_active_customer_whose_consumable_runs_low_next_month():
+    stages = pd.DataFrame({"customer_id": ["a", "b", "c", "d", "e"], "stage": ["E0", "N", "E0", "S1", "E0"]})
+    segments = pd.Series({"a": "loyal", "b": "new", "c": "loyal", "d": "loyal", "e": "loyal"})
+    p_alive = pd.Series({"a": 0.9, "b": np.nan, "c": 0.9, "d": 0.9, "e": 0.2})
+    frequency = pd.Series({"a": 3, "b": 0, "c": 3, "d": 3, "e": 3})
+    reminders = pd.Series(pd.to_datetime(["2026-04-30", "2026-04-02", "2026-05-01", "2026-04-10", "2026-04-10"]),
+                          index=["a", "b", "c", "d", "e"])
+    groups = target_groups(stages, segments, p_alive, frequency, reminders=reminders,
+                           due_by=pd.Timestamp("2026-04-30 23:59:59"))
+    # a, b: due by the end of April; c: due in May; d: already lapsed (slipping); e: fading comes first
+    assert groups.dropna().to_dict() == {"a": "due_soon", "b": "due_soon", "d": "slipping", "e": "fading"}
+
+
 def test_contact_dates_before_the_due_date():
     # Preferred weekday Monday (0). Due 04-16 (Thu) → the Monday before, 04-13. Due 04-02 (Thu): that Monday
     # (03-30) is in the report month → 04-02 itself. Due 03-20 (passed) → the first Monday after March, 04-06.
@@ -113,6 +126,7 @@ def test_headline_counts_the_list():
                                                             "2026-04-05"])})
     headline = winback_headline(targets)
     assert headline == {"targets": 4, "cant_lose": 1, "slipping": 2, "half_asleep": 0, "asleep": 1, "fading": 0,
-                        "early": 3, "contacted": 2, "control": 1, "no_channel": 1, "held_back_frequency_cap": 0,
-                        "held_back_unanswered": 0, "value_at_stake": 175.0,
+                        "due_soon": 0, "early": 3, "contacted": 2, "control": 1, "no_channel": 1,
+                        "held_back_frequency_cap": 0, "held_back_unanswered": 0, "held_back_unprofitable": 0,
+                        "value_at_stake": 175.0, "contacted_expected_spend": 105.0,  # the line and the SMS customer
                         "historic_revenue": 1500.0, "first_contact_date": pd.Timestamp("2026-04-05")}

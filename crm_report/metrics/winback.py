@@ -5,7 +5,10 @@
   buying (`CANT_LOSE_SEGMENTS`: Shopify-style previously loyal and at risk; Klaviyo-style at risk);
   `slipping` = NES S1 (1–2× the cycle), `half_asleep` = S2 (2–3×), `asleep` = S3 (over 3×);
   `fading`: still within their cycle (N or E0) but with a repeat purchase and P(alive) below `LOW_P_ALIVE`
-  (the BG/NBD model says they have probably stopped although the calendar does not show it yet).
+  (the BG/NBD model says they have probably stopped although the calendar does not show it yet);
+  `due_soon`: active customers (N or E0, not fading) whose consumable runs low by the end of the month after
+  the report month (their replenishment reminder, `products.customer_next_steps`, falls on or before that
+  day): a reminder before they run out, measured against its own control group like the other groups.
   The purchase cycle is the NES cycle (`lifecycle.nes_stages`), so the groups and the NES stages agree.
 - **Due date** = the earlier of the customer's own due day (last purchase day + cycle − `lead_days`) and the
   replenishment reminder of what they last bought (`products.customer_next_steps`): contact before the
@@ -26,7 +29,7 @@ import pandas as pd
 from crm_report.metrics.campaign import HELD_BACK, to_contact
 from crm_report.metrics.orders import customer_facts, purchase_days
 
-GROUPS = ("cant_lose", "slipping", "half_asleep", "asleep", "fading")
+GROUPS = ("cant_lose", "slipping", "half_asleep", "asleep", "fading", "due_soon")
 CANT_LOSE_SEGMENTS = {"shopify": ("previously_loyal", "at_risk"), "klaviyo": ("at_risk",)}
 LAPSED_STAGES = {"S1": "slipping", "S2": "half_asleep", "S3": "asleep"}
 LOW_P_ALIVE = 0.5
@@ -53,21 +56,27 @@ def preferred_weekday(orders: pd.DataFrame) -> pd.Series:
 
 
 def target_groups(stages: pd.DataFrame, segments: pd.Series, p_alive: pd.Series, frequency: pd.Series,
-                  style: str = "shopify", low_p_alive: float = LOW_P_ALIVE) -> pd.Series:
-    """Each customer's win-back group (see the module docstring), NaN for customers not targeted.
+                  style: str = "shopify", low_p_alive: float = LOW_P_ALIVE, reminders: pd.Series | None = None,
+                  due_by: pd.Timestamp | None = None) -> pd.Series:
+    """Each customer's target group (see the module docstring), NaN for customers not targeted.
 
     `stages`: `lifecycle.nes_stages` (customer_id, stage); `segments`, `p_alive`, `frequency` (repeat purchase
-    days): Series indexed by customer id (`p_alive` NaN where the model made no prediction).
+    days): Series indexed by customer id (`p_alive` NaN where the model made no prediction). `reminders`: each
+    customer's replenishment reminder date (`products.customer_next_steps`, by customer id) and `due_by` the
+    last day that counts as due soon (the end of the month after the report month); without them, no due_soon.
     """
     stage = stages.set_index("customer_id")["stage"]
     segment = segments.reindex(stage.index)
     alive = p_alive.reindex(stage.index)
     repeat = frequency.reindex(stage.index).fillna(0).gt(0)
     lapsed = stage.isin(list(LAPSED_STAGES))
+    active = stage.isin(["N", "E0"])
+    due = (pd.Series(False, index=stage.index) if reminders is None or due_by is None
+           else reminders.reindex(stage.index).le(due_by))
     group = np.select(
-        [lapsed & segment.isin(list(CANT_LOSE_SEGMENTS[style])), lapsed,
-         stage.isin(["N", "E0"]) & repeat & alive.lt(low_p_alive)],
-        ["cant_lose", stage.map(LAPSED_STAGES).fillna(""), "fading"], default="")
+        [lapsed & segment.isin(list(CANT_LOSE_SEGMENTS[style])), lapsed, active & repeat & alive.lt(low_p_alive),
+         active & due],
+        ["cant_lose", stage.map(LAPSED_STAGES).fillna(""), "fading", "due_soon"], default="")
     return pd.Series(group, index=stage.index, name="group").replace("", np.nan)
 
 
@@ -118,8 +127,9 @@ def winback_candidates(orders: pd.DataFrame, stages: pd.DataFrame, groups: pd.Se
 
 def winback_headline(targets: pd.DataFrame) -> dict[str, object]:
     """Headline numbers of the month's list: targets per group, the early ones (can't lose + slipping, the
-    likeliest to come back), those to contact, the control group, the expected 12-month spend at stake (sum
-    of priority), the historic revenue of the targets and the first contact date."""
+    likeliest to come back), those to contact, the control group, the expected 12-month spend of all targets
+    (sum of priority: what they would spend without any contact) and of those to contact, the historic
+    revenue of the targets and the first contact date."""
     counts = targets["group"].value_counts()
     contacted = targets.loc[to_contact(targets)]
     return {
@@ -132,6 +142,7 @@ def winback_headline(targets: pd.DataFrame) -> dict[str, object]:
         **{f"held_back_{why}": int(targets["held_back"].eq(why).sum()) if "held_back" in targets else 0
            for why in HELD_BACK},
         "value_at_stake": float(targets["priority"].sum()),
+        "contacted_expected_spend": float(contacted["priority"].sum()),
         "historic_revenue": float(targets["historic_revenue"].sum()),
         "first_contact_date": contacted["contact_date"].min() if len(contacted) else None,
     }
