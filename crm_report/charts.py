@@ -291,13 +291,17 @@ def backtest_deciles(deciles: pd.DataFrame, labels: Mapping[str, str], ax: plt.A
     return ax
 
 
+_GROUP_COLOUR = {"cant_lose": 0, "slipping": 1, "half_asleep": 3, "asleep": 4, "fading": 2, "due_soon": 5}
+"""Each target group's place in the brand palette, so a group keeps its colour when others are not drawn."""
+
+
 def winback_groups(summary: pd.DataFrame, names: Mapping[str, str], labels: Mapping[str, str],
                    ax: plt.Axes | None = None, locale: str = "zh-TW") -> plt.Axes:
     """Bars per win-back group: customers, labelled with the expected 12-month spend at stake."""
     ax = ax or _axes(2.1, width=WIDTH / 2)
     colors = _colors()
     bars = ax.bar([names[g] for g in summary["group"]], summary["customers"],
-                  color=[colors[0], colors[1], colors[3], colors[4], colors[2]][: len(summary)], width=0.6)
+                  color=[colors[_GROUP_COLOUR.get(g, 4)] for g in summary["group"]], width=0.6)
     ax.bar_label(bars, labels=[f"{c:,}\nNT${compact(v, locale)}" for c, v in zip(summary["customers"],
                                                                                summary["value_at_stake"])],
                  padding=2, fontsize=7)

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import pandas as pd
 
@@ -39,6 +41,14 @@ def money(value: float | None, locale: str = "zh-TW") -> str:
         return "–"
     sign = "−" if value < 0 else ""
     return f"{sign}NT${abs(value):,.0f}"
+
+
+def price(value: float | None, locale: str = "zh-TW") -> str:
+    """A unit price, with the cents it has (at most 2 decimals): 0.2 → 'NT$0.2', 0.05 → 'NT$0.05', 12 → 'NT$12'."""
+    if _missing(value):
+        return "–"
+    sign = "−" if value < 0 else ""
+    return f"{sign}NT${abs(value):,.2f}".rstrip("0").rstrip(".")
 
 
 def money_short(value: float | None, locale: str = "zh-TW") -> str:
@@ -81,6 +91,14 @@ def signed_pct(value: float | None, decimals: int = 1) -> str:
     return f"{'+' if value >= 0 else '−'}{abs(value) * 100:.{decimals}f}%"
 
 
+def signed_count(value: float | None) -> str:
+    """A change of a count: 180 → '+180', -1234 → '−1,234', 0 → '0'."""
+    if _missing(value):
+        return "–"
+    sign = "+" if value > 0 else ("−" if value < 0 else "")
+    return sign + number(abs(value))
+
+
 def signed_points(value: float | None, locale: str = "zh-TW", decimals: int = 1) -> str:
     """A change of a share in percentage points: 0.021 → '+2.1 個百分點' / '+2.1 pts'."""
     if _missing(value):
@@ -105,3 +123,28 @@ def date_label(value: str | dt.date | pd.Timestamp | None, locale: str = "zh-TW"
     if locale == "zh-TW":
         return f"{day:%Y/%m/%d} ({'一二三四五六日'[day.weekday()]})"
     return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def value(kind: str, v: Any, locale: str, names: Mapping[str, Mapping[str, str]]) -> str:
+    """One number or name of a sentence by its format (the `metrics.conclusions` formats): number, pct, points,
+    relative, money, money_short, text (a product name, shortened), segments (segment codes → names joined),
+    stage (an NES stage code → its name). `names`: the locale's segment_names and nes_names."""
+    if kind == "number":
+        return number(v)
+    if kind == "pct":
+        return pct(v)
+    if kind == "points":
+        return signed_points(v, locale)
+    if kind == "relative":
+        return signed_pct(v)
+    if kind == "money":
+        return money(v, locale)
+    if kind == "money_short":
+        return money_short(v, locale)
+    if kind == "text":
+        return short_name(v)
+    if kind == "segments":
+        return ("、" if locale == "zh-TW" else ", ").join(names["segment_names"][code] for code in v)
+    if kind == "stage":
+        return names["nes_names"][v]
+    raise ValueError(f"unknown format {kind!r}")

@@ -20,6 +20,7 @@ import jinja2
 from crm_report import formatting, i18n, results
 from crm_report.config import ClientConfig, check_logo
 from crm_report.paths import TEMPLATES_DIR
+from crm_report.summary import executive_summary
 
 
 class RenderError(RuntimeError):
@@ -69,22 +70,39 @@ def make_environment(locale: str, templates_dir: Path = TEMPLATES_DIR) -> jinja2
         "number": formatting.number,
         "money": lambda v: formatting.money(v, locale),
         "money_short": lambda v: formatting.money_short(v, locale),
+        "price": lambda v: formatting.price(v, locale),
         "compact": lambda v: formatting.compact(v, locale),
         "pct": formatting.pct,
         "name": formatting.short_name,
         "month": lambda v: formatting.month_label(v, locale),
         "date": lambda v: formatting.date_label(v, locale),
         "change": lambda v, kind: (formatting.signed_points(v, locale) if kind == "points"
+                                   else formatting.signed_count(v) if kind == "count"
                                    else formatting.signed_pct(v)),
         "trend": lambda v: "flat" if v is None or abs(v) < 0.005 else ("up" if v > 0 else "down"),
         "fill": lambda text, **kw: text.format(**kw),
     })
+    env.globals["so_what"] = functools.partial(so_what, locale=locale, words=i18n.strings(locale))
     return env
+
+
+def so_what(section: str, conclusions: list[dict[str, Any]], *, locale: str,
+            words: dict[str, Any]) -> list[dict[str, str | None]]:
+    """The sentences (and actions) of a section's `metrics.conclusions`, worded from the locale's
+    `so_what.<section>` texts."""
+    texts = words["so_what"][section]
+    worded = []
+    for item in conclusions:
+        params = {name: formatting.value(kind, v, locale, words) for name, (kind, v) in item["params"].items()}
+        worded.append({"text": texts[item["key"]].format(**params),
+                       "action": texts["actions"][item["action"]].format(**params) if item["action"] else None})
+    return worded
 
 
 def render_report(report_dir: Path, config: ClientConfig, month: str) -> tuple[Path, Path]:
     """Write report.html and report.pdf in `report_dir` from `report_dir/build/results`."""
     sections = results.load_all(report_dir / "build")
+    sections["summary"] = results.Section(values=executive_summary(sections, month), tables={}, figures={})
     assets = _copy_assets(report_dir, config)
     context = {
         "client": {"name": config.display_name, "id": config.client_id, "locale": config.locale,

@@ -15,7 +15,9 @@ report_dir = ""
 
 # %%
 from crm_report import charts, exports, privacy, workspace
-from crm_report.metrics import acquisition, campaign, clv, products, repurchase, rfm, winback
+from crm_report.metrics import (acquisition, campaign, clv, conclusions, economics, products, repurchase, rfm,
+                                winback)
+from crm_report.period import as_of
 
 run = workspace.open_run(client, month, report_dir)
 charts.apply_theme(run.config.brand)
@@ -48,7 +50,7 @@ first_products
 
 # %%
 run.save("acquisition",
-         values=acquisition.kpi_values(kpis),
+         values={**acquisition.kpi_values(kpis), "so_what": conclusions.acquisition(kpis)},
          tables={"kpis": kpis, "monthly": monthly, "first_products": first_products},
          figures={"customers": customers_chart, "revenue": revenue_chart})
 
@@ -97,6 +99,7 @@ cohort_value
 run.save("repurchase",
          values={"intervals": interval_stats, "headline_window": int(headline["window_days"]),
                  "headline_rate": headline["rate"],
+                 "so_what": conclusions.repurchase(curves, int(headline["window_days"]), interval_stats),
                  "comparison": {key: [str(months[0]), str(months[-1])] for key, months in comparison.items()}},
          tables={"repeat_rates": rates, "cohorts": cohorts, "cohort_value": cohort_value,
                  "by_order_number": by_order_number, "second_purchase_marks": marks},
@@ -128,7 +131,8 @@ first_table, baseline
 run.save("products",
          values={"baseline": baseline, "window_days": 180, "min_repeat_buyers": options.replenishment_min_buyers,
                  "lead_days": options.reminder_lead_days, "min_customers": options.first_product_min_customers,
-                 "without_cycle": int(cycles["basis"].eq("none").sum()), "consumables": len(consumables)},
+                 "without_cycle": int(cycles["basis"].eq("none").sum()), "consumables": len(consumables),
+                 "so_what": conclusions.products(first_table, baseline["rate"], len(consumables), 180)},
          tables={"cycles": cycles.head(2 * options.top_products),
                  "first_products": first_table, "next_products": next_products},
          figures=cycle_figures)
@@ -162,6 +166,7 @@ None if checks is None else checks["totals"]
 by_segment
 
 # %%
+track_record = None if checks is None else clv.backtest_verdict(checks["totals"])
 run.save("value",
          values={"problem": value.problem, "repeat_customers": value.repeat_customers,
                  "min_repeat_customers": clv.MIN_REPEAT_CUSTOMERS, "months": options.clv_months,
@@ -171,7 +176,8 @@ run.save("value",
                  "predicted_total": value.table["clv"].sum(min_count=1),
                  "historic_total": value.table["historic_revenue"].sum(), "seed": seed,
                  "backtest_horizon": None if checks is None else checks["horizon"],
-                 "track_record": None if checks is None else clv.backtest_verdict(checks["totals"])},
+                 "track_record": track_record,
+                 "so_what": conclusions.value(track_record)},
          tables={"by_segment": by_segment,
                  **({} if value.selection is None else {"selection": value.selection}),
                  **({} if checks is None else {"backtest": checks["totals"], "backtest_deciles": checks["deciles"],
@@ -179,24 +185,37 @@ run.save("value",
          figures={"p_alive": alive_chart, **check_figures})
 
 # %% [markdown]
-# ## Win-back: target groups (NES stages, RFM segments, P(alive)), contact date and product
+# ## Win-back: target groups (NES stages, RFM segments, P(alive), consumables running low), contact date, product
 
 # %%
 stages = run.customers.reset_index()  # NES stages and cycles from the one customer history
-groups = winback.target_groups(stages, segments, value.table["p_alive"], value.table["frequency"],
-                               options.rfm_style)
 next_steps = products.customer_next_steps(run.lines, run.as_of, cycles, affinity)
+groups = winback.target_groups(stages, segments, value.table["p_alive"], value.table["frequency"],
+                               options.rfm_style, reminders=next_steps.set_index("customer_id")["reminder_date"],
+                               due_by=as_of(run.month + 1))
 candidates = winback.winback_candidates(run.orders, stages, groups, next_steps, run.as_of,
                                         options.reminder_lead_days)
 candidates = campaign.join_value(candidates, value.table)
 candidates["group"].value_counts()
 
 # %% [markdown]
-# ## Priority, offer, channel and the held-out control group; the exports
+# ## Did the past lists work? Contacted against the control group, pooled over the confirmed months
 
 # %%
 rules = run.config.winback
 history = campaign.campaign_history(run.reports_dir, run.config.folder, run.config.client_id, run.month)
+shown = campaign.lists_to_judge(history)
+evaluation = (None if shown is None else
+              campaign.evaluate_campaign(shown, run.orders, min_group=rules.min_group_for_evaluation,
+                                         order=winback.GROUPS))
+verdict = campaign.campaign_verdict(evaluation, history)
+evaluation = campaign.evaluation_for_report(evaluation, verdict)
+verdict, evaluation
+
+# %% [markdown]
+# ## This month's list: priority, offer, channel, control group, and what each group is expected to earn
+
+# %%
 held_back = campaign.contact_hygiene(candidates["customer_id"], history, run.orders, run.month, rules.max_contacts,
                                      rules.contact_window_months, rules.unanswered_limit)
 contacts = run.contacts[list(winback.CONTACT_FIELDS)]
@@ -204,11 +223,14 @@ targets = campaign.build_targets(candidates.join(contacts["customer_name"], on="
                                  run.contacts[list(campaign.CONSENT_FIELDS)], run.config.client_id, run.month,
                                  held_back=held_back,
                                  **rules.campaign_options())
+plan = economics.campaign_plan(targets, economics.evidence(evaluation, verdict),
+                               **run.config.economics.plan_options())
+targets = economics.apply_plan(targets, plan)
 target_summary = campaign.summarise_targets(targets, order=winback.GROUPS)
 calendar = campaign.contact_calendar(targets, run.month)
-group_chart = charts.winback_groups(target_summary, words["winback_groups_short"], words["charts"]["winback"],
-                                    locale=locale)
-target_summary
+group_chart = charts.winback_groups(target_summary.loc[target_summary["customers"].gt(0)],  # no empty bars
+                                    words["winback_groups_short"], words["charts"]["winback"], locale=locale)
+plan
 
 # %%
 export_paths = exports.write_exports(targets, run.report_dir, words)
@@ -218,24 +240,14 @@ top = privacy.mask_contacts(to_contact.head(options.winback_top_n).drop(columns=
                             .join(contacts, on="customer_id"))
 top
 
-# %% [markdown]
-# ## Did the past lists work? Contacted against the control group, pooled over the confirmed months
-
-# %%
-shown = campaign.lists_to_judge(history)
-evaluation = (None if shown is None else
-              campaign.evaluate_campaign(shown, run.orders, min_group=rules.min_group_for_evaluation,
-                                         order=winback.GROUPS))
-verdict = campaign.campaign_verdict(evaluation, history)
-evaluation = campaign.evaluation_for_report(evaluation, verdict)
-verdict, evaluation
-
 # %%
 run.save("winback",
          values={**winback.winback_headline(targets), "rules": run.config.winback,
+                 "economics": run.config.economics, "plan_totals": economics.plan_totals(plan),
+                 "so_what": conclusions.winback(economics.plan_totals(plan)),
                  "exports": {key: path.name for key, path in export_paths.items()},
                  "evaluated_month": str(run.month - 1), "has_previous": history is not None, "verdict": verdict,
                  "pooled_months": sorted(shown["campaign_month"].unique()) if shown is not None else []},
-         tables={"groups": target_summary, "top": top, "calendar": calendar,
+         tables={"groups": target_summary, "plan": plan, "top": top, "calendar": calendar,
                  **({} if evaluation is None else {"evaluation": evaluation})},
          figures={"groups": group_chart})

@@ -12,7 +12,7 @@ report_dir = ""
 
 # %%
 from crm_report import charts, workspace
-from crm_report.metrics import customers as history, lifecycle, repurchase, rfm, tiers
+from crm_report.metrics import conclusions, customers as history, lifecycle, repurchase, rfm, tiers
 
 run = workspace.open_run(client, month, report_dir)
 charts.apply_theme(run.config.brand)
@@ -61,7 +61,8 @@ run.save("segments",
          values={"customers": len(customers), "scored": len(scored), "style": options.rfm_style,
                  "active_months": rfm.ACTIVE_MONTHS, "agreement": agreement,
                  "recent_segments": list(rfm.RECENT_SEGMENTS[options.rfm_style]),
-                 "k": int(silhouettes.loc[silhouettes["chosen"], "k"].iloc[0]) if can_cluster else None},
+                 "k": int(silhouettes.loc[silhouettes["chosen"], "k"].iloc[0]) if can_cluster else None,
+                 "so_what": conclusions.segments(segments)},
          tables={"segments": segments, "clusters": clusters, "silhouettes": silhouettes},
          figures={"segments": segment_chart, **cluster_figures})
 
@@ -102,7 +103,8 @@ run.save("lifecycle",
          values={"previous_month": str(run.month - 1), "stages": list(lifecycle.STAGES), "staged": staged,
                  "segment_order": list(order), "tiers": list(tier_names),
                  "cycle_basis": run.customers["cycle_basis"].value_counts().to_dict(),
-                 "close_share": tiers.CLOSE_SHARE},
+                 "close_share": tiers.CLOSE_SHARE,
+                 "so_what": conclusions.lifecycle(stage_moves) if staged else []},
          tables={"stages": stage_table, "stage_flow": stage_flow.reset_index(), "stage_moves": stage_moves,
                  "segment_flow": segment_flow.reset_index(), "segment_moves": segment_moves,
                  "tiers": tier_table, "tier_changes": tier_moves.counts,

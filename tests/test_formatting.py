@@ -56,3 +56,14 @@ def test_mask_contacts():
     assert privacy.mask_email("alice.chen@example.com") == "a＊＊＊@example.com"
     assert privacy.mask_phone("0912-345-678") == "0912-＊＊＊-678"
     assert privacy.mask_phone("+886 912 345 678") == "0912-＊＊＊-678"
+
+
+@pytest.mark.parametrize("value, expected", [(0.2, "NT$0.2"), (0.05, "NT$0.05"), (12, "NT$12"), (100, "NT$100"),
+                                             (1234.5, "NT$1,234.5"), (0, "NT$0"), (-0.8, "−NT$0.8")])
+def test_price_keeps_the_cents_it_has(value, expected):
+    assert f.price(value) == expected
+
+
+@pytest.mark.parametrize("value, expected", [(180, "+180"), (-1234, "−1,234"), (0, "0"), (None, "–")])
+def test_signed_count(value, expected):
+    assert f.signed_count(value) == expected

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 import run_report
-from crm_report import batch, pipeline
+from crm_report import batch, formatting, i18n, pipeline
 from crm_report.data.demo import generate_orders, simulate_campaign
 from crm_report.metrics.campaign import SENT_DIR, TARGETS_FILE, load_targets
 from crm_report.metrics.winback import GROUPS
@@ -72,11 +72,32 @@ def test_report_pdf(reports, client, new_label, titles):
     results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
     new_customers = results["sections"]["acquisition"]["values"]["new_customers"]
     assert isinstance(new_customers, int)
-    assert f"\n{new_label}\n{new_customers:,}\n" in text  # the KPI tile on the summary page
+    first_page = reader.pages[0].extract_text()
+    assert new_label in first_page and f"{new_customers:,}" in first_page  # the KPI table on page 1
     fonts = {str(f["/BaseFont"]) for page in reader.pages for f in (page["/Resources"].get("/Font") or {}).values()}
     assert any("CJK-TC" in name for name in fonts)
     assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", text.replace("＊＊＊@", "")), "unmasked e-mail in PDF"
     assert not re.search(r"09\d{8}", text), "unmasked phone in PDF"
+
+
+def test_page_one_states_the_plans_decisions_and_the_exports_follow_it(reports):
+    folder = reports / "demo-supplements" / MONTH
+    results = json.loads((folder / "results.json").read_text(encoding="utf-8"))["sections"]
+    plan = results["winback"]["tables"]["plan"]
+    decisions = results["summary"]["values"]["decisions"]
+    assert [d["group"] for d in decisions] == [row["group"] for row in plan if row["recommended"]][:3]
+    assert all(d["profit"] > 0 for d in decisions)
+    names = i18n.strings("zh-TW")["winback_groups_short"]
+    first_page = PdfReader(folder / "report.pdf").pages[0].extract_text().replace("\n", "")
+    for d in decisions:
+        assert f"「{names[d['group']]}」：聯繫 {d['contacted']:,} 人" in first_page
+        assert formatting.money(d["profit"]) in first_page
+    targets = pd.read_parquet(folder / "campaign_targets.parquet")
+    dropped = {row["group"] for row in plan if not row["recommended"]}
+    held = targets.loc[targets["group"].isin(dropped) & targets["channel"].ne("none")]
+    assert (held["held_back"] == "unprofitable").all() and not held["control"].any()
+    listed = pd.read_csv(folder / "exports" / "winback.csv", encoding="utf-8-sig", dtype=str)
+    assert not set(listed["customer_id"]) & set(held["customer_id"])
 
 
 def test_report_folder_contents(reports):

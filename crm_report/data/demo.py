@@ -177,13 +177,13 @@ def _write_client(clients_dir: Path, client_id: str, end_month: str, seed: int,
 
 
 CAMPAIGN_UPLIFT: dict[str, dict[str, float]] = {
-    "demo-supplements": {"cant_lose": 0.15, "slipping": 0.15, "half_asleep": 0.08},
+    "demo-supplements": {"cant_lose": 0.15, "slipping": 0.15, "half_asleep": 0.08, "asleep": 0.03},
     "demo-skincare": {"slipping": 0.10},
     "demo-apparel": {},
 }
 """The demo's simulated win-back effect: the chance, per target group, that a contacted customer places one
-extra order in the month after the list (none for the control group, none for apparel: its verdict must find
-no effect). The measured return-rate lift is about this chance × (1 − the group's return rate without it)."""
+extra order in the month after the list (none for the control group; none for the due-soon reminders, which
+those customers' own purchases swamp; none for apparel: its verdict must find no effect). The measured return-rate lift is about this chance × (1 − the group's return rate without it)."""
 
 
 def simulate_campaign(orders: pd.DataFrame, targets: pd.DataFrame, campaign_month: str,
