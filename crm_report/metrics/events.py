@@ -8,9 +8,9 @@ caller.
 **The calendar** (`taiwan_retail_calendar.yaml`, next to this module). Each event has one date a year:
 fixed dates — 西洋情人節 2/14, 520 (5/20), 618 (6/18), 雙11 (11/11), 雙12 (12/12); weekday rules — 母親節, the
 second Sunday of May (Taiwan, as in the US), and Black Friday, the day after the fourth Thursday of November;
-lunar dates, listed per year for 2015–2035 — 春節 (lunar 1/1), 七夕 (lunar 7/7), 中秋 (lunar 8/15), from the
-Hong Kong Observatory's Gregorian–Lunar calendar conversion tables (UTC+8, as Taiwan's Central Weather
-Administration's calendar), each checked against three independent converters (the YAML names them). Years
+lunar dates, listed per year for 2015–2035 — 春節 (lunar 1/1), 七夕 (lunar 7/7), 中秋 (lunar 8/15): the Chinese
+calendar at UTC+8 (Taiwan's time zone), with the Hong Kong Observatory's Gregorian–Lunar calendar conversion
+tables as the reference, every date checked against three independent converters (the YAML names them). Years
 outside 2015–2035 raise ValueError rather than leaving the lunar events out.
 
 **Sales windows.** Customers buy for an event before it, so each event stands for a window of days around
