@@ -148,6 +148,55 @@ class MemberTier(_Strict):
         return self
 
 
+class ClientEvent(_Strict):
+    """A client's own sales event (週年慶, a brand day), shown with the retail calendar's events
+    (crm_report.metrics.events): a name and its first and last day (`end` left out: the one day `start`)."""
+
+    name: str = Field(max_length=40, description="As the report shows it, at most 40 characters.")
+    start: dt.date
+    end: dt.date = Field(None, description="Last day, on or after start; default: start.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_day(cls, data: object) -> object:
+        """A missing end is the start, once the start is a date (a bad start is reported once, as start)."""
+        if isinstance(data, dict) and data.get("end") is None and _is_day(data.get("start")):
+            return {**data, "end": data["start"]}
+        return data
+
+    @field_validator("name")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("is empty; give the event's name as the report shows it")
+        return value
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _day(cls, value: object) -> object:
+        if isinstance(value, dt.datetime) or not isinstance(value, dt.date | str):
+            raise ValueError(f"must be a date like 2026-10-05, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ClientEvent:
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+def _is_day(value: object) -> bool:
+    """A date, or text that reads as one (2026-10-05); not a date and time."""
+    if isinstance(value, str):
+        try:
+            dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return False
+        return True
+    return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+
+
 class ReportOptions(_Strict):
     @field_validator("repeat_windows")
     @classmethod
@@ -207,55 +256,6 @@ class Winback(_Strict):
                                         "unanswered_limit"})
 
 
-class ClientEvent(_Strict):
-    """A client's own sales event (週年慶, a brand day), shown with the retail calendar's events
-    (crm_report.metrics.events): a name and its first and last day (`end` left out: the one day `start`)."""
-
-    name: str = Field(max_length=40, description="As the report shows it, at most 40 characters.")
-    start: dt.date
-    end: dt.date = Field(None, description="Last day, on or after start; default: start.")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _one_day(cls, data: object) -> object:
-        """A missing end is the start, once the start is a date (a bad start is reported once, as start)."""
-        if isinstance(data, dict) and data.get("end") is None and _is_day(data.get("start")):
-            return {**data, "end": data["start"]}
-        return data
-
-    @field_validator("name")
-    @classmethod
-    def _named(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("is empty; give the event's name as the report shows it")
-        return value
-
-    @field_validator("start", "end", mode="before")
-    @classmethod
-    def _day(cls, value: object) -> object:
-        if isinstance(value, dt.datetime) or not isinstance(value, dt.date | str):
-            raise ValueError(f"must be a date like 2026-10-05, got {value!r}")
-        return value
-
-    @model_validator(mode="after")
-    def _ordered(self) -> ClientEvent:
-        if self.end < self.start:
-            raise ValueError(f"end {self.end} is before start {self.start}")
-        return self
-
-
-def _is_day(value: object) -> bool:
-    """A date, or text that reads as one (2026-10-05); not a date and time."""
-    if isinstance(value, str):
-        try:
-            dt.date.fromisoformat(value.strip())
-        except ValueError:
-            return False
-        return True
-    return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
-
-
 class ClientConfig(_Strict):
     client_id: str
     display_name: str
@@ -268,10 +268,10 @@ class ClientConfig(_Strict):
         MemberTier(name="銀卡", min_spend_12m=2000),
         MemberTier(name="金卡", min_spend_12m=10000),
     )
-    report: ReportOptions = ReportOptions()
-    winback: Winback = Winback()
     events: tuple[ClientEvent, ...] = Field((), description="The client's own sales events, shown with the "
                                             "retail calendar's when they explain a month's change.")
+    report: ReportOptions = ReportOptions()
+    winback: Winback = Winback()
     folder: Path = Field(description="The client's folder; set by the loader, not the YAML.")
 
     @field_validator("display_name")
