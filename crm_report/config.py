@@ -5,6 +5,7 @@ Every error names the file and the bad key, and for choices the allowed values.
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Literal
@@ -147,6 +148,55 @@ class MemberTier(_Strict):
         return self
 
 
+class ClientEvent(_Strict):
+    """A client's own sales event (週年慶, a brand day), shown with the retail calendar's events
+    (crm_report.metrics.events): a name and its first and last day (`end` left out: the one day `start`)."""
+
+    name: str = Field(max_length=40, description="As the report shows it, at most 40 characters.")
+    start: dt.date
+    end: dt.date = Field(None, description="Last day, on or after start; default: start.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_day(cls, data: object) -> object:
+        """A missing end is the start, once the start is a date (a bad start is reported once, as start)."""
+        if isinstance(data, dict) and data.get("end") is None and _is_day(data.get("start")):
+            return {**data, "end": data["start"]}
+        return data
+
+    @field_validator("name")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("is empty; give the event's name as the report shows it")
+        return value
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _day(cls, value: object) -> object:
+        if isinstance(value, dt.datetime) or not isinstance(value, dt.date | str):
+            raise ValueError(f"must be a date like 2026-10-05, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ClientEvent:
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+def _is_day(value: object) -> bool:
+    """A date, or text that reads as one (2026-10-05); not a date and time."""
+    if isinstance(value, str):
+        try:
+            dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return False
+        return True
+    return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+
+
 class ReportOptions(_Strict):
     @field_validator("repeat_windows")
     @classmethod
@@ -244,6 +294,8 @@ class ClientConfig(_Strict):
         MemberTier(name="銀卡", min_spend_12m=2000),
         MemberTier(name="金卡", min_spend_12m=10000),
     )
+    events: tuple[ClientEvent, ...] = Field((), description="The client's own sales events, shown with the "
+                                            "retail calendar's when they explain a month's change.")
     report: ReportOptions = ReportOptions()
     winback: Winback = Winback()
     economics: Economics = Economics()
@@ -365,7 +417,8 @@ class _RefusedYaml(yaml.YAMLError):
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """PyYAML's safe loader without aliases and without repeated keys.
+    """PyYAML's safe loader without aliases, without repeated keys and with a readable error for impossible
+    dates (PyYAML raises a bare ValueError for `start: 2026-13-01`, which named neither the file nor the line).
 
     An alias (`*name`) lets 600 bytes expand to millions of values (the "billion laughs"), which exhausts
     memory as soon as the values are validated or printed; client.yaml has no use for them. A key given twice
@@ -403,11 +456,27 @@ class _StrictLoader(yaml.SafeLoader):
                 seen[key] = line
         return super().construct_mapping(node, deep=deep)
 
+    def construct_yaml_timestamp(self, node):
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            key = ".".join(_node_path(self, node) or ["(top level)"])
+            raise _RefusedYaml(f"{key}: {node.value!r} on line {node.start_mark.line + 1} is not a date ({exc}); "
+                               "write dates as YYYY-MM-DD, or quote text") from None
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
+
 
 def _key_path(loader: _StrictLoader, mapping: yaml.MappingNode, key: object) -> str:
     """`source.path` for a key of the mapping under `source`: found by walking down from the document root."""
+    return ".".join([*(_node_path(loader, mapping) or []), str(key)])
+
+
+def _node_path(loader: _StrictLoader, target: yaml.Node) -> list[str] | None:
+    """The keys and list positions from the document root down to `target` (None: not found)."""
     def walk(node, trail):
-        if node is mapping:
+        if node is target:
             return trail
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
@@ -421,7 +490,7 @@ def _key_path(loader: _StrictLoader, mapping: yaml.MappingNode, key: object) -> 
                     return found
         return None
 
-    return ".".join([*(walk(getattr(loader, "_root", None), []) or []), str(key)])
+    return walk(getattr(loader, "_root", None), [])
 
 
 def list_clients(clients_dir: Path) -> list[str]:

@@ -114,3 +114,32 @@ def test_list_exits_non_zero_when_any_config_is_invalid(tmp_path, capsys):
     assert "INVALID" in out and "display_name" in out and "Formosa Threads" in out
     shutil.rmtree(bad)
     assert run_report.main(["--list", "--clients-dir", str(tmp_path)]) == 0
+
+
+def test_client_events_are_read_and_a_missing_end_is_the_start(tmp_path):
+    """Issue 10: the client's own sales events, shown with the retail calendar's (metrics.events)."""
+    import datetime as dt
+
+    root = write_client(tmp_path, MINIMAL + "events:\n  - {name: 週年慶, start: 2026-10-20, end: 2026-11-02}\n"
+                                            "  - {name: ' 品牌日 ', start: '2026-05-05'}\n")
+    events = load_config("acme", root).events
+    assert [(e.name, e.start, e.end) for e in events] == [
+        ("週年慶", dt.date(2026, 10, 20), dt.date(2026, 11, 2)), ("品牌日", dt.date(2026, 5, 5), dt.date(2026, 5, 5))]
+    assert load_config("acme", write_client(tmp_path, MINIMAL)).events == ()
+
+
+@pytest.mark.parametrize("event, message", [
+    ("{name: '  ', start: 2026-10-20}", r"events.0.name: .*is empty"),
+    ("{name: " + "長" * 41 + ", start: 2026-10-20}", r"events.0.name: .*at most 40 characters"),
+    ("{name: 週年慶, start: 2026-10-20, end: 2026-10-01}", r"events.0: .*end 2026-10-01 is before start 2026-10-20"),
+    ("{name: 週年慶, start: 20261020}", r"events.0.start: .*a date like 2026-10-05, got 20261020$"),
+    ("{name: 週年慶, start: 2026-13-01}", r"events.0.start: '2026-13-01' on line 5 is not a date \(month must be in 1..12\)"),
+    ("{name: 週年慶, start: 2026-02-01, end: 2026-02-30}", r"events.0.end: '2026-02-30' on line 5 is not a date"),
+    ("{name: 週年慶}", r"events.0.start: Field required$"),
+    ("{name: 週年慶, start: 2026-10-20, until: 2026-10-25}", r"events.0.until: unknown key"),
+])
+def test_client_event_errors_name_the_key(tmp_path, event, message):
+    root = write_client(tmp_path, MINIMAL + f"events:\n  - {event}\n")
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_config("acme", root)
+    assert str(root / "acme" / "client.yaml") in str(caught.value)
