@@ -20,7 +20,8 @@ import jinja2
 from crm_report import formatting, i18n, results
 from crm_report.config import ClientConfig, check_logo
 from crm_report.paths import TEMPLATES_DIR
-from crm_report.summary import executive_summary
+from crm_report.metrics.events import event_label
+from crm_report.summary import calendar_context, executive_summary
 
 
 class RenderError(RuntimeError):
@@ -82,7 +83,9 @@ def make_environment(locale: str, templates_dir: Path = TEMPLATES_DIR) -> jinja2
         "trend": lambda v: "flat" if v is None or abs(v) < 0.005 else ("up" if v > 0 else "down"),
         "fill": lambda text, **kw: text.format(**kw),
     })
-    env.globals["so_what"] = functools.partial(so_what, locale=locale, words=i18n.strings(locale))
+    words = i18n.strings(locale)
+    env.filters["event"] = lambda key: event_label(key, words["events"])
+    env.globals["so_what"] = functools.partial(so_what, locale=locale, words=words)
     return env
 
 
@@ -102,7 +105,9 @@ def so_what(section: str, conclusions: list[dict[str, Any]], *, locale: str,
 def render_report(report_dir: Path, config: ClientConfig, month: str) -> tuple[Path, Path]:
     """Write report.html and report.pdf in `report_dir` from `report_dir/build/results`."""
     sections = results.load_all(report_dir / "build")
-    sections["summary"] = results.Section(values=executive_summary(sections, month), tables={}, figures={})
+    context_events = calendar_context(month, config.events)
+    sections["summary"] = results.Section(values=executive_summary(sections, month, context_events), tables={},
+                                          figures={})
     assets = _copy_assets(report_dir, config)
     context = {
         "client": {"name": config.display_name, "id": config.client_id, "locale": config.locale,

@@ -12,8 +12,9 @@ of the change relative to its base); the first `MAX_INSIGHTS` are shown.
   (`events.explain_change` "new_vs_previous"); year on year, the events that fell in this month in one year
   and in another month in the other ("yoy_shifts"). When the change is within chance the candidate says
   so (`stable`, weight 0: shown only when fewer than three moves are real).
-- `new_move`: new customers against the same month last year (acquisition, the same chance rule), with the
-  year-on-year event shifts; left out when `month_move` already names new customers as the driver.
+- `new_move`: new customers against the same month last year (acquisition, the same chance rule); left out
+  when `month_move` already names new customers as the driver (the year-on-year event shifts are said once,
+  with `year_move`).
 - `campaign`: the verdict on the past lists (`campaign.campaign_verdict`) when it is a finding (lift or
   drop, weight = the return-rate difference ÷ the control's rate) or a clear non-finding (unclear with
   enough customers: weight 0, the honest "no effect measured").
@@ -32,6 +33,7 @@ from typing import Any
 
 import pandas as pd
 
+from crm_report.metrics import events as events_module
 from crm_report.metrics.conclusions import beyond_chance
 from crm_report.results import Section
 
@@ -47,10 +49,12 @@ def _month_rows(acquisition: Section) -> dict[str, dict[str, Any]]:
     return {str(row["month"]): row for row in acquisition.tables["monthly"]}
 
 
-def move(acquisition: Section, month: str, other: str, kind: str,
-         events: Sequence[Any] = (), shifts: Sequence[Any] = ()) -> dict[str, Any] | None:
+def move(acquisition: Section, month: str, other: str, kind: str, events: Sequence[Any] = (),
+         shifts: Sequence[Any] = (), gone: Sequence[Any] = ()) -> dict[str, Any] | None:
     """The `month_move` / `year_move` candidate: `month` against `other` (YYYY-MM). None when `other` has no
-    row or no customers (nothing to compare)."""
+    row or no customers (nothing to compare). `events` / `gone`: the event keys this month has more / fewer
+    days of than `other`, named only for a real move (a rise names the new ones, a fall the gone ones);
+    `shifts`: year-on-year month shifts, always named (they bias the comparison either way)."""
     rows = _month_rows(acquisition)
     if month not in rows or other not in rows or not rows[other]["active_customers"]:
         return None
@@ -67,12 +71,12 @@ def move(acquisition: Section, month: str, other: str, kind: str,
         "customers_change": _relative(now["active_customers"], before["active_customers"]),
         "new_diff": int(new_diff), "returning_diff": int(returning_diff),
         "driver": "new" if abs(new_diff) > abs(returning_diff) else "returning",
-        "events": list(events) if real else [], "shifts": list(shifts),
+        "events": list(events) if real and (revenue_change or 0) > 0 else [],
+        "gone": list(gone) if real and (revenue_change or 0) < 0 else [], "shifts": list(shifts),
     }
 
 
-def new_customer_move(acquisition: Section, month: str, other: str,
-                      shifts: Sequence[Any] = ()) -> dict[str, Any] | None:
+def new_customer_move(acquisition: Section, month: str, other: str) -> dict[str, Any] | None:
     """The `new_move` candidate: new customers in `month` against `other`; None without a base or when the
     change is within chance."""
     rows = _month_rows(acquisition)
@@ -83,7 +87,7 @@ def new_customer_move(acquisition: Section, month: str, other: str,
         return None
     change = _relative(now, before)
     return {"kind": "new_move", "stable": False, "other_month": other, "weight": abs(change or 0.0),
-            "new_customers": int(now), "change": change, "shifts": list(shifts)}
+            "new_customers": int(now), "change": change}
 
 
 def campaign_insight(verdict: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -108,12 +112,13 @@ def insights(sections: Mapping[str, Section], month: str, events: Mapping[str, A
     period = pd.Period(month, freq="M")
     previous, last_year = str(period - 1), str(period - 12)
     candidates = [
-        move(acquisition, month, previous, "month_move", events.get("new_vs_previous", ())),
+        move(acquisition, month, previous, "month_move", events.get("new_vs_previous", ()),
+             gone=events.get("gone_vs_previous", ())),
         move(acquisition, month, last_year, "year_move", shifts=events.get("yoy_shifts", ())),
     ]
     month_move = candidates[0]
     if month_move is None or month_move["stable"] or month_move["driver"] != "new":
-        candidates.append(new_customer_move(acquisition, month, last_year, events.get("yoy_shifts", ())))
+        candidates.append(new_customer_move(acquisition, month, last_year))
     if "winback" in sections:
         candidates.append(campaign_insight(sections["winback"].values.get("verdict", {})))
     kept = [c for c in candidates if c is not None]
@@ -126,6 +131,18 @@ def decisions(plan: Sequence[Mapping[str, Any]], top: int = MAX_DECISIONS) -> li
     chosen = [dict(row) for row in plan if row["recommended"]]
     chosen.sort(key=lambda row: row["rank"])
     return chosen[:top]
+
+
+def calendar_context(month: str, client_events: Sequence[Any] = ()) -> dict[str, Any] | None:
+    """`events.explain_change` for the report month from the Taiwan retail calendar and the client's own events,
+    or None when the month or the year before lies outside the calendar's years (nothing is then said of
+    events)."""
+    period = pd.Period(month, freq="M")
+    try:
+        calendar = events_module.retail_events(period.year - 1, period.year, client_events)
+    except ValueError:
+        return None
+    return events_module.explain_change(calendar, period)
 
 
 def executive_summary(sections: Mapping[str, Section], month: str,

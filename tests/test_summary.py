@@ -72,3 +72,26 @@ def test_decisions_are_the_three_most_profitable_recommended_groups():
     acquisition = _acquisition({"2026-10": (1, 1, 1.0), "2026-11": (1, 1, 1.0)})
     page = summary.executive_summary({"acquisition": acquisition, "winback": winback}, "2026-11")
     assert page["not_recommended"] == ["asleep"] and len(page["decisions"]) == 3
+
+
+def test_events_are_named_as_the_cause_of_a_real_move_in_its_direction():
+    acquisition = _acquisition({"2025-11": (100, 400, 50_000.0), "2026-10": (100, 400, 50_000.0),
+                                "2026-11": (120, 580, 80_000.0), "2026-12": (90, 390, 45_000.0)})
+    november = summary.calendar_context("2026-11")
+    assert "double_11" in november["new_vs_previous"]
+    month = summary.insights({"acquisition": acquisition}, "2026-11", november)[0]
+    assert month["kind"] == "month_move" and "double_11" in month["events"] and month["gone"] == []
+    december = summary.calendar_context("2026-12")
+    fall = next(i for i in summary.insights({"acquisition": acquisition}, "2026-12", december)
+                if i["kind"] == "month_move")
+    assert fall["revenue_change"] < 0 and "double_11" in fall["gone"] and fall["events"] == []
+    # Lunar New Year: late January 2025 (its window mostly in January), February 2026
+    february = summary.calendar_context("2026-02")
+    assert {"key": "lunar_new_year", "this_year": "2026-02", "last_year": "2025-01"} in february["yoy_shifts"]
+
+
+def test_client_events_join_the_calendar_and_months_outside_it_say_nothing():
+    from crm_report.config import ClientEvent
+    context = summary.calendar_context("2026-10", [ClientEvent(name="週年慶", start="2026-10-20", end="2026-11-02")])
+    assert "client:週年慶" in context["new_vs_previous"]
+    assert summary.calendar_context("2015-06") is None  # the calendar starts in 2015: no year before
