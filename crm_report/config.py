@@ -76,6 +76,9 @@ class Source(_Strict):
     )
     status_words: dict[str, Literal["paid", "cancelled", "refunded"]] = Field(
         default_factory=dict, description="Extra status words of this client, e.g. {待付款: cancelled}.")
+    date_order: Literal["auto", "dmy", "mdy", "ymd"] = Field(
+        "auto", description="How dates with the year last (05/01/2026) are read: dmy (day first), mdy (month "
+                            "first), ymd (the year is always first); auto: as each file's dates prove.")
     max_excluded_share: float = Field(0.05, ge=0, le=1, description="A run stops when more rows than this "
                                                                    "share are excluded.")
     chunk_rows: int = Field(500_000, ge=1000, description="Rows read at a time from large files and databases.")

@@ -103,3 +103,12 @@ def test_check_data_suggests_a_mapping(messy, capsys):
     assert run_report.main(["--client", "renamed", "--check-data", "--clients-dir", str(messy)]) == 0
     out = capsys.readouterr().out
     assert "未使用的欄位：會員" in out and "customer_id: 會員   # 欄名近似 '會員編號'" in out
+
+
+def test_check_data_says_how_dates_with_the_year_last_were_read(tmp_path, capsys):
+    folder = make_client(tmp_path, "uk", "path: o.csv")
+    (folder / "o.csv").write_text("order_id,customer_id,order_date,amount\n1,c1,01/12/2010 08:26,10\n"
+                                  "2,c2,13/12/2010 09:00,10\n", encoding="utf-8")
+    assert run_report.main(["--client", "uk", "--check-data", "--clients-dir", str(tmp_path)]) == 0
+    assert "年份在後的日期以日在前（31/12/2026）讀取（依檔案中的日期判定：第 3 列 '13/12/2010 09:00' 只能這樣讀）" in \
+        capsys.readouterr().out

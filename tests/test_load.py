@@ -76,3 +76,73 @@ def test_parquet_demo_roundtrip(tmp_path):
     generate_orders("demo-apparel", "2026-10", scale=0.02).to_parquet(tmp_path / "o.parquet")
     result = load_orders(config_for(tmp_path, "o.parquet"))
     assert result.excluded.empty and len(result.lines) == result.rows_read
+
+
+def write_dates(folder: Path, name: str, *dates: str) -> None:
+    rows = "".join(f"{name[0]}{i},c{i},{d},10\n" for i, d in enumerate(dates, start=1))
+    (folder / name).write_text("order_id,customer_id,order_date,amount\n" + rows, encoding="utf-8")
+
+
+def test_a_day_first_file_is_read_day_first_as_its_dates_prove(tmp_path):
+    """Issue 11: `01/12/2010 08:26` became 12 January; one date with a first field over 12 proves the file
+    is day first, and then every date of the file is read that way."""
+    write_dates(tmp_path, "o.csv", "01/12/2010 08:26", "2/12/2010 9:05", "13/12/2010 10:00")
+    result = load_orders(config_for(tmp_path, "o.csv"), now=pd.Timestamp("2026-01-01"))
+    assert result.lines["order_date"].tolist() == [pd.Timestamp("2010-12-01 08:26"), pd.Timestamp("2010-12-02 09:05"),
+                                                   pd.Timestamp("2010-12-13 10:00")]
+    order = result.files[0].date_order
+    assert (order.order, order.how, order.row, order.value) == ("dmy", "detected", 4, "13/12/2010 10:00")
+
+
+def test_a_month_first_file_is_read_month_first(tmp_path):
+    write_dates(tmp_path, "o.csv", "12/1/2010 8:26", "12/13/2010 10:00")
+    result = load_orders(config_for(tmp_path, "o.csv"), now=pd.Timestamp("2026-01-01"))
+    assert result.lines["order_date"].tolist() == [pd.Timestamp("2010-12-01 08:26"), pd.Timestamp("2010-12-13 10:00")]
+    assert result.files[0].date_order.order == "mdy"
+
+
+def test_a_file_whose_date_order_cannot_be_told_stops_and_names_the_option(tmp_path):
+    write_dates(tmp_path, "o.csv", "01/12/2010 08:26", "2/12/2010", "2010-12-03")
+    with pytest.raises(DataError, match=r"o.csv, column order_date: .*year last .*row 2, '01/12/2010 08:26'.*"
+                                        r"no day is over 12.*source.date_order: dmy.*or mdy"):
+        load_orders(config_for(tmp_path, "o.csv"))
+    lines = load_orders(config_for(tmp_path, "o.csv", date_order="dmy")).lines
+    assert lines["order_date"].dt.day.tolist() == [1, 2, 3]
+    assert load_orders(config_for(tmp_path, "o.csv", date_order="dmy")).files[0].date_order.how == "client.yaml"
+
+
+def test_a_date_that_contradicts_the_order_stops_with_file_row_and_column(tmp_path):
+    write_dates(tmp_path, "o.csv", "01/12/2010", "12/13/2010")
+    with pytest.raises(DataError, match=r"o.csv row 3, column order_date: '12/13/2010' cannot be day first.*"
+                                        r"source.date_order.*dmy"):
+        load_orders(config_for(tmp_path, "o.csv", date_order="dmy"))
+    with pytest.raises(DataError, match=r"o.csv row 2, column order_date: '01/12/2010' has the year last.*ymd"):
+        load_orders(config_for(tmp_path, "o.csv", date_order="ymd"))
+    write_dates(tmp_path, "mixed.csv", "13/12/2010", "12/13/2010")
+    with pytest.raises(DataError, match=r"mixed.csv, column order_date: row 2 .*'13/12/2010'.* only day first.*"
+                                        r"row 3 .*'12/13/2010'.* only month first"):
+        load_orders(config_for(tmp_path, "mixed.csv"))
+
+
+def test_iso_dates_and_each_file_of_a_folder_are_decided_on_their_own(tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    write_dates(folder, "1-uk.csv", "13/12/2010", "01/12/2010")
+    write_dates(folder, "2-us.csv", "12/13/2010", "01/12/2011")
+    write_dates(folder, "3-iso.csv", "2026-01-05", "2026/1/6")
+    result = load_orders(config_for(tmp_path, "exports"), now=pd.Timestamp("2027-01-01"))
+    assert result.lines["order_date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2010-12-13", "2010-12-01", "2010-12-13", "2011-01-12", "2026-01-05", "2026-01-06"]
+    assert [f.date_order.order if f.date_order else None for f in result.files] == ["dmy", "mdy", None]
+
+
+def test_the_date_order_is_decided_over_every_chunk_of_a_large_file(tmp_path):
+    """The proof may come late: the first 1,400 dates have no day over 12, row 1,402 has 13/12/2010."""
+    dates = [f"{1 + i % 12:02d}/12/2010" for i in range(1400)] + ["13/12/2010", "05/01/2011"]
+    write_dates(tmp_path, "o.csv", *dates)
+    result = load_orders(config_for(tmp_path, "o.csv", chunk_rows=1000), now=pd.Timestamp("2026-01-01"))
+    assert result.rows_read == len(result.lines) == 1402
+    assert result.lines["order_date"].iloc[[0, 11, 1400, 1401]].dt.strftime("%Y-%m-%d").tolist() == [
+        "2010-12-01", "2010-12-12", "2010-12-13", "2011-01-05"]
+    order = result.files[0].date_order
+    assert (order.order, order.row, order.value) == ("dmy", 1402, "13/12/2010")

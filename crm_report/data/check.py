@@ -3,7 +3,8 @@
 A consultant onboarding a client runs this first: which file and encoding, which column went to which
 field (and how it was recognised), the columns left over with suggested mappings, rows read, used and
 excluded by reason with the first example of each, customers and how they were identified, the date range,
-the currency and the problems that would stop a report.
+the currency and the problems that would stop a report; and each decision the loader made on its own: the order
+of dates written with the year last.
 """
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ def check_report(config: ClientConfig, result: LoadResult | None, words: dict[st
             source = ", ".join(m.columns) if m.columns else m.how
             how = f"  ({w['how'].get(m.how, m.how)})" if m.columns else ""
             out.append(f"    {m.field:<{width}} ← {source}{how}")
+        if f.date_order is not None:
+            out.append("  " + _date_order_line(f.date_order, words["data_decisions"]))
         if f.matching.unmatched:
             out.append("  " + w["unmatched"].format(columns=", ".join(f.matching.unmatched)))
         if f.suggestions:
@@ -97,3 +100,9 @@ def _file_line(f, w: dict[str, Any]) -> str:
     if f.blank_rows:
         details.append(w["blank"].format(n=number(f.blank_rows)))
     return w["file"].format(file=info.name, kind=w["sep"].join([info.kind, *details]), rows=number(f.rows))
+
+
+def _date_order_line(order, w: dict[str, Any]) -> str:
+    how = (w["date_detected"].format(row=order.row, value=order.value) if order.how == "detected"
+           else w["date_forced"])
+    return w["date_order"].format(order=w["date_orders"][order.order], how=how)

@@ -93,6 +93,17 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class DateOrder:
+    """How one file's dates written with the year last (`05/01/2026`) were read: `order` dmy or mdy, `how`
+    'detected' (then `row` and `value` are the first date that reads only that way) or 'client.yaml'."""
+
+    order: str
+    how: str
+    row: int = 0
+    value: str = ""
+
+
+@dataclass(frozen=True)
 class SourceFile:
     """One file or query as read: where the header was, which column went to which field, what is left."""
 
@@ -101,6 +112,8 @@ class SourceFile:
     rows: int
     blank_rows: int
     suggestions: tuple[presets.Suggestion, ...] = ()
+    date_order: DateOrder | None = None
+    """How dates with the year last were read; None when the file has none."""
 
 
 @dataclass(frozen=True)
@@ -207,6 +220,7 @@ def _read_table(table: sources.Table, config: ClientConfig) -> tuple[pd.DataFram
     if (rows < 0).any():  # read wrongly after a stray quote, and read again
         frame, rows = frame.loc[rows >= 0].reset_index(drop=True), rows[rows >= 0]
     frame["source_row"] = rows
+    frame, date_order = _read_date_order(frame, info, matching, config)
     if len(table.malformed):
         malformed = pd.DataFrame({"source_row": table.malformed["source_row"].to_numpy(),
                                   "_reason": table.malformed["reason"].astype("str").to_numpy(),
@@ -217,7 +231,69 @@ def _read_table(table: sources.Table, config: ClientConfig) -> tuple[pd.DataFram
     frame = frame.loc[~blank].drop(columns="_blank").reset_index(drop=True).assign(source_file=info.name)
     suggestions = tuple(presets.suggest_mappings(matching, table.sample)) if matching.unmatched else ()
     return frame, SourceFile(info, matching, rows=len(frame), blank_rows=int(blank.sum()),
-                             suggestions=suggestions)
+                             suggestions=suggestions, date_order=date_order)
+
+
+def _read_date_order(frame: pd.DataFrame, info: TableInfo, matching: presets.Matching,
+                     config: ClientConfig) -> tuple[pd.DataFrame, DateOrder | None]:
+    """The file's dates written with the year last, read in one order for the whole file: the one
+    `source.date_order` names, else the one its dates prove (`values.proven_order`: a first field over 12
+    proves day first, a second field over 12 month first).
+
+    Raises DataError, naming the file, and the row, column and value where there is one: when the order
+    cannot be told (every such date reads both ways: no day over 12), when the file's dates prove both
+    orders, when a date reads only the other way than `source.date_order` says, and, with `ymd`, for any
+    date with the year last. Never a silent guess."""
+    if "_dmy" not in frame:
+        return frame, None
+    readings = frame[["_dmy", "_mdy"]].astype("datetime64[ns]").set_axis(["dmy", "mdy"], axis=1)
+    text = frame["_date_text"]
+    frame = frame.drop(columns=["_dmy", "_mdy", "_date_text"])
+    pending = readings.notna().any(axis=1)
+    if not pending.any():
+        return frame, None
+    only = {"dmy": readings["dmy"].notna() & readings["mdy"].isna(),
+            "mdy": readings["mdy"].notna() & readings["dmy"].isna()}
+    column = ", ".join(matching.matches["order_date"].columns)
+    yaml = config.folder / "client.yaml"
+
+    def first(mask: pd.Series) -> tuple[int, str]:
+        at = frame.loc[mask, "source_row"].idxmin()
+        shown = text[at] if isinstance(text[at], str) else str(readings.loc[at].dropna().iat[0])
+        return int(frame.at[at, "source_row"]), shown
+
+    forced = config.source.date_order
+    if forced == "ymd":
+        row, value = first(pending)
+        raise DataError(f"{info.name} row {row}, column {column}: {value!r} has the year last, but "
+                        f"source.date_order in {yaml} is ymd (the year first); fix the date or the option")
+    if forced in ("dmy", "mdy"):
+        other = "mdy" if forced == "dmy" else "dmy"
+        if only[other].any():
+            row, value = first(only[other])
+            raise DataError(f"{info.name} row {row}, column {column}: {value!r} cannot be "
+                            f"{_ORDER_WORDS[forced]} (a month over 12), but source.date_order in {yaml} is "
+                            f"{forced}; fix the date or the option")
+        chosen, how, row, value = forced, "client.yaml", 0, ""
+    elif only["dmy"].any() and only["mdy"].any():
+        (dmy_row, dmy_value), (mdy_row, mdy_value) = first(only["dmy"]), first(only["mdy"])
+        raise DataError(f"{info.name}, column {column}: row {dmy_row} ({dmy_value!r}) reads only day first and "
+                        f"row {mdy_row} ({mdy_value!r}) only month first: the file mixes two date orders; fix "
+                        "the export")
+    elif not (only["dmy"].any() or only["mdy"].any()):
+        row, value = first(pending)
+        raise DataError(f"{info.name}, column {column}: the dates are written with the year last (first: row "
+                        f"{row}, {value!r}) and no day is over 12, so they could be day first or month first; "
+                        f"say which in {yaml}: source.date_order: dmy (day first, 31/12/2026) or mdy (month "
+                        "first, 12/31/2026)")
+    else:
+        chosen, how = ("dmy", "detected") if only["dmy"].any() else ("mdy", "detected")
+        row, value = first(only[chosen])
+    dates = frame["order_date"].mask(pending, readings[chosen])
+    return frame.assign(order_date=dates), DateOrder(chosen, how, row, value)
+
+
+_ORDER_WORDS = {"dmy": "day first", "mdy": "month first"}
 
 
 def _mapping_error(info: TableInfo, matching: presets.Matching, sample: pd.DataFrame, config: ClientConfig) -> str:
@@ -251,7 +327,13 @@ def _parse_chunk(chunk: pd.DataFrame, matching: presets.Matching, config: Client
     if "phone" in raw:
         out["_mobile"] = identity.normalise_mobiles(raw["phone"])
         out["phone"] = out["_mobile"].fillna(values.clean_text(raw["phone"]))
-    out["order_date"], bad["order_date"] = values.parse_dates(raw["order_date"], config.timezone)
+    out["order_date"], bad["order_date"], year_last = values.read_dates(raw["order_date"], config.timezone)
+    if len(year_last):  # both readings until the whole file has been read (`_read_date_order`)
+        out["_dmy"], out["_mdy"] = (year_last[order].reindex(chunk.index) for order in ("dmy", "mdy"))
+        kinds = pd.Series(np.select([year_last["mdy"].isna(), year_last["dmy"].isna()], ["dmy", "mdy"], "both"),
+                          index=year_last.index)
+        firsts = kinds.drop_duplicates().index  # the first cell of each kind, for messages
+        out["_date_text"] = values.clean_text(raw["order_date"])[firsts].reindex(chunk.index)
     if "amount" in raw:
         out["amount"], currency, bad["amount"] = values.parse_amounts(raw["amount"])
         bad["amount_range"] = values.implausible(out["amount"])

@@ -324,7 +324,7 @@ def suggest_mappings(matching: Matching, sample: pd.DataFrame) -> list[Suggestio
             numeric = cells.str.fullmatch(r"-?[0-9.,]+").mean() > 0.5
             checks = (("email", identity.normalise_emails(cells).notna().mean()),
                       ("phone", identity.normalise_mobiles(cells).notna().mean()),
-                      ("order_date", 0.0 if numeric else 1 - values.parse_dates(cells, "UTC")[1].mean()))
+                      ("order_date", 0.0 if numeric else 1 - values.read_dates(cells, "UTC")[1].mean()))
             candidates += [(share, Suggestion(column, f, "values")) for f, share in checks
                            if f in open_fields and share >= 0.8]
     out: list[Suggestion] = []
