@@ -24,7 +24,11 @@ DATE_SHAPES = {
     "roc": lambda d: f"{d.year - 1911}/{d.month:02d}/{d.day:02d} {d:%H:%M:%S}",
     "offset": lambda d: (d.tz_localize("Asia/Taipei").tz_convert("America/New_York").strftime("%Y-%m-%d %H:%M:%S %z")),
     "zulu": lambda d: d.tz_localize("Asia/Taipei").tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
+    "dmy": lambda d: f"{d.day:02d}/{d.month:02d}/{d.year} {d:%H:%M:%S}",
+    "mdy": lambda d: f"{d.month}/{d.day}/{d.year} {d:%H:%M:%S}",
 }
+DATE_ORDER = {"dmy": "dmy", "mdy": "mdy"}
+"""Shapes with the year last are read in the order client.yaml gives (a few rows may not prove it)."""
 AMOUNT_SHAPES = {
     "plain": lambda a: f"{a}",
     "nt": lambda a: f"NT${a:,}",
@@ -64,12 +68,13 @@ def write(table: pd.DataFrame, folder, data) -> tuple[ClientConfig, list[int]]:
         header[2]: [DATE_SHAPES[date_shape](d) for d in table["order_date"]],
         header[3]: [AMOUNT_SHAPES[amount_shape](a) for a in table["amount"]],
         header[4]: words, header[5]: table["quantity"].astype(str)})
+    order = DATE_ORDER.get(date_shape, "auto")
     if kind == "parquet":
         text.to_parquet(folder / "o.parquet", index=False)
-        return config(folder, "o.parquet"), list(range(1, len(table) + 1))
+        return config(folder, "o.parquet", order), list(range(1, len(table) + 1))
     if kind == "excel":
         text.to_excel(folder / "o.xlsx", index=False)
-        return config(folder, "o.xlsx"), list(range(2, len(table) + 2))
+        return config(folder, "o.xlsx", order), list(range(2, len(table) + 2))
     encoding = data.draw(st.sampled_from(["utf-8", "utf-8-sig", "cp950", "utf-16"]), label="encoding")
     blank_after = set(data.draw(st.lists(st.integers(0, len(table) - 1), max_size=3), label="blank lines"))
     out, rows, row = [",".join(header)], [], 1
@@ -81,11 +86,12 @@ def write(table: pd.DataFrame, folder, data) -> tuple[ClientConfig, list[int]]:
             out.append("")
             row += 1
     (folder / "o.csv").write_bytes(("\n".join(out) + "\n").encode(encoding))
-    return config(folder, "o.csv"), rows
+    return config(folder, "o.csv", order), rows
 
 
-def config(folder, name: str) -> ClientConfig:
-    return ClientConfig(client_id="p", display_name="P", folder=folder, source={"path": name})
+def config(folder, name: str, date_order: str = "auto") -> ClientConfig:
+    return ClientConfig(client_id="p", display_name="P", folder=folder,
+                        source={"path": name, "date_order": date_order})
 
 
 @settings(settings.get_profile("loaders"))
