@@ -34,7 +34,7 @@ from crm_report.data import identity, presets, sources, values
 from crm_report.data.sources import DataError, TableInfo
 
 TEXT_FIELDS = ("order_id", "customer_id", "product_id", "product_name", "category", "channel", "store",
-               "customer_name", "line_user_id", "email_consent", "sms_consent", "line_consent")
+               "customer_name", "line_user_id", "email_consent", "sms_consent", "line_consent", "cancels_order_id")
 REASONS = (
     "malformed row", "unbalanced quote", "unreadable order date", "unreadable amount", "implausible amount",
     "implausible quantity", "unreadable quantity", "unreadable unit price",
@@ -57,9 +57,24 @@ REASONS = (
 - overlap with a later file: the same order line (order, product, sign, n-th such line) is in a later file;
 - zero amount: a paid line of an order whose lines add up to zero (tests, free samples; a free gift line in
   a paid order is kept);
-- refund without its order: a negative amount whose order has no positive line in the data.
+- refund without its order: a credit note (or a refund) that cancels no order in the data (`CREDIT_WINDOW`).
 """
 OVERLAP = "overlap with a later file"
+UNMATCHED_CREDIT = "refund without its order"
+CREDIT_WINDOW = pd.Timedelta(days=90)
+"""How far back a credit note without a reference looks for the order it cancels.
+
+A **credit note** is a cancellation or refund issued as a document of its own: every line of an order whose
+number starts with `source.cancel_prefix` (`C536379`; its amounts and quantities count as negative however
+they are written), and a negative line whose own order has no positive line. Each of its lines is netted
+against the order it cancels: the order `cancels_order_id` names when the export has that column (and the
+order is in the data), else the latest order of the same customer containing the same product (id, else
+name; any product when the export names none) dated at most 90 days before the note. The line then
+belongs to that order (`order_id`) and keeps its own number in `credit_note` and how it was matched in
+`credit_match` ('reference' or 'customer and product'): the one purchase rule (`metrics.orders`) nets it,
+from the note's date on. A note that takes its order to zero or less cancels it (no purchase), a smaller one
+reduces its amount. A line that finds no order is excluded as `refund without its order`."""
+CREDIT_MATCHES = ("reference", "customer and product")
 FUTURE_TOLERANCE = pd.Timedelta(days=1)
 _FIELD_OF_REASON = {"missing order id": "order_id", "unreadable order date": "order_date",
                     "missing order date": "order_date", "future date": "order_date", "unreadable amount": "amount",
@@ -171,8 +186,8 @@ def load_orders(config: ClientConfig, *, now: pd.Timestamp | None = None,
         files.append(summary)
     frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     frame["source_file"] = pd.Categorical(frame["source_file"], categories=[f.info.name for f in files])
-    frame = _complete(frame, files, as_of)
-    reasons, columns, shown = _reasons(frame, files, now)
+    frame = _complete(frame, files, as_of, config)
+    frame, reasons, columns, shown = _reasons(frame, files, now)
     bad = reasons.notna()
     lines = frame.loc[~bad, _line_columns(frame)].reset_index(drop=True)
     excluded = _quarantine(frame.loc[bad], reasons[bad], columns[bad], shown[bad])
@@ -387,9 +402,11 @@ def _check_currency(currency: pd.Series, chunk: pd.DataFrame, column: str, confi
 
 # --- completing lines ------------------------------------------------------------------------------------
 
-def _complete(frame: pd.DataFrame, files: list[SourceFile], as_of: pd.Timestamp | None) -> pd.DataFrame:
-    """Fill order-level blanks from the order's other lines, derive amounts, default statuses, key customers
-    (linked only through rows up to `as_of`)."""
+def _complete(frame: pd.DataFrame, files: list[SourceFile], as_of: pd.Timestamp | None,
+              config: ClientConfig) -> pd.DataFrame:
+    """Fill order-level blanks from the order's other lines, derive amounts, default statuses, make the
+    amounts of cancellation documents (`source.cancel_prefix`) credits, key customers (linked only through
+    rows up to `as_of`)."""
     order_codes = pd.factorize(frame["order_id"])[0]
     order = pd.Series(np.where(order_codes >= 0, frame["source_file"].cat.codes.to_numpy().astype("int64")
                                * (order_codes.max(initial=0) + 1) + order_codes, -1), index=frame.index)
@@ -418,18 +435,28 @@ def _complete(frame: pd.DataFrame, files: list[SourceFile], as_of: pd.Timestamp 
     status = status.fillna("paid")
     if "cancelled_at" in frame:
         status = status.mask(frame["cancelled_at"].notna(), "cancelled")
+    prefix = config.source.cancel_prefix
+    cancel_doc = (frame["order_id"].str.startswith(prefix, na=False) if prefix
+                  else pd.Series(False, index=frame.index))
+    if cancel_doc.any():  # a cancellation document: its amounts are credits, however they are written
+        frame["amount"] = frame["amount"].mask(cancel_doc, -frame["amount"].abs())
+        if "quantity" in frame:
+            frame["quantity"] = frame["quantity"].mask(cancel_doc, -frame["quantity"].abs())
+        status = status.mask(cancel_doc, "refunded")
     status = status.mask(frame["amount"].lt(0), "refunded")  # a negative amount is a refund
     key, match = identity.resolve_customers(
         frame["customer_id"] if "customer_id" in frame else pd.Series(pd.NA, index=frame.index, dtype="str"),
         frame["email"] if "email" in frame else pd.Series(pd.NA, index=frame.index, dtype="str"),
         frame["_mobile"] if "_mobile" in frame else pd.Series(pd.NA, index=frame.index, dtype="str"),
         frame["order_date"], as_of=as_of)
-    return frame.assign(status=status, customer_id=key, _order=order,
+    return frame.assign(status=status, customer_id=key, _order=order, _cancel_doc=cancel_doc,
                         customer_match=pd.Categorical(match, categories=identity.MATCHES))
 
 
-def _reasons(frame: pd.DataFrame, files: list[SourceFile], now: pd.Timestamp) -> tuple[pd.Series, ...]:
-    """Each row's exclusion reason (missing when used), the column it concerns and the value shown."""
+def _reasons(frame: pd.DataFrame, files: list[SourceFile],
+             now: pd.Timestamp) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series]:
+    """Each row's exclusion reason (missing when used), the column it concerns and the value shown; and the
+    frame with credit notes netted against the orders they cancel (`CREDIT_WINDOW`)."""
     reason = frame["_reason"].copy()
     column = frame["_bad_column"].copy()
     shown = frame["_bad_value"].copy()
@@ -468,8 +495,52 @@ def _reasons(frame: pd.DataFrame, files: list[SourceFile], now: pd.Timestamp) ->
                                         index=frame.index)
     flag("zero amount", ok & frame["status"].eq("paid") & frame["amount"].eq(0) & per_line(total).eq(0),
          frame["amount"])
-    flag("refund without its order", ok & frame["amount"].lt(0) & per_line(positive).ne(1), frame["amount"])
-    return reason, column, shown
+    credit = ok & per_line(positive).ne(1) & (frame["amount"].lt(0) | frame["_cancel_doc"])
+    frame = _net_credit_notes(frame, credit, reason.isna() & ~credit)
+    flag(UNMATCHED_CREDIT, credit & frame["credit_match"].isna(), frame["amount"])
+    return frame, reason, column, shown
+
+
+def _net_credit_notes(frame: pd.DataFrame, credit: pd.Series, usable: pd.Series) -> pd.DataFrame:
+    """Credit-note lines (`credit`) moved into the order each cancels, among the `usable` lines' orders: by
+    `cancels_order_id`, else by customer and product within `CREDIT_WINDOW` (the rule is there). Adds
+    `credit_note` (the note's own number) and `credit_match` (how; missing: no order found)."""
+    target = pd.Series(pd.NA, index=frame.index, dtype="str")
+    how = pd.Series(pd.NA, index=frame.index, dtype="str")
+    if credit.any():
+        reference = (frame["cancels_order_id"] if "cancels_order_id" in frame
+                     else pd.Series(pd.NA, index=frame.index, dtype="str"))
+        by_reference = credit & reference.notna()
+        known = by_reference & reference.isin(frame.loc[usable, "order_id"].unique())
+        target[known], how[known] = reference[known], CREDIT_MATCHES[0]
+        by_window = credit & ~by_reference & frame["customer_id"].notna()
+        if by_window.any():
+            found = _latest_order_with_product(frame, by_window, usable)
+            target[found.index], how[found.index] = found, CREDIT_MATCHES[1]
+    matched = target.notna()
+    return frame.assign(order_id=frame["order_id"].mask(matched, target),
+                        credit_note=frame["order_id"].where(matched), credit_match=how)
+
+
+def _latest_order_with_product(frame: pd.DataFrame, notes: pd.Series, usable: pd.Series) -> pd.Series:
+    """For each credit-note line of `notes`, the order id of the latest paid line of the same customer and
+    product (any product when the export names none) dated from `CREDIT_WINDOW` before the note to the note's
+    time, among the `usable` lines; only the notes that found one."""
+    product = pd.Series("", index=frame.index, dtype="str")
+    for f in ("product_name", "product_id"):  # the id first, else the name
+        if f in frame:
+            product = frame[f].fillna(product)
+    sold = (usable & frame["status"].eq("paid") & frame["amount"].gt(0)
+            & frame["customer_id"].isin(frame.loc[notes, "customer_id"].unique()))
+    columns = lambda rows: pd.DataFrame({"customer_id": frame.loc[rows, "customer_id"],  # noqa: E731
+                                         "product": product[rows], "order_date": frame.loc[rows, "order_date"]})
+    left = columns(notes).assign(row=np.flatnonzero(notes.to_numpy())).sort_values("order_date", kind="stable")
+    right = (columns(sold).assign(target=frame.loc[sold, "order_id"], position=np.flatnonzero(sold.to_numpy()))
+             .sort_values(["order_date", "position"], kind="stable"))
+    found = pd.merge_asof(left, right, on="order_date", by=["customer_id", "product"], direction="backward",
+                          tolerance=CREDIT_WINDOW, allow_exact_matches=True)
+    found = found.dropna(subset=["target"])
+    return pd.Series(found["target"].to_numpy(), index=frame.index[found["row"].to_numpy()], dtype="str")
 
 
 def _duplicates(frame: pd.DataFrame, order: np.ndarray, ok: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -521,7 +592,8 @@ def _column_names(file: pd.Series, files: list[SourceFile], field_name: str) -> 
 
 def _line_columns(frame: pd.DataFrame) -> list[str]:
     canonical = [c for c in CANONICAL_FIELDS if c in frame]
-    return [*canonical, "source_file", "source_row", "customer_match"]
+    credits = ["credit_note", "credit_match"] if frame["credit_match"].notna().any() else []
+    return [*canonical, "source_file", "source_row", "customer_match", *credits]
 
 
 def _quarantine(rows: pd.DataFrame, reason: pd.Series, column: pd.Series, shown: pd.Series) -> pd.DataFrame:

@@ -30,7 +30,7 @@ INTERNAL_FIELDS = ("subtotal", "cancelled_at", "line_discount")
 
 ORDER_LEVEL_FIELDS = ("customer_id", "order_date", "status", "channel", "store", "customer_name", "email",
                       "phone", "line_user_id", "email_consent", "sms_consent", "line_consent", "currency",
-                      "subtotal", "cancelled_at")
+                      "subtotal", "cancelled_at", "cancels_order_id")
 """Fields an export may give only on an order's first line (Shopify; merged cells in Excel): a blank cell
 takes the value of another line of the same order in the same file."""
 
@@ -81,18 +81,19 @@ GENERIC_ZH = {
     "sms_consent": ("同意接收簡訊", "簡訊行銷"),
     "line_consent": ("LINE好友", "LINE 好友"),
     "currency": ("幣別", "幣值", "貨幣"),
+    "cancels_order_id": ("原訂單編號", "原訂單號碼", "原始訂單編號", "原始訂單號碼", "原單號", "對應訂單編號"),
 }
 
 GENERIC_EN = {
     "order_id": ("Order ID", "Order Number", "Order No", "Order No.", "Order", "Invoice ID", "Invoice Number",
-                 "Transaction ID"),
+                 "Invoice No", "Invoice", "Transaction ID"),
     "customer_id": ("Customer ID", "Customer Number", "Customer No", "Member ID", "Member Number", "Client ID",
                     "User ID", "Buyer ID", "Account ID"),
     "order_date": ("Order Date", "Order Time", "Order Datetime", "Created At", "Created", "Purchase Date",
-                   "Transaction Date", "Placed At", "Date"),
+                   "Transaction Date", "Invoice Date", "Placed At", "Date"),
     "amount": ("Line Total", "Line Amount", "Line Subtotal", "Net Amount", "Net Sales", "Amount", "Sales",
                "Revenue", "Subtotal", "Order Total", "Total"),
-    "product_id": ("SKU", "Product ID", "Product Code", "Item ID", "Item Code", "Variant SKU"),
+    "product_id": ("SKU", "Product ID", "Product Code", "Item ID", "Item Code", "Variant SKU", "Stock Code"),
     "product_name": ("Product Name", "Product", "Item Name", "Item", "Product Title", "Description"),
     "category": ("Category", "Product Category", "Product Type"),
     "quantity": ("Quantity", "Qty", "Units"),
@@ -108,6 +109,8 @@ GENERIC_EN = {
     "sms_consent": ("SMS Consent", "Accepts SMS Marketing", "SMS Opt In"),
     "line_consent": ("LINE Consent",),
     "currency": ("Currency", "Currency Code"),
+    "cancels_order_id": ("Original Order ID", "Original Order Number", "Original Order", "Original Invoice",
+                         "Original Invoice No", "Cancels Order", "Credit Note For", "Reference Order ID"),
 }
 
 SHOPIFY = {
@@ -146,7 +149,8 @@ PRESETS = {
 }
 FIELD_ORDER = ("order_id", "order_date", "customer_id", "amount", "quantity", "unit_price", "product_id",
                "product_name", "category", "status", "channel", "store", "email", "phone", "customer_name",
-               "line_user_id", "email_consent", "sms_consent", "line_consent", "currency", *INTERNAL_FIELDS)
+               "line_user_id", "email_consent", "sms_consent", "line_consent", "currency", "cancels_order_id",
+               *INTERNAL_FIELDS)
 """The order fields claim columns in: the most specific first, so `Date` goes to order_date before anything."""
 
 
