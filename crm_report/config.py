@@ -85,7 +85,8 @@ class Source(_Strict):
                                                        "credit notes (e.g. C: C536379), netted against the order "
                                                        "they cancel.")
     max_excluded_share: float = Field(0.05, ge=0, le=1, description="A run stops when more rows than this "
-                                                                   "share are excluded.")
+                                                                   "share are excluded, or rows that carry "
+                                                                   "more than this share of the amount.")
     chunk_rows: int = Field(500_000, ge=1000, description="Rows read at a time from large files and databases.")
 
     @field_validator("columns")

@@ -233,3 +233,27 @@ def test_a_negative_line_in_its_own_order_is_still_a_refund_of_that_order(tmp_pa
         "A2,c1,2026-03-06,500,P1\n", encoding="utf-8")
     lines = load_orders(config_for(tmp_path, "o.csv"), now=pd.Timestamp("2027-01-01")).lines
     assert lines["order_id"].tolist() == ["A1", "A1", "A2"] and "credit_note" not in lines
+
+
+def test_the_threshold_also_counts_the_share_of_the_amount_excluded(tmp_path):
+    """Issue 11: 3% of the rows carrying 9% of the money passed the 5% threshold."""
+    from crm_report.data.load import check_threshold
+
+    rows = [f"A{i},c{i},2026-03-05,100\n" for i in range(97)]
+    rows += ["B1,c1,2026-03-05,about 330\n", "B2,c1,not a date,330\n", "B3,c1,2026-03-05,330,\n"]
+    (tmp_path / "o.csv").write_text("order_id,customer_id,order_date,amount\n" + "".join(rows), encoding="utf-8")
+    result = load_orders(config_for(tmp_path, "o.csv"), now=pd.Timestamp("2027-01-01"))
+    assert result.excluded["reason"].tolist() == ["unreadable amount", "unreadable order date", "malformed row"]
+    assert result.excluded_share == pytest.approx(0.03)
+    assert result.excluded_amount_share == pytest.approx(330 / (9700 + 330))  # 3.3%: only what could be read
+    assert not result.over_threshold
+    (tmp_path / "o.csv").write_text("order_id,customer_id,order_date,amount\n" + "".join(rows[:97])
+                                    + "B1,c1,2026-03-05,450\n" * 3, encoding="utf-8")
+    result = load_orders(config_for(tmp_path, "o.csv", max_excluded_share=0.05), now=pd.Timestamp("2027-01-01"))
+    assert result.excluded["reason"].tolist() == ["duplicate line", "duplicate line"]
+    assert result.excluded_share == pytest.approx(0.02)
+    assert result.excluded_amount_share == pytest.approx(900 / (9700 + 1350))  # 8.1%
+    assert result.over_threshold
+    with pytest.raises(DataError, match=r"2 of 100 rows \(2.0%\) were excluded, but they carry 8.1% of the amount, "
+                                        r"more than the 5.0% allowed"):
+        check_threshold(result)

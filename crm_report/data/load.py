@@ -161,8 +161,19 @@ class LoadResult:
         return self.rows_excluded / counted if counted else 0.0
 
     @property
+    def excluded_amount_share(self) -> float:
+        """The share of the money read that excluded rows carry: their amounts ÷ the amounts of every row
+        read, both without sign (a credit note weighs as much as a sale) and without the copies in
+        overlapping exports. A row whose amount could not be read carries none: it counts in rows only."""
+        counted = self.excluded.loc[self.excluded["reason"].ne(OVERLAP)]
+        excluded = float(pd.to_numeric(counted["amount"], errors="coerce").abs().sum()) if "amount" in counted else 0.0
+        total = float(self.lines["amount"].abs().sum()) + excluded
+        return excluded / total if total else 0.0
+
+    @property
     def over_threshold(self) -> bool:
-        return self.excluded_share > self.max_excluded_share
+        """More rows excluded, or more of the amount, than `max_excluded_share` allows (one limit for both)."""
+        return max(self.excluded_share, self.excluded_amount_share) > self.max_excluded_share
 
 
 def load_orders(config: ClientConfig, *, now: pd.Timestamp | None = None,
@@ -198,8 +209,9 @@ def load_orders(config: ClientConfig, *, now: pd.Timestamp | None = None,
 
 
 def check_threshold(result: LoadResult) -> None:
-    """Raise DataError when more rows were excluded than the client allows, naming the commonest reasons
-    with the file, row, column and value of their first row."""
+    """Raise DataError when more rows were excluded than the client allows, or rows that carry more of the
+    amount (`LoadResult.excluded_amount_share`), naming the commonest reasons with the file, row, column and
+    value of their first row."""
     if not result.over_threshold:
         return
     counted = result.excluded.loc[result.excluded["reason"].ne(OVERLAP)]
@@ -210,12 +222,62 @@ def check_threshold(result: LoadResult) -> None:
         + (f", column {firsts.at[reason, 'column']}" if isinstance(firsts.at[reason, 'column'], str) else "")
         + (f", {firsts.at[reason, 'value']!r}" if isinstance(firsts.at[reason, 'value'], str) else "") + ")"
         for reason, count in counts.head(4).items())
+    carry = ("" if result.excluded_share > result.max_excluded_share
+             else f", but they carry {result.excluded_amount_share:.1%} of the amount")
     raise DataError(
         f"{result.source}: {result.rows_excluded:,} of {result.rows_read - result.rows_overlap:,} rows "
-        f"({result.excluded_share:.1%}) were excluded, more than the {result.max_excluded_share:.1%} allowed "
-        f"(source.max_excluded_share in client.yaml): {examples}. Every excluded row is in quarantine.csv. "
+        f"({result.excluded_share:.1%}) were excluded{carry}, more than the {result.max_excluded_share:.1%} "
+        f"allowed (source.max_excluded_share in client.yaml, for the rows and for the amount they carry): "
+        f"{examples}. Every excluded row is in quarantine.csv. "
         "Fix the export or the column mapping (run_report.py --check-data), raise the threshold, or run with "
         "--accept-exclusions.")
+
+
+@dataclass(frozen=True)
+class CreditNotes:
+    """What netting credit notes did (`CREDIT_WINDOW` has the rule): the notes and lines netted up to an
+    instant, by how they were matched, the amount they took off, the orders they cancelled (no longer a
+    purchase) or reduced; and the lines that found no order (excluded; amounts as positive numbers)."""
+
+    notes: int = 0
+    lines: int = 0
+    by_reference: int = 0
+    by_product: int = 0
+    amount: float = 0.0
+    orders_cancelled: int = 0
+    orders_reduced: int = 0
+    unmatched: int = 0
+    unmatched_amount: float = 0.0
+    window_days: int = CREDIT_WINDOW.days
+
+
+def credit_notes(lines: pd.DataFrame, excluded: pd.DataFrame, as_of: pd.Timestamp | None = None) -> CreditNotes:
+    """The netting of `lines` dated up to `as_of` (None: all) and the unmatched lines of `excluded` (all: an
+    excluded row has no report month). An order is cancelled when it has a paid line up to `as_of` and the
+    purchase rule (`metrics.orders.purchase_line_mask`) no longer makes it a purchase; reduced when it still is."""
+    from crm_report.metrics.orders import purchase_line_mask
+
+    unmatched = excluded.loc[excluded["reason"].eq(UNMATCHED_CREDIT)]
+    missing = CreditNotes(unmatched=len(unmatched),
+                          unmatched_amount=float(-pd.to_numeric(unmatched.get("amount"), errors="coerce").sum())
+                          if len(unmatched) else 0.0)
+    if "credit_note" not in lines:
+        return missing
+    as_of = lines["order_date"].max() if as_of is None else as_of
+    in_time = lines["order_date"].le(as_of)
+    credit = lines.loc[in_time & lines["credit_note"].notna()]
+    if credit.empty:
+        return missing
+    credited = credit["order_id"].unique()
+    purchases = lines.loc[purchase_line_mask(lines, as_of), "order_id"].unique()
+    bought = lines.loc[in_time & lines["status"].eq("paid") & lines["order_id"].isin(credited), "order_id"].unique()
+    how = credit["credit_match"].value_counts()
+    return CreditNotes(
+        notes=int(credit["credit_note"].nunique()), lines=len(credit), by_reference=int(how.get(CREDIT_MATCHES[0], 0)),
+        by_product=int(how.get(CREDIT_MATCHES[1], 0)), amount=float(-credit["amount"].sum()),
+        orders_cancelled=int((~pd.Series(bought).isin(purchases)).sum()),
+        orders_reduced=int(pd.Series(credited).isin(purchases).sum()),
+        unmatched=missing.unmatched, unmatched_amount=missing.unmatched_amount)
 
 
 # --- reading and parsing ---------------------------------------------------------------------------------
