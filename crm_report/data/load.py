@@ -14,12 +14,17 @@ The steps, all vectorised (`sources` reads, `presets` maps, `values` parses, `id
 1. Each file or query is read in chunks of the columns its header maps to fields; each chunk is parsed
    into typed values at once. Unreadable cells are remembered with their column and text.
 2. Blank cells of order-level fields take the value of another line of the same order in the same file
-   (Shopify, merged Excel cells); a Shopify line amount is derived; a blank status is `paid`.
+   (Shopify, merged Excel cells); a Shopify line amount is derived, net of a partial refund; a blank status
+   is `paid`; the lines of a cancellation document (`source.cancel_prefix`) are credits.
 3. Customers are keyed by id, else normalised e-mail, else Taiwanese mobile (`identity`), linked only
    through rows dated up to the report's as-of instant.
 4. Every row is then either used or excluded with the first reason that applies (`REASONS`), its file,
    row number, column and value. Copies of an order line in a later file of a folder of overlapping
-   exports are excluded as `overlap with a later file` and do not count towards the threshold.
+   exports are excluded as `overlap with a later file` and do not count towards the threshold. Credit notes
+   are netted against the orders they cancel (`CREDIT_WINDOW`); those that find none are excluded.
+
+Dates written with the year last are read in one order per file (`_read_date_order`). The threshold counts
+the excluded rows and the share of the amount they carry (`LoadResult.over_threshold`).
 """
 from __future__ import annotations
 
@@ -84,6 +89,7 @@ _FIELD_OF_REASON = {"missing order id": "order_id", "unreadable order date": "or
                     "refund without its order": "amount"}
 _PARSE_CHECKS = (("unreadable order date", "order_date", "order_date"), ("unreadable amount", "amount", "amount"),
                  ("implausible amount", "amount", "amount_range"), ("unreadable amount", "subtotal", "subtotal"),
+                 ("unreadable amount", "refunded_amount", "refunded_amount"),
                  ("unreadable quantity", "quantity", "quantity"),
                  ("unreadable unit price", "unit_price", "unit_price"), ("unknown status", "status", "status"))
 
@@ -420,6 +426,8 @@ def _parse_chunk(chunk: pd.DataFrame, matching: presets.Matching, config: Client
             out[f], bad[f] = values.parse_numbers(raw[f])
     if "subtotal" in raw:
         out["subtotal"], currency, bad["subtotal"] = values.parse_amounts(raw["subtotal"])
+    if "refunded_amount" in raw:
+        out["refunded_amount"], currency, bad["refunded_amount"] = values.parse_amounts(raw["refunded_amount"])
     if "cancelled_at" in raw:
         out["cancelled_at"] = values.clean_text(raw["cancelled_at"])
     if "currency" in raw:
@@ -490,6 +498,9 @@ def _complete(frame: pd.DataFrame, files: list[SourceFile], as_of: pd.Timestamp 
             frame["line_discount"] if "line_discount" in frame else pd.Series(np.nan, index=frame.index),
             order)
         frame["amount"] = frame["amount"].mask(rows, derived_amounts)
+    refunded_in_full = pd.Series(False, index=frame.index)
+    if "refunded_amount" in frame:  # Shopify's partial refunds, on the order's first row
+        frame["amount"], refunded_in_full = presets.shopify_refunds(frame["amount"], frame["refunded_amount"], order)
     if derived:
         rows = frame["source_file"].isin(derived)
         frame["amount"] = frame["amount"].mask(rows, frame["quantity"] * frame["unit_price"])
@@ -497,6 +508,7 @@ def _complete(frame: pd.DataFrame, files: list[SourceFile], as_of: pd.Timestamp 
     status = status.fillna("paid")
     if "cancelled_at" in frame:
         status = status.mask(frame["cancelled_at"].notna(), "cancelled")
+    status = status.mask(refunded_in_full & status.eq("paid"), "refunded")
     prefix = config.source.cancel_prefix
     cancel_doc = (frame["order_id"].str.startswith(prefix, na=False) if prefix
                   else pd.Series(False, index=frame.index))

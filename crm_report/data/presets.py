@@ -3,7 +3,7 @@
 - `shopify`: Shopify's admin orders export (`orders_export_1.csv`). One row per line item; order-level fields
   (Financial Status, Subtotal, Currency …) only on each order's first row; no customer id (customers are
   keyed by e-mail or phone); `Created at` with a UTC offset; the line amount is derived (see
-  `shopify_amounts`).
+  `shopify_amounts`), net of `Refunded Amount` (see `shopify_refunds`).
 - `generic-zh`: a synonym dictionary of the column names Taiwanese shop systems and spreadsheets use
   (訂單編號 / 訂單號碼, 訂單日期 / 訂購日期, 會員編號, 商品小計 / 訂單金額 / 應收款 …).
 - `generic-en`: the same for English exports (Order ID, Order Date, Customer ID, Line Total …).
@@ -25,12 +25,12 @@ import pandas as pd
 
 from crm_report.config import AUXILIARY_FIELDS, CANONICAL_FIELDS
 
-INTERNAL_FIELDS = ("subtotal", "cancelled_at", "line_discount")
-"""Shopify columns read only to derive canonical fields (the amount, the cancelled status)."""
+INTERNAL_FIELDS = ("subtotal", "cancelled_at", "line_discount", "refunded_amount")
+"""Shopify columns read only to derive canonical fields (the amount, the cancelled or refunded status)."""
 
 ORDER_LEVEL_FIELDS = ("customer_id", "order_date", "status", "channel", "store", "customer_name", "email",
                       "phone", "line_user_id", "email_consent", "sms_consent", "line_consent", "currency",
-                      "subtotal", "cancelled_at", "cancels_order_id")
+                      "subtotal", "cancelled_at", "cancels_order_id", "refunded_amount")
 """Fields an export may give only on an order's first line (Shopify; merged cells in Excel): a blank cell
 takes the value of another line of the same order in the same file."""
 
@@ -131,6 +131,7 @@ SHOPIFY = {
     "subtotal": ("Subtotal",),
     "cancelled_at": ("Cancelled at",),
     "line_discount": ("Lineitem discount",),
+    "refunded_amount": ("Refunded Amount",),
 }
 
 
@@ -282,6 +283,21 @@ def shopify_amounts(unit_price: pd.Series, quantity: pd.Series, subtotal: pd.Ser
     share = (gross / order_gross.where(order_gross.ne(0))).fillna(0)
     scaled = subtotal * share
     return scaled.where(subtotal.notna() & order_gross.ne(0), gross - line_discount.fillna(0))
+
+
+def shopify_refunds(amount: pd.Series, refunded: pd.Series, order: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Line amounts net of Shopify's `Refunded Amount`, and the lines of orders refunded in full.
+
+    Shopify gives the money refunded on an order (`partially_refunded` orders; on the order's first row, so
+    `refunded` must already be filled in on every line of its order) but not which lines it was for: it is
+    taken off the order's lines in proportion to their amounts. The export gives no refund date, so the
+    order counts net from its own date, as a `refunded` status does. An order refunded its whole amount or
+    more (the refund may include shipping and taxes, which the line amounts leave out) is marked in the
+    second series: the loader makes it refunded, not a purchase of zero. `order` groups the lines."""
+    total = amount.groupby(order, observed=True, sort=False).transform("sum")
+    share = (refunded.fillna(0) / total.where(total.gt(0))).fillna(0)
+    partial = share.gt(0) & share.lt(1)
+    return amount.mask(partial, amount * (1 - share)), share.ge(1)
 
 
 @dataclass(frozen=True)
