@@ -7,7 +7,8 @@ status `refunded`), optional `product_id`, `product_name`, `category`, `quantity
 normalised to 09xxxxxxxx), `line_user_id`, `email_consent`, `sms_consent`, `line_consent` (raw; read by the
 win-back channel rules); plus `source_file` (relative to the client's folder), `source_row` (the row as a
 spreadsheet shows it, see `sources`) and `customer_match` (how the customer was found: id, email, phone,
-guest).
+guest); when a credit note was netted, `credit_note` (its own number, on its lines moved into the order it
+cancels) and `credit_match` (reference, or customer and product).
 
 The steps, all vectorised (`sources` reads, `presets` maps, `values` parses, `identity` keys customers):
 
