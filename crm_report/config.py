@@ -48,8 +48,9 @@ class Brand(_Strict):
         return value
 
 
-AUXILIARY_FIELDS = ("currency",)
-"""Columns a source may map besides the canonical fields: `currency` is checked against the client's."""
+AUXILIARY_FIELDS = ("currency", "cancels_order_id")
+"""Columns a source may map besides the canonical fields: `currency` is checked against the client's;
+`cancels_order_id` names the order a credit note cancels (the loader nets the note against it)."""
 
 
 class Source(_Strict):
@@ -77,8 +78,16 @@ class Source(_Strict):
     )
     status_words: dict[str, Literal["paid", "cancelled", "refunded"]] = Field(
         default_factory=dict, description="Extra status words of this client, e.g. {待付款: cancelled}.")
+    date_order: Literal["auto", "dmy", "mdy", "ymd"] = Field(
+        "auto", description="How dates with the year last (05/01/2026) are read: dmy (day first), mdy (month "
+                            "first), ymd (the year is always first); auto: as each file's dates prove.")
+    cancel_prefix: str | None = Field(
+        None, min_length=1, max_length=10, description="Order numbers starting with this are cancellations or "
+                                                       "credit notes (e.g. C: C536379), netted against the order "
+                                                       "they cancel.")
     max_excluded_share: float = Field(0.05, ge=0, le=1, description="A run stops when more rows than this "
-                                                                   "share are excluded.")
+                                                                   "share are excluded, or rows that carry "
+                                                                   "more than this share of the amount.")
     chunk_rows: int = Field(500_000, ge=1000, description="Rows read at a time from large files and databases.")
 
     @field_validator("columns")

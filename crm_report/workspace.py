@@ -15,7 +15,7 @@ import pandas as pd
 
 from crm_report import i18n, results
 from crm_report.config import ClientConfig, load_config
-from crm_report.data.load import OVERLAP, DataError, LoadResult, check_threshold, load_orders
+from crm_report.data.load import OVERLAP, DataError, LoadResult, check_threshold, credit_notes, load_orders
 from crm_report.metrics.campaign import CONSENT_FIELDS, latest_consents
 from crm_report.metrics.customers import customer_history
 from crm_report.metrics.winback import CONTACT_FIELDS, latest_contacts
@@ -139,32 +139,36 @@ def prepare(config: ClientConfig, month: pd.Period, report_dir: Path, *,
     customer_history(orders, cutoff, config.report.rfm_style).to_parquet(build / "customers.parquet")
     (build / "config.json").write_text(config.model_dump_json(indent=1), encoding="utf-8")
     values, tables = data_quality(loaded, lines, orders, rows_after=int(after.sum()),
-                                  accepted=accept_exclusions and loaded.over_threshold)
+                                  accepted=accept_exclusions and loaded.over_threshold, as_of=cutoff)
     results.save(build, "data_quality", values=values, tables=tables)
     return loaded
 
 
 def data_quality(loaded: LoadResult, lines: pd.DataFrame, orders: pd.DataFrame, rows_after: int,
-                 accepted: bool = False) -> tuple[dict, dict]:
+                 accepted: bool = False, as_of: pd.Timestamp | None = None) -> tuple[dict, dict]:
     """Rows read, used and excluded (by reason, with the amount they carry and its share), how customers
-    were identified, guest orders, and the data's coverage.
+    were identified, guest orders, the data's coverage, the credit notes netted up to `as_of` (and those
+    without their order), and how each file's dates with the year last were read.
 
     `customers` counts everyone in the used lines; `customers_with_purchase` only those with a paid order
     (the population of every customer metric), so the gap is customers whose orders were all cancelled or
     refunded. Guest orders (no id, e-mail or mobile) count in orders and revenue, not in customers. A
     reason's `revenue_share` is its rows' amount ÷ the amount of all rows read (used, and excluded other than
-    copies in overlapping exports); copies in overlapping exports lose nothing, so they have none.
+    copies in overlapping exports), both without sign as for the threshold (`LoadResult.excluded_amount_share`);
+    copies in overlapping exports lose nothing, so they have none.
     `accepted` says the run went on although more rows than the client's threshold were excluded.
     """
     excluded = loaded.excluded
     amounts = pd.to_numeric(excluded["amount"], errors="coerce") if "amount" in excluded else None
     copies = excluded["reason"].eq(OVERLAP)
-    base = float(loaded.lines["amount"].sum() + (amounts[~copies].sum() if amounts is not None else 0.0))
+    base = float(loaded.lines["amount"].abs().sum() + (amounts[~copies].abs().sum() if amounts is not None else 0.0))
     by_reason = (
-        excluded.assign(amount_value=amounts)
-        .groupby("reason").agg(rows=("source_row", "size"), amount=("amount_value", "sum")).reset_index()
-        .assign(revenue_share=lambda t: (t["amount"] / base if base else float("nan"))
+        excluded.assign(amount_value=amounts, weight=amounts.abs() if amounts is not None else None)
+        .groupby("reason").agg(rows=("source_row", "size"), amount=("amount_value", "sum"),
+                               weight=("weight", "sum")).reset_index()
+        .assign(revenue_share=lambda t: (t["weight"] / base if base else float("nan"))
                 .where(t["reason"].ne(OVERLAP)))
+        .drop(columns="weight")
         .sort_values(["rows", "reason"], ascending=[False, True], kind="stable")
         if len(excluded) else pd.DataFrame({"reason": [], "rows": [], "amount": [], "revenue_share": []})
     )
@@ -181,6 +185,7 @@ def data_quality(loaded: LoadResult, lines: pd.DataFrame, orders: pd.DataFrame, 
         "rows_excluded": loaded.rows_excluded,
         "rows_overlap": loaded.rows_overlap,
         "excluded_share": loaded.excluded_share,
+        "excluded_amount_share": loaded.excluded_amount_share,
         "max_excluded_share": loaded.max_excluded_share,
         "accepted_over_threshold": bool(accepted),
         "rows_after_period": rows_after,
@@ -201,10 +206,16 @@ def data_quality(loaded: LoadResult, lines: pd.DataFrame, orders: pd.DataFrame, 
         "guest_revenue_share": float(orders.loc[guests, "amount"].sum() / revenue) if revenue else None,
         "first_date": lines["order_date"].min(),
         "last_date": lines["order_date"].max(),
+        "credit_notes": credit_notes(lines, excluded, as_of),
     }
     files = pd.DataFrame([{"file": f.info.name, "rows": f.rows, "blank_rows": f.blank_rows,
                            "encoding": f.info.encoding or "", "sheet": f.info.sheet or "",
-                           "header_row": f.info.header_row} for f in loaded.files])
+                           "header_row": f.info.header_row,
+                           "date_order": f.date_order.order if f.date_order else None,
+                           "date_order_how": f.date_order.how if f.date_order else None,
+                           "date_order_row": f.date_order.row if f.date_order else None,
+                           "date_order_value": f.date_order.value if f.date_order else None}
+                          for f in loaded.files])
     return values, {"excluded_by_reason": by_reason, "files": files}
 
 

@@ -103,3 +103,74 @@ def test_check_data_suggests_a_mapping(messy, capsys):
     assert run_report.main(["--client", "renamed", "--check-data", "--clients-dir", str(messy)]) == 0
     out = capsys.readouterr().out
     assert "未使用的欄位：會員" in out and "customer_id: 會員   # 欄名近似 '會員編號'" in out
+
+
+def test_check_data_says_how_dates_with_the_year_last_were_read(tmp_path, capsys):
+    folder = make_client(tmp_path, "uk", "path: o.csv")
+    (folder / "o.csv").write_text("order_id,customer_id,order_date,amount\n1,c1,01/12/2010 08:26,10\n"
+                                  "2,c2,13/12/2010 09:00,10\n", encoding="utf-8")
+    assert run_report.main(["--client", "uk", "--check-data", "--clients-dir", str(tmp_path)]) == 0
+    assert "年份在後的日期以日在前（31/12/2026）讀取（依檔案中的日期判定：第 3 列 '13/12/2010 09:00' 只能這樣讀）" in \
+        capsys.readouterr().out
+
+
+def test_the_appendix_counts_every_netting_and_the_credit_notes_without_their_order(tmp_path):
+    """The UCI-shaped export of tests/test_load.py, by hand as of December 2010: C536383 (−90) and C536391
+    (−11.10) netted by customer and product; 536380 cancelled, 536370 reduced; three lines unmatched
+    (−27.50, −20.34, −90)."""
+    from crm_report import i18n, render, results
+    from tests.test_load import UCI_HEADER, UCI_ROWS
+
+    folder = make_client(tmp_path, "uci", "path: uci.csv\n  cancel_prefix: C")
+    (folder / "uci.csv").write_text(UCI_HEADER + UCI_ROWS, encoding="utf-8")
+    config = load_config("uci", tmp_path)
+    report = tmp_path / "report"
+    loaded = workspace.prepare(config, pd.Period("2010-12"), report, accept_exclusions=True)
+    section = json.loads((report / "build" / "results" / "data_quality.json").read_text(encoding="utf-8"))
+    assert section["values"]["credit_notes"] == {
+        "notes": 2, "lines": 2, "by_reference": 0, "by_product": 2, "amount": pytest.approx(101.10),
+        "orders_cancelled": 1, "orders_reduced": 1, "unmatched": 3, "unmatched_amount": pytest.approx(137.84),
+        "window_days": 90}
+    total = 35.64 + 11.10 + 180 + 11.10 + 27.50 + 90 + 11.10 + 20.34 + 90
+    assert section["values"]["excluded_amount_share"] == pytest.approx((27.50 + 20.34 + 90) / total)
+    assert loaded.excluded_amount_share == pytest.approx((27.50 + 20.34 + 90) / total)
+    files = pd.DataFrame(section["tables"]["files"]["rows"], columns=section["tables"]["files"]["columns"])
+    assert files[["date_order", "date_order_how", "date_order_row"]].values.tolist() == [["dmy", "detected", 9]]
+    html = render.make_environment("en").get_template("sections/data_quality.html").render(
+        s=results.load_all(report / "build"), t=i18n.strings("en"))
+    text = re.sub(r"\s+", " ", html)
+    assert ("2 credit notes (2 lines, NT$101) were netted against the orders they cancel: 0 lines by the order "
+            "they name, 2 by the latest earlier order of the same customer with the same product within 90 days. "
+            "They cancelled 1 orders") in text
+    assert "3 credit-note or refund lines (NT$138) cancel no order in the data" in text
+    assert "uci.csv: Dates with the year last are read day first (31/12/2026)" in text
+    assert "They carry 28.9% of the amount read" in text
+    zh = render.make_environment("zh-TW").get_template("sections/data_quality.html").render(
+        s=results.load_all(report / "build"), t=i18n.strings("zh-TW"))
+    assert "有 2 張折讓單／作廢單（2 列明細，NT$101）已與其沖銷的原訂單相抵" in zh
+    assert "uci.csv：年份在後的日期以日在前（31/12/2026）讀取（依檔案中的日期判定：第 9 列 &#39;13/12/2010 09:49&#39; 只能這樣讀）" in zh
+
+
+def test_check_data_explains_the_netting_and_the_amount_excluded(tmp_path, capsys):
+    from tests.test_load import UCI_HEADER, UCI_ROWS
+
+    folder = tmp_path / "uci"
+    folder.mkdir()
+    (folder / "client.yaml").write_text("display_name: UCI\nlocale: en\nsource:\n  path: uci.csv\n"
+                                        "  cancel_prefix: C\n  max_excluded_share: 0.3\n", encoding="utf-8")
+    (folder / "uci.csv").write_text(UCI_HEADER + UCI_ROWS, encoding="utf-8")
+    assert run_report.main(["--client", "uci", "--check-data", "--clients-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for expected in ("  Dates with the year last are read day first (31/12/2026) (as the file's dates prove: row 9, "
+                     "'13/12/2010 09:49' reads only this way)",
+                     "Rows: 11 read, 8 used, 3 excluded (27.3%; the limit is 30.0%)",
+                     "  The excluded rows carry 28.9% of the amount read (the limit applies to it too)",
+                     "Credit notes: 2 netted against the orders they cancel (0 lines by the order they name, 2 by the "
+                     "latest order of the same customer with the same product within 90 days; 101.10 TWD): 1 orders "
+                     "cancelled, 1 reduced; 3 lines cancel no order (137.84 TWD), excluded",
+                     "OK: the data can be used."):
+        assert expected in out, expected
+    (folder / "client.yaml").write_text("display_name: UCI\nlocale: en\nsource:\n  path: uci.csv\n"
+                                        "  cancel_prefix: C\n  max_excluded_share: 0.28\n", encoding="utf-8")
+    assert run_report.main(["--client", "uci", "--check-data", "--clients-dir", str(tmp_path)]) == 1
+    assert "The excluded rows carry 28.9% of the amount, over the limit 28.0%" in capsys.readouterr().out

@@ -60,3 +60,40 @@ def test_status_words_in_chinese_and_english_and_the_clients_own():
 
 def test_whole_numbers_lose_excels_point_zero():
     assert values.clean_text(pd.Series([1001.0, 1.5, None])).tolist()[:2] == ["1001", "1.5"]
+
+
+def test_year_last_dates_are_read_in_the_order_given_never_guessed_per_cell():
+    """Issue 11: `01/12/2010 08:26` is 1 December day first and 12 January month first; pandas' guesser read
+    it month first and `13/12/2010` day first in the same column, a silent guess per cell."""
+    cells = pd.Series(["01/12/2010 08:26", "13/12/2010", "05.01.2026", "2024/3/5", "2026-01-05"], dtype="str")
+    day_first, bad = values.parse_dates(cells, "Europe/London", order="dmy")
+    assert day_first.tolist() == [pd.Timestamp("2010-12-01 08:26"), pd.Timestamp("2010-12-13"),
+                                  pd.Timestamp("2026-01-05"), pd.Timestamp("2024-03-05"), pd.Timestamp("2026-01-05")]
+    assert not bad.any()
+    month_first, bad = values.parse_dates(cells, "Europe/London", order="mdy")
+    assert month_first.iloc[[0, 2, 3, 4]].tolist() == [pd.Timestamp("2010-01-12 08:26"), pd.Timestamp("2026-05-01"),
+                                                      pd.Timestamp("2024-03-05"), pd.Timestamp("2026-01-05")]
+    assert bad.tolist() == [False, True, False, False, False]  # no 13th month
+
+
+def test_year_last_dates_without_an_order_follow_what_the_column_proves():
+    proven, bad = values.parse_dates(pd.Series(["01/12/2010 08:26", "13/12/2010"], dtype="str"), "Asia/Taipei")
+    assert proven.tolist() == [pd.Timestamp("2010-12-01 08:26"), pd.Timestamp("2010-12-13")] and not bad.any()
+    undecided, bad = values.parse_dates(pd.Series(["01/12/2010", "2024-03-05"], dtype="str"), "Asia/Taipei")
+    assert pd.isna(undecided.iloc[0]) and bad.tolist() == [True, False]  # unread, not guessed
+    mixed, bad = values.parse_dates(pd.Series(["13/12/2010", "12/13/2010"], dtype="str"), "Asia/Taipei")
+    assert mixed.isna().all() and bad.all()
+
+
+def test_read_dates_keeps_both_readings_of_year_last_cells():
+    dates, bad, year_last = values.read_dates(
+        pd.Series(["01/12/2010", "13/12/2010", "31/13/2010", "2024-03-05", "1.2.2026 14:00"], dtype="str"),
+        "Asia/Taipei")
+    assert dates.iloc[:3].isna().all() and dates.iloc[3] == pd.Timestamp("2024-03-05")
+    assert bad.tolist() == [False, False, True, False, False]  # 31/13 reads neither way
+    assert year_last.index.tolist() == [0, 1, 4]
+    assert year_last["dmy"].tolist() == [pd.Timestamp("2010-12-01"), pd.Timestamp("2010-12-13"),
+                                         pd.Timestamp("2026-02-01 14:00")]
+    assert year_last["mdy"].iloc[[0, 2]].tolist() == [pd.Timestamp("2010-01-12"), pd.Timestamp("2026-01-02 14:00")]
+    assert pd.isna(year_last["mdy"].iloc[1])
+    assert values.proven_order(year_last) == "dmy" and values.proven_order(year_last.iloc[[0, 2]]) is None

@@ -3,14 +3,16 @@
 A consultant onboarding a client runs this first: which file and encoding, which column went to which
 field (and how it was recognised), the columns left over with suggested mappings, rows read, used and
 excluded by reason with the first example of each, customers and how they were identified, the date range,
-the currency and the problems that would stop a report.
+the currency and the problems that would stop a report; and each decision the loader made on its own: the order
+of dates written with the year last, the credit notes netted against their orders (and those without one), the
+share of the amount the excluded rows carry.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from crm_report.config import ClientConfig
-from crm_report.data.load import OVERLAP, LoadResult
+from crm_report.data.load import OVERLAP, LoadResult, credit_notes
 from crm_report.data.sources import DataError
 from crm_report.formatting import number, pct
 
@@ -31,6 +33,8 @@ def check_report(config: ClientConfig, result: LoadResult | None, words: dict[st
             source = ", ".join(m.columns) if m.columns else m.how
             how = f"  ({w['how'].get(m.how, m.how)})" if m.columns else ""
             out.append(f"    {m.field:<{width}} ← {source}{how}")
+        if f.date_order is not None:
+            out.append("  " + _date_order_line(f.date_order, words["data_decisions"]))
         if f.matching.unmatched:
             out.append("  " + w["unmatched"].format(columns=", ".join(f.matching.unmatched)))
         if f.suggestions:
@@ -54,6 +58,15 @@ def check_report(config: ClientConfig, result: LoadResult | None, words: dict[st
                                                   value=value))
     if result.rows_overlap:
         out.append("  " + w["overlap"].format(n=number(result.rows_overlap)))
+    decided = words["data_decisions"]
+    out.append("  " + decided["amount_share"].format(share=pct(result.excluded_amount_share)))
+    notes = credit_notes(result.lines, excluded)
+    if notes.lines or notes.unmatched:
+        out.append(decided["credit_notes"].format(
+            notes=number(notes.notes), reference=number(notes.by_reference), product=number(notes.by_product),
+            days=notes.window_days, cancelled=number(notes.orders_cancelled), reduced=number(notes.orders_reduced),
+            amount=number(notes.amount, 2), unmatched=number(notes.unmatched),
+            unmatched_amount=number(notes.unmatched_amount, 2), currency=config.currency))
     problems = []
     if len(lines):
         customers = lines.dropna(subset=["customer_id"]).drop_duplicates("customer_id")["customer_match"]
@@ -72,8 +85,10 @@ def check_report(config: ClientConfig, result: LoadResult | None, words: dict[st
         problems.append(w["no_rows"])
     out.append(w["currency"].format(currency=config.currency))
     if result.over_threshold:
-        problems.append(w["over_threshold"].format(share=pct(result.excluded_share),
-                                                   limit=pct(result.max_excluded_share)))
+        rows_over = result.excluded_share > result.max_excluded_share
+        problems.append((w["over_threshold"] if rows_over else decided["over_threshold_amount"]).format(
+            share=pct(result.excluded_share if rows_over else result.excluded_amount_share),
+            limit=pct(result.max_excluded_share)))
     for finding in result.findings:
         problems.append(w[finding.kind].format(n=number(finding.count), file=finding.file, column=finding.column,
                                                example=finding.example, row=finding.row))
@@ -97,3 +112,9 @@ def _file_line(f, w: dict[str, Any]) -> str:
     if f.blank_rows:
         details.append(w["blank"].format(n=number(f.blank_rows)))
     return w["file"].format(file=info.name, kind=w["sep"].join([info.kind, *details]), rows=number(f.rows))
+
+
+def _date_order_line(order, w: dict[str, Any]) -> str:
+    how = (w["date_detected"].format(row=order.row, value=order.value) if order.how == "detected"
+           else w["date_forced"])
+    return w["date_order"].format(order=w["date_orders"][order.order], how=how)

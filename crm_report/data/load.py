@@ -7,19 +7,25 @@ status `refunded`), optional `product_id`, `product_name`, `category`, `quantity
 normalised to 09xxxxxxxx), `line_user_id`, `email_consent`, `sms_consent`, `line_consent` (raw; read by the
 win-back channel rules); plus `source_file` (relative to the client's folder), `source_row` (the row as a
 spreadsheet shows it, see `sources`) and `customer_match` (how the customer was found: id, email, phone,
-guest).
+guest); when a credit note was netted, `credit_note` (its own number, on its lines moved into the order it
+cancels) and `credit_match` (reference, or customer and product).
 
 The steps, all vectorised (`sources` reads, `presets` maps, `values` parses, `identity` keys customers):
 
 1. Each file or query is read in chunks of the columns its header maps to fields; each chunk is parsed
    into typed values at once. Unreadable cells are remembered with their column and text.
 2. Blank cells of order-level fields take the value of another line of the same order in the same file
-   (Shopify, merged Excel cells); a Shopify line amount is derived; a blank status is `paid`.
+   (Shopify, merged Excel cells); a Shopify line amount is derived, net of a partial refund; a blank status
+   is `paid`; the lines of a cancellation document (`source.cancel_prefix`) are credits.
 3. Customers are keyed by id, else normalised e-mail, else Taiwanese mobile (`identity`), linked only
    through rows dated up to the report's as-of instant.
 4. Every row is then either used or excluded with the first reason that applies (`REASONS`), its file,
    row number, column and value. Copies of an order line in a later file of a folder of overlapping
-   exports are excluded as `overlap with a later file` and do not count towards the threshold.
+   exports are excluded as `overlap with a later file` and do not count towards the threshold. Credit notes
+   are netted against the orders they cancel (`CREDIT_WINDOW`); those that find none are excluded.
+
+Dates written with the year last are read in one order per file (`_read_date_order`). The threshold counts
+the excluded rows and the share of the amount they carry (`LoadResult.over_threshold`).
 """
 from __future__ import annotations
 
@@ -34,7 +40,7 @@ from crm_report.data import identity, presets, sources, values
 from crm_report.data.sources import DataError, TableInfo
 
 TEXT_FIELDS = ("order_id", "customer_id", "product_id", "product_name", "category", "channel", "store",
-               "customer_name", "line_user_id", "email_consent", "sms_consent", "line_consent")
+               "customer_name", "line_user_id", "email_consent", "sms_consent", "line_consent", "cancels_order_id")
 REASONS = (
     "malformed row", "unbalanced quote", "unreadable order date", "unreadable amount", "implausible amount",
     "implausible quantity", "unreadable quantity", "unreadable unit price",
@@ -57,9 +63,24 @@ REASONS = (
 - overlap with a later file: the same order line (order, product, sign, n-th such line) is in a later file;
 - zero amount: a paid line of an order whose lines add up to zero (tests, free samples; a free gift line in
   a paid order is kept);
-- refund without its order: a negative amount whose order has no positive line in the data.
+- refund without its order: a credit note (or a refund) that cancels no order in the data (`CREDIT_WINDOW`).
 """
 OVERLAP = "overlap with a later file"
+UNMATCHED_CREDIT = "refund without its order"
+CREDIT_WINDOW = pd.Timedelta(days=90)
+"""How far back a credit note without a reference looks for the order it cancels.
+
+A **credit note** is a cancellation or refund issued as a document of its own: every line of an order whose
+number starts with `source.cancel_prefix` (`C536379`; its amounts and quantities count as negative however
+they are written), and a negative line whose own order has no positive line. Each of its lines is netted
+against the order it cancels: the order `cancels_order_id` names when the export has that column (and the
+order is in the data), else the latest order of the same customer containing the same product (id, else
+name; any product when the export names none) dated at most 90 days before the note. The line then
+belongs to that order (`order_id`) and keeps its own number in `credit_note` and how it was matched in
+`credit_match` ('reference' or 'customer and product'): the one purchase rule (`metrics.orders`) nets it,
+from the note's date on. A note that takes its order to zero or less cancels it (no purchase), a smaller one
+reduces its amount. A line that finds no order is excluded as `refund without its order`."""
+CREDIT_MATCHES = ("reference", "customer and product")
 FUTURE_TOLERANCE = pd.Timedelta(days=1)
 _FIELD_OF_REASON = {"missing order id": "order_id", "unreadable order date": "order_date",
                     "missing order date": "order_date", "future date": "order_date", "unreadable amount": "amount",
@@ -69,6 +90,7 @@ _FIELD_OF_REASON = {"missing order id": "order_id", "unreadable order date": "or
                     "refund without its order": "amount"}
 _PARSE_CHECKS = (("unreadable order date", "order_date", "order_date"), ("unreadable amount", "amount", "amount"),
                  ("implausible amount", "amount", "amount_range"), ("unreadable amount", "subtotal", "subtotal"),
+                 ("unreadable amount", "refunded_amount", "refunded_amount"),
                  ("unreadable quantity", "quantity", "quantity"),
                  ("unreadable unit price", "unit_price", "unit_price"), ("unknown status", "status", "status"))
 
@@ -93,6 +115,17 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class DateOrder:
+    """How one file's dates written with the year last (`05/01/2026`) were read: `order` dmy or mdy, `how`
+    'detected' (then `row` and `value` are the first date that reads only that way) or 'client.yaml'."""
+
+    order: str
+    how: str
+    row: int = 0
+    value: str = ""
+
+
+@dataclass(frozen=True)
 class SourceFile:
     """One file or query as read: where the header was, which column went to which field, what is left."""
 
@@ -101,6 +134,8 @@ class SourceFile:
     rows: int
     blank_rows: int
     suggestions: tuple[presets.Suggestion, ...] = ()
+    date_order: DateOrder | None = None
+    """How dates with the year last were read; None when the file has none."""
 
 
 @dataclass(frozen=True)
@@ -133,8 +168,19 @@ class LoadResult:
         return self.rows_excluded / counted if counted else 0.0
 
     @property
+    def excluded_amount_share(self) -> float:
+        """The share of the money read that excluded rows carry: their amounts ÷ the amounts of every row
+        read, both without sign (a credit note weighs as much as a sale) and without the copies in
+        overlapping exports. A row whose amount could not be read carries none: it counts in rows only."""
+        counted = self.excluded.loc[self.excluded["reason"].ne(OVERLAP)]
+        excluded = float(pd.to_numeric(counted["amount"], errors="coerce").abs().sum()) if "amount" in counted else 0.0
+        total = float(self.lines["amount"].abs().sum()) + excluded
+        return excluded / total if total else 0.0
+
+    @property
     def over_threshold(self) -> bool:
-        return self.excluded_share > self.max_excluded_share
+        """More rows excluded, or more of the amount, than `max_excluded_share` allows (one limit for both)."""
+        return max(self.excluded_share, self.excluded_amount_share) > self.max_excluded_share
 
 
 def load_orders(config: ClientConfig, *, now: pd.Timestamp | None = None,
@@ -158,8 +204,8 @@ def load_orders(config: ClientConfig, *, now: pd.Timestamp | None = None,
         files.append(summary)
     frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     frame["source_file"] = pd.Categorical(frame["source_file"], categories=[f.info.name for f in files])
-    frame = _complete(frame, files, as_of)
-    reasons, columns, shown = _reasons(frame, files, now)
+    frame = _complete(frame, files, as_of, config)
+    frame, reasons, columns, shown = _reasons(frame, files, now)
     bad = reasons.notna()
     lines = frame.loc[~bad, _line_columns(frame)].reset_index(drop=True)
     excluded = _quarantine(frame.loc[bad], reasons[bad], columns[bad], shown[bad])
@@ -170,8 +216,9 @@ def load_orders(config: ClientConfig, *, now: pd.Timestamp | None = None,
 
 
 def check_threshold(result: LoadResult) -> None:
-    """Raise DataError when more rows were excluded than the client allows, naming the commonest reasons
-    with the file, row, column and value of their first row."""
+    """Raise DataError when more rows were excluded than the client allows, or rows that carry more of the
+    amount (`LoadResult.excluded_amount_share`), naming the commonest reasons with the file, row, column and
+    value of their first row."""
     if not result.over_threshold:
         return
     counted = result.excluded.loc[result.excluded["reason"].ne(OVERLAP)]
@@ -182,12 +229,62 @@ def check_threshold(result: LoadResult) -> None:
         + (f", column {firsts.at[reason, 'column']}" if isinstance(firsts.at[reason, 'column'], str) else "")
         + (f", {firsts.at[reason, 'value']!r}" if isinstance(firsts.at[reason, 'value'], str) else "") + ")"
         for reason, count in counts.head(4).items())
+    carry = ("" if result.excluded_share > result.max_excluded_share
+             else f", but they carry {result.excluded_amount_share:.1%} of the amount")
     raise DataError(
         f"{result.source}: {result.rows_excluded:,} of {result.rows_read - result.rows_overlap:,} rows "
-        f"({result.excluded_share:.1%}) were excluded, more than the {result.max_excluded_share:.1%} allowed "
-        f"(source.max_excluded_share in client.yaml): {examples}. Every excluded row is in quarantine.csv. "
+        f"({result.excluded_share:.1%}) were excluded{carry}, more than the {result.max_excluded_share:.1%} "
+        f"allowed (source.max_excluded_share in client.yaml, for the rows and for the amount they carry): "
+        f"{examples}. Every excluded row is in quarantine.csv. "
         "Fix the export or the column mapping (run_report.py --check-data), raise the threshold, or run with "
         "--accept-exclusions.")
+
+
+@dataclass(frozen=True)
+class CreditNotes:
+    """What netting credit notes did (`CREDIT_WINDOW` has the rule): the notes and lines netted up to an
+    instant, by how they were matched, the amount they took off, the orders they cancelled (no longer a
+    purchase) or reduced; and the lines that found no order (excluded; amounts as positive numbers)."""
+
+    notes: int = 0
+    lines: int = 0
+    by_reference: int = 0
+    by_product: int = 0
+    amount: float = 0.0
+    orders_cancelled: int = 0
+    orders_reduced: int = 0
+    unmatched: int = 0
+    unmatched_amount: float = 0.0
+    window_days: int = CREDIT_WINDOW.days
+
+
+def credit_notes(lines: pd.DataFrame, excluded: pd.DataFrame, as_of: pd.Timestamp | None = None) -> CreditNotes:
+    """The netting of `lines` dated up to `as_of` (None: all) and the unmatched lines of `excluded` (all: an
+    excluded row has no report month). An order is cancelled when it has a paid line up to `as_of` and the
+    purchase rule (`metrics.orders.purchase_line_mask`) no longer makes it a purchase; reduced when it still is."""
+    from crm_report.metrics.orders import purchase_line_mask
+
+    unmatched = excluded.loc[excluded["reason"].eq(UNMATCHED_CREDIT)]
+    missing = CreditNotes(unmatched=len(unmatched),
+                          unmatched_amount=float(-pd.to_numeric(unmatched.get("amount"), errors="coerce").sum())
+                          if len(unmatched) else 0.0)
+    if "credit_note" not in lines:
+        return missing
+    as_of = lines["order_date"].max() if as_of is None else as_of
+    in_time = lines["order_date"].le(as_of)
+    credit = lines.loc[in_time & lines["credit_note"].notna()]
+    if credit.empty:
+        return missing
+    credited = credit["order_id"].unique()
+    purchases = lines.loc[purchase_line_mask(lines, as_of), "order_id"].unique()
+    bought = lines.loc[in_time & lines["status"].eq("paid") & lines["order_id"].isin(credited), "order_id"].unique()
+    how = credit["credit_match"].value_counts()
+    return CreditNotes(
+        notes=int(credit["credit_note"].nunique()), lines=len(credit), by_reference=int(how.get(CREDIT_MATCHES[0], 0)),
+        by_product=int(how.get(CREDIT_MATCHES[1], 0)), amount=float(-credit["amount"].sum()),
+        orders_cancelled=int((~pd.Series(bought).isin(purchases)).sum()),
+        orders_reduced=int(pd.Series(credited).isin(purchases).sum()),
+        unmatched=missing.unmatched, unmatched_amount=missing.unmatched_amount)
 
 
 # --- reading and parsing ---------------------------------------------------------------------------------
@@ -207,6 +304,7 @@ def _read_table(table: sources.Table, config: ClientConfig) -> tuple[pd.DataFram
     if (rows < 0).any():  # read wrongly after a stray quote, and read again
         frame, rows = frame.loc[rows >= 0].reset_index(drop=True), rows[rows >= 0]
     frame["source_row"] = rows
+    frame, date_order = _read_date_order(frame, info, matching, config)
     if len(table.malformed):
         malformed = pd.DataFrame({"source_row": table.malformed["source_row"].to_numpy(),
                                   "_reason": table.malformed["reason"].astype("str").to_numpy(),
@@ -217,7 +315,69 @@ def _read_table(table: sources.Table, config: ClientConfig) -> tuple[pd.DataFram
     frame = frame.loc[~blank].drop(columns="_blank").reset_index(drop=True).assign(source_file=info.name)
     suggestions = tuple(presets.suggest_mappings(matching, table.sample)) if matching.unmatched else ()
     return frame, SourceFile(info, matching, rows=len(frame), blank_rows=int(blank.sum()),
-                             suggestions=suggestions)
+                             suggestions=suggestions, date_order=date_order)
+
+
+def _read_date_order(frame: pd.DataFrame, info: TableInfo, matching: presets.Matching,
+                     config: ClientConfig) -> tuple[pd.DataFrame, DateOrder | None]:
+    """The file's dates written with the year last, read in one order for the whole file: the one
+    `source.date_order` names, else the one its dates prove (`values.proven_order`: a first field over 12
+    proves day first, a second field over 12 month first).
+
+    Raises DataError, naming the file, and the row, column and value where there is one: when the order
+    cannot be told (every such date reads both ways: no day over 12), when the file's dates prove both
+    orders, when a date reads only the other way than `source.date_order` says, and, with `ymd`, for any
+    date with the year last. Never a silent guess."""
+    if "_dmy" not in frame:
+        return frame, None
+    readings = frame[["_dmy", "_mdy"]].astype("datetime64[ns]").set_axis(["dmy", "mdy"], axis=1)
+    text = frame["_date_text"]
+    frame = frame.drop(columns=["_dmy", "_mdy", "_date_text"])
+    pending = readings.notna().any(axis=1)
+    if not pending.any():
+        return frame, None
+    only = {"dmy": readings["dmy"].notna() & readings["mdy"].isna(),
+            "mdy": readings["mdy"].notna() & readings["dmy"].isna()}
+    column = ", ".join(matching.matches["order_date"].columns)
+    yaml = config.folder / "client.yaml"
+
+    def first(mask: pd.Series) -> tuple[int, str]:
+        at = frame.loc[mask, "source_row"].idxmin()
+        shown = text[at] if isinstance(text[at], str) else str(readings.loc[at].dropna().iat[0])
+        return int(frame.at[at, "source_row"]), shown
+
+    forced = config.source.date_order
+    if forced == "ymd":
+        row, value = first(pending)
+        raise DataError(f"{info.name} row {row}, column {column}: {value!r} has the year last, but "
+                        f"source.date_order in {yaml} is ymd (the year first); fix the date or the option")
+    if forced in ("dmy", "mdy"):
+        other = "mdy" if forced == "dmy" else "dmy"
+        if only[other].any():
+            row, value = first(only[other])
+            raise DataError(f"{info.name} row {row}, column {column}: {value!r} cannot be "
+                            f"{_ORDER_WORDS[forced]} (a month over 12), but source.date_order in {yaml} is "
+                            f"{forced}; fix the date or the option")
+        chosen, how, row, value = forced, "client.yaml", 0, ""
+    elif only["dmy"].any() and only["mdy"].any():
+        (dmy_row, dmy_value), (mdy_row, mdy_value) = first(only["dmy"]), first(only["mdy"])
+        raise DataError(f"{info.name}, column {column}: row {dmy_row} ({dmy_value!r}) reads only day first and "
+                        f"row {mdy_row} ({mdy_value!r}) only month first: the file mixes two date orders; fix "
+                        "the export")
+    elif not (only["dmy"].any() or only["mdy"].any()):
+        row, value = first(pending)
+        raise DataError(f"{info.name}, column {column}: the dates are written with the year last (first: row "
+                        f"{row}, {value!r}) and no day is over 12, so they could be day first or month first; "
+                        f"say which in {yaml}: source.date_order: dmy (day first, 31/12/2026) or mdy (month "
+                        "first, 12/31/2026)")
+    else:
+        chosen, how = ("dmy", "detected") if only["dmy"].any() else ("mdy", "detected")
+        row, value = first(only[chosen])
+    dates = frame["order_date"].mask(pending, readings[chosen])
+    return frame.assign(order_date=dates), DateOrder(chosen, how, row, value)
+
+
+_ORDER_WORDS = {"dmy": "day first", "mdy": "month first"}
 
 
 def _mapping_error(info: TableInfo, matching: presets.Matching, sample: pd.DataFrame, config: ClientConfig) -> str:
@@ -251,7 +411,13 @@ def _parse_chunk(chunk: pd.DataFrame, matching: presets.Matching, config: Client
     if "phone" in raw:
         out["_mobile"] = identity.normalise_mobiles(raw["phone"])
         out["phone"] = out["_mobile"].fillna(values.clean_text(raw["phone"]))
-    out["order_date"], bad["order_date"] = values.parse_dates(raw["order_date"], config.timezone)
+    out["order_date"], bad["order_date"], year_last = values.read_dates(raw["order_date"], config.timezone)
+    if len(year_last):  # both readings until the whole file has been read (`_read_date_order`)
+        out["_dmy"], out["_mdy"] = (year_last[order].reindex(chunk.index) for order in ("dmy", "mdy"))
+        kinds = pd.Series(np.select([year_last["mdy"].isna(), year_last["dmy"].isna()], ["dmy", "mdy"], "both"),
+                          index=year_last.index)
+        firsts = kinds.drop_duplicates().index  # the first cell of each kind, for messages
+        out["_date_text"] = values.clean_text(raw["order_date"])[firsts].reindex(chunk.index)
     if "amount" in raw:
         out["amount"], currency, bad["amount"] = values.parse_amounts(raw["amount"])
         bad["amount_range"] = values.implausible(out["amount"])
@@ -261,6 +427,8 @@ def _parse_chunk(chunk: pd.DataFrame, matching: presets.Matching, config: Client
             out[f], bad[f] = values.parse_numbers(raw[f])
     if "subtotal" in raw:
         out["subtotal"], currency, bad["subtotal"] = values.parse_amounts(raw["subtotal"])
+    if "refunded_amount" in raw:
+        out["refunded_amount"], currency, bad["refunded_amount"] = values.parse_amounts(raw["refunded_amount"])
     if "cancelled_at" in raw:
         out["cancelled_at"] = values.clean_text(raw["cancelled_at"])
     if "currency" in raw:
@@ -305,9 +473,11 @@ def _check_currency(currency: pd.Series, chunk: pd.DataFrame, column: str, confi
 
 # --- completing lines ------------------------------------------------------------------------------------
 
-def _complete(frame: pd.DataFrame, files: list[SourceFile], as_of: pd.Timestamp | None) -> pd.DataFrame:
-    """Fill order-level blanks from the order's other lines, derive amounts, default statuses, key customers
-    (linked only through rows up to `as_of`)."""
+def _complete(frame: pd.DataFrame, files: list[SourceFile], as_of: pd.Timestamp | None,
+              config: ClientConfig) -> pd.DataFrame:
+    """Fill order-level blanks from the order's other lines, derive amounts, default statuses, make the
+    amounts of cancellation documents (`source.cancel_prefix`) credits, key customers (linked only through
+    rows up to `as_of`)."""
     order_codes = pd.factorize(frame["order_id"])[0]
     order = pd.Series(np.where(order_codes >= 0, frame["source_file"].cat.codes.to_numpy().astype("int64")
                                * (order_codes.max(initial=0) + 1) + order_codes, -1), index=frame.index)
@@ -329,6 +499,9 @@ def _complete(frame: pd.DataFrame, files: list[SourceFile], as_of: pd.Timestamp 
             frame["line_discount"] if "line_discount" in frame else pd.Series(np.nan, index=frame.index),
             order)
         frame["amount"] = frame["amount"].mask(rows, derived_amounts)
+    refunded_in_full = pd.Series(False, index=frame.index)
+    if "refunded_amount" in frame:  # Shopify's partial refunds, on the order's first row
+        frame["amount"], refunded_in_full = presets.shopify_refunds(frame["amount"], frame["refunded_amount"], order)
     if derived:
         rows = frame["source_file"].isin(derived)
         frame["amount"] = frame["amount"].mask(rows, frame["quantity"] * frame["unit_price"])
@@ -336,18 +509,29 @@ def _complete(frame: pd.DataFrame, files: list[SourceFile], as_of: pd.Timestamp 
     status = status.fillna("paid")
     if "cancelled_at" in frame:
         status = status.mask(frame["cancelled_at"].notna(), "cancelled")
+    status = status.mask(refunded_in_full & status.eq("paid"), "refunded")
+    prefix = config.source.cancel_prefix
+    cancel_doc = (frame["order_id"].str.startswith(prefix, na=False) if prefix
+                  else pd.Series(False, index=frame.index))
+    if cancel_doc.any():  # a cancellation document: its amounts are credits, however they are written
+        frame["amount"] = frame["amount"].mask(cancel_doc, -frame["amount"].abs())
+        if "quantity" in frame:
+            frame["quantity"] = frame["quantity"].mask(cancel_doc, -frame["quantity"].abs())
+        status = status.mask(cancel_doc, "refunded")
     status = status.mask(frame["amount"].lt(0), "refunded")  # a negative amount is a refund
     key, match = identity.resolve_customers(
         frame["customer_id"] if "customer_id" in frame else pd.Series(pd.NA, index=frame.index, dtype="str"),
         frame["email"] if "email" in frame else pd.Series(pd.NA, index=frame.index, dtype="str"),
         frame["_mobile"] if "_mobile" in frame else pd.Series(pd.NA, index=frame.index, dtype="str"),
         frame["order_date"], as_of=as_of)
-    return frame.assign(status=status, customer_id=key, _order=order,
+    return frame.assign(status=status, customer_id=key, _order=order, _cancel_doc=cancel_doc,
                         customer_match=pd.Categorical(match, categories=identity.MATCHES))
 
 
-def _reasons(frame: pd.DataFrame, files: list[SourceFile], now: pd.Timestamp) -> tuple[pd.Series, ...]:
-    """Each row's exclusion reason (missing when used), the column it concerns and the value shown."""
+def _reasons(frame: pd.DataFrame, files: list[SourceFile],
+             now: pd.Timestamp) -> tuple[pd.DataFrame, pd.Series, pd.Series, pd.Series]:
+    """Each row's exclusion reason (missing when used), the column it concerns and the value shown; and the
+    frame with credit notes netted against the orders they cancel (`CREDIT_WINDOW`)."""
     reason = frame["_reason"].copy()
     column = frame["_bad_column"].copy()
     shown = frame["_bad_value"].copy()
@@ -386,8 +570,52 @@ def _reasons(frame: pd.DataFrame, files: list[SourceFile], now: pd.Timestamp) ->
                                         index=frame.index)
     flag("zero amount", ok & frame["status"].eq("paid") & frame["amount"].eq(0) & per_line(total).eq(0),
          frame["amount"])
-    flag("refund without its order", ok & frame["amount"].lt(0) & per_line(positive).ne(1), frame["amount"])
-    return reason, column, shown
+    credit = ok & per_line(positive).ne(1) & (frame["amount"].lt(0) | frame["_cancel_doc"])
+    frame = _net_credit_notes(frame, credit, reason.isna() & ~credit)
+    flag(UNMATCHED_CREDIT, credit & frame["credit_match"].isna(), frame["amount"])
+    return frame, reason, column, shown
+
+
+def _net_credit_notes(frame: pd.DataFrame, credit: pd.Series, usable: pd.Series) -> pd.DataFrame:
+    """Credit-note lines (`credit`) moved into the order each cancels, among the `usable` lines' orders: by
+    `cancels_order_id`, else by customer and product within `CREDIT_WINDOW` (the rule is there). Adds
+    `credit_note` (the note's own number) and `credit_match` (how; missing: no order found)."""
+    target = pd.Series(pd.NA, index=frame.index, dtype="str")
+    how = pd.Series(pd.NA, index=frame.index, dtype="str")
+    if credit.any():
+        reference = (frame["cancels_order_id"] if "cancels_order_id" in frame
+                     else pd.Series(pd.NA, index=frame.index, dtype="str"))
+        by_reference = credit & reference.notna()
+        known = by_reference & reference.isin(frame.loc[usable, "order_id"].unique())
+        target[known], how[known] = reference[known], CREDIT_MATCHES[0]
+        by_window = credit & ~by_reference & frame["customer_id"].notna()
+        if by_window.any():
+            found = _latest_order_with_product(frame, by_window, usable)
+            target[found.index], how[found.index] = found, CREDIT_MATCHES[1]
+    matched = target.notna()
+    return frame.assign(order_id=frame["order_id"].mask(matched, target),
+                        credit_note=frame["order_id"].where(matched), credit_match=how)
+
+
+def _latest_order_with_product(frame: pd.DataFrame, notes: pd.Series, usable: pd.Series) -> pd.Series:
+    """For each credit-note line of `notes`, the order id of the latest paid line of the same customer and
+    product (any product when the export names none) dated from `CREDIT_WINDOW` before the note to the note's
+    time, among the `usable` lines; only the notes that found one."""
+    product = pd.Series("", index=frame.index, dtype="str")
+    for f in ("product_name", "product_id"):  # the id first, else the name
+        if f in frame:
+            product = frame[f].fillna(product)
+    sold = (usable & frame["status"].eq("paid") & frame["amount"].gt(0)
+            & frame["customer_id"].isin(frame.loc[notes, "customer_id"].unique()))
+    columns = lambda rows: pd.DataFrame({"customer_id": frame.loc[rows, "customer_id"],  # noqa: E731
+                                         "product": product[rows], "order_date": frame.loc[rows, "order_date"]})
+    left = columns(notes).assign(row=np.flatnonzero(notes.to_numpy())).sort_values("order_date", kind="stable")
+    right = (columns(sold).assign(target=frame.loc[sold, "order_id"], position=np.flatnonzero(sold.to_numpy()))
+             .sort_values(["order_date", "position"], kind="stable"))
+    found = pd.merge_asof(left, right, on="order_date", by=["customer_id", "product"], direction="backward",
+                          tolerance=CREDIT_WINDOW, allow_exact_matches=True)
+    found = found.dropna(subset=["target"])
+    return pd.Series(found["target"].to_numpy(), index=frame.index[found["row"].to_numpy()], dtype="str")
 
 
 def _duplicates(frame: pd.DataFrame, order: np.ndarray, ok: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -439,7 +667,8 @@ def _column_names(file: pd.Series, files: list[SourceFile], field_name: str) -> 
 
 def _line_columns(frame: pd.DataFrame) -> list[str]:
     canonical = [c for c in CANONICAL_FIELDS if c in frame]
-    return [*canonical, "source_file", "source_row", "customer_match"]
+    credits = ["credit_note", "credit_match"] if frame["credit_match"].notna().any() else []
+    return [*canonical, "source_file", "source_row", "customer_match", *credits]
 
 
 def _quarantine(rows: pd.DataFrame, reason: pd.Series, column: pd.Series, shown: pd.Series) -> pd.DataFrame:

@@ -3,7 +3,7 @@
 - `shopify`: Shopify's admin orders export (`orders_export_1.csv`). One row per line item; order-level fields
   (Financial Status, Subtotal, Currency …) only on each order's first row; no customer id (customers are
   keyed by e-mail or phone); `Created at` with a UTC offset; the line amount is derived (see
-  `shopify_amounts`).
+  `shopify_amounts`), net of `Refunded Amount` (see `shopify_refunds`).
 - `generic-zh`: a synonym dictionary of the column names Taiwanese shop systems and spreadsheets use
   (訂單編號 / 訂單號碼, 訂單日期 / 訂購日期, 會員編號, 商品小計 / 訂單金額 / 應收款 …).
 - `generic-en`: the same for English exports (Order ID, Order Date, Customer ID, Line Total …).
@@ -25,12 +25,12 @@ import pandas as pd
 
 from crm_report.config import AUXILIARY_FIELDS, CANONICAL_FIELDS
 
-INTERNAL_FIELDS = ("subtotal", "cancelled_at", "line_discount")
-"""Shopify columns read only to derive canonical fields (the amount, the cancelled status)."""
+INTERNAL_FIELDS = ("subtotal", "cancelled_at", "line_discount", "refunded_amount")
+"""Shopify columns read only to derive canonical fields (the amount, the cancelled or refunded status)."""
 
 ORDER_LEVEL_FIELDS = ("customer_id", "order_date", "status", "channel", "store", "customer_name", "email",
                       "phone", "line_user_id", "email_consent", "sms_consent", "line_consent", "currency",
-                      "subtotal", "cancelled_at")
+                      "subtotal", "cancelled_at", "cancels_order_id", "refunded_amount")
 """Fields an export may give only on an order's first line (Shopify; merged cells in Excel): a blank cell
 takes the value of another line of the same order in the same file."""
 
@@ -81,18 +81,19 @@ GENERIC_ZH = {
     "sms_consent": ("同意接收簡訊", "簡訊行銷"),
     "line_consent": ("LINE好友", "LINE 好友"),
     "currency": ("幣別", "幣值", "貨幣"),
+    "cancels_order_id": ("原訂單編號", "原訂單號碼", "原始訂單編號", "原始訂單號碼", "原單號", "對應訂單編號"),
 }
 
 GENERIC_EN = {
     "order_id": ("Order ID", "Order Number", "Order No", "Order No.", "Order", "Invoice ID", "Invoice Number",
-                 "Transaction ID"),
+                 "Invoice No", "Invoice", "Transaction ID"),
     "customer_id": ("Customer ID", "Customer Number", "Customer No", "Member ID", "Member Number", "Client ID",
                     "User ID", "Buyer ID", "Account ID"),
     "order_date": ("Order Date", "Order Time", "Order Datetime", "Created At", "Created", "Purchase Date",
-                   "Transaction Date", "Placed At", "Date"),
+                   "Transaction Date", "Invoice Date", "Placed At", "Date"),
     "amount": ("Line Total", "Line Amount", "Line Subtotal", "Net Amount", "Net Sales", "Amount", "Sales",
                "Revenue", "Subtotal", "Order Total", "Total"),
-    "product_id": ("SKU", "Product ID", "Product Code", "Item ID", "Item Code", "Variant SKU"),
+    "product_id": ("SKU", "Product ID", "Product Code", "Item ID", "Item Code", "Variant SKU", "Stock Code"),
     "product_name": ("Product Name", "Product", "Item Name", "Item", "Product Title", "Description"),
     "category": ("Category", "Product Category", "Product Type"),
     "quantity": ("Quantity", "Qty", "Units"),
@@ -108,6 +109,8 @@ GENERIC_EN = {
     "sms_consent": ("SMS Consent", "Accepts SMS Marketing", "SMS Opt In"),
     "line_consent": ("LINE Consent",),
     "currency": ("Currency", "Currency Code"),
+    "cancels_order_id": ("Original Order ID", "Original Order Number", "Original Order", "Original Invoice",
+                         "Original Invoice No", "Cancels Order", "Credit Note For", "Reference Order ID"),
 }
 
 SHOPIFY = {
@@ -128,6 +131,7 @@ SHOPIFY = {
     "subtotal": ("Subtotal",),
     "cancelled_at": ("Cancelled at",),
     "line_discount": ("Lineitem discount",),
+    "refunded_amount": ("Refunded Amount",),
 }
 
 
@@ -146,7 +150,8 @@ PRESETS = {
 }
 FIELD_ORDER = ("order_id", "order_date", "customer_id", "amount", "quantity", "unit_price", "product_id",
                "product_name", "category", "status", "channel", "store", "email", "phone", "customer_name",
-               "line_user_id", "email_consent", "sms_consent", "line_consent", "currency", *INTERNAL_FIELDS)
+               "line_user_id", "email_consent", "sms_consent", "line_consent", "currency", "cancels_order_id",
+               *INTERNAL_FIELDS)
 """The order fields claim columns in: the most specific first, so `Date` goes to order_date before anything."""
 
 
@@ -280,6 +285,21 @@ def shopify_amounts(unit_price: pd.Series, quantity: pd.Series, subtotal: pd.Ser
     return scaled.where(subtotal.notna() & order_gross.ne(0), gross - line_discount.fillna(0))
 
 
+def shopify_refunds(amount: pd.Series, refunded: pd.Series, order: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Line amounts net of Shopify's `Refunded Amount`, and the lines of orders refunded in full.
+
+    Shopify gives the money refunded on an order (`partially_refunded` orders; on the order's first row, so
+    `refunded` must already be filled in on every line of its order) but not which lines it was for: it is
+    taken off the order's lines in proportion to their amounts. The export gives no refund date, so the
+    order counts net from its own date, as a `refunded` status does. An order refunded its whole amount or
+    more (the refund may include shipping and taxes, which the line amounts leave out) is marked in the
+    second series: the loader makes it refunded, not a purchase of zero. `order` groups the lines."""
+    total = amount.groupby(order, observed=True, sort=False).transform("sum")
+    share = (refunded.fillna(0) / total.where(total.gt(0))).fillna(0)
+    partial = share.gt(0) & share.lt(1)
+    return amount.mask(partial, amount * (1 - share)), share.ge(1)
+
+
 @dataclass(frozen=True)
 class Suggestion:
     """A column that may hold a field no column was matched to, and why: `basis` is 'name' (the column's
@@ -324,7 +344,7 @@ def suggest_mappings(matching: Matching, sample: pd.DataFrame) -> list[Suggestio
             numeric = cells.str.fullmatch(r"-?[0-9.,]+").mean() > 0.5
             checks = (("email", identity.normalise_emails(cells).notna().mean()),
                       ("phone", identity.normalise_mobiles(cells).notna().mean()),
-                      ("order_date", 0.0 if numeric else 1 - values.parse_dates(cells, "UTC")[1].mean()))
+                      ("order_date", 0.0 if numeric else 1 - values.read_dates(cells, "UTC")[1].mean()))
             candidates += [(share, Suggestion(column, f, "values")) for f, share in checks
                            if f in open_fields and share >= 0.8]
     out: list[Suggestion] = []

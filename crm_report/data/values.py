@@ -141,27 +141,83 @@ def implausible(numbers: pd.Series, limit: float = MAX_AMOUNT) -> pd.Series:
                      index=numbers.index)
 
 
-def parse_dates(values: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series]:
+DATE_ORDERS = ("dmy", "mdy", "ymd")
+"""How dates written with the year last (`05/01/2026`, `05.01.2026`, `05-01-2026`) are read: `dmy` day first
+(5 January), `mdy` month first (May 1); `ymd` says the client writes the year first, so such a date is wrong.
+Dates with the year first (`2026-01-05`, `2026/1/5`, `113/01/05`) are read the same under every order."""
+
+_YEAR_LAST = re.compile(r"^(?P<a>[0-9]{1,2})[ \t]*[/.\-][ \t]*(?P<b>[0-9]{1,2})[ \t]*[/.\-][ \t]*(?P<y>[0-9]{4})"
+                        r"(?P<rest>(?:[ T].*)?)$")
+
+
+def parse_dates(values: pd.Series, timezone: str, order: str | None = None) -> tuple[pd.Series, pd.Series]:
     """Order times in the client's time zone, tz-naive; and the mask of cells that could not be read.
 
     Read: ISO 8601 (`2024-03-05`, `2024-03-05T14:03:00`), slashes and no zero padding (`2024/3/5 14:03`),
     Chinese (`2024年3月5日`, `下午 02:03:00`), Republic-of-China years (`113/03/05` = 2024-03-05,
     `民國113年3月5日`), Excel serial days (`45356`, `45356.5`), `20240305`, Unix epoch seconds or
-    milliseconds, and text pandas can read otherwise (month first when ambiguous). A time with a UTC offset
+    milliseconds, and text pandas can read otherwise (`Mar 5, 2024`). A time with a UTC offset
     (`2024-03-05 14:03:00 +0800`, `…Z`) is converted to `timezone`; a time without one is already local.
     Both kinds may be mixed in one column. Dates before 1970 are not believed (unreadable).
+
+    Dates with the year last (`01/12/2010 08:26`) are read in `order` (`DATE_ORDERS`): day first for `dmy`,
+    month first for `mdy`; a cell that reads only the other way is unreadable. Without an order they are
+    read as the column proves (`proven_order`); when it proves neither order or both, or with `ymd`, they
+    are unreadable: never guessed cell by cell. The loader decides per file (`read_dates`).
     """
+    dates, bad, year_last = read_dates(values, timezone)
+    if len(year_last):
+        chosen = order if order in ("dmy", "mdy") else None if order == "ymd" else proven_order(year_last)
+        if chosen is None:
+            bad[year_last.index] = True
+        else:
+            dates[year_last.index] = year_last[chosen].to_numpy()
+            bad[year_last.index] = year_last[chosen].isna().to_numpy()
+    return dates, bad
+
+
+def read_dates(values: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series, pd.DataFrame]:
+    """`parse_dates` with the order of year-last dates left open: the dates (missing for year-last cells),
+    the unreadable cells (a year-last cell only when it reads neither way), and for the year-last cells
+    that read at least one way a frame (indexed like `values`) of both readings, `dmy` and `mdy` (missing
+    where that reading is no date, as 13/12/2010 month first)."""
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         parsed = values.dt.tz_convert(timezone).dt.tz_localize(None)
-        return _plausible(parsed.astype("datetime64[ns]"), values.notna())
+        return (*_plausible(parsed.astype("datetime64[ns]"), values.notna()), _NO_YEAR_LAST)
     if pd.api.types.is_datetime64_dtype(values.dtype):
-        return _plausible(values.astype("datetime64[ns]"), values.notna())
+        return (*_plausible(values.astype("datetime64[ns]"), values.notna()), _NO_YEAR_LAST)
     text = clean_text(values)
     present = text.notna()
     parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    if present.any():
-        parsed[present] = _parse_date_text(halfwidth(text[present]), timezone)
-    return _plausible(parsed, present)
+    if not present.any():
+        return (*_plausible(parsed, present), _NO_YEAR_LAST)
+    cells = halfwidth(text[present])
+    last = cells.str.match(_YEAR_LAST.pattern, na=False)
+    year_last = _NO_YEAR_LAST
+    if last.any():
+        parts = extract(cells[last], _YEAR_LAST.pattern)
+        readings = {order: _plausible(_parse_date_text(parts["y"] + "-" + month + "-" + day + parts["rest"],
+                                                       timezone), parts["y"].notna())[0]
+                    for order, day, month in (("dmy", parts["a"], parts["b"]), ("mdy", parts["b"], parts["a"]))}
+        year_last = pd.DataFrame(readings, index=parts.index)
+        year_last = year_last.loc[year_last.notna().any(axis=1)]
+    if (~last).any():
+        parsed[cells.index[~last.to_numpy()]] = _parse_date_text(cells[~last], timezone).to_numpy()
+    dates, bad = _plausible(parsed, present)
+    bad[year_last.index] = False
+    return dates, bad, year_last
+
+
+_NO_YEAR_LAST = pd.DataFrame({"dmy": pd.Series(dtype="datetime64[ns]"), "mdy": pd.Series(dtype="datetime64[ns]")})
+
+
+def proven_order(year_last: pd.DataFrame) -> str | None:
+    """The order that year-last dates (both readings, from `read_dates`) prove: `dmy` when some date reads
+    only day first (its first field is over 12) and none only month first, `mdy` the other way round; None
+    when every date reads both ways (no day over 12) or the dates contradict each other."""
+    only_dmy = (year_last["dmy"].notna() & year_last["mdy"].isna()).any()
+    only_mdy = (year_last["mdy"].notna() & year_last["dmy"].isna()).any()
+    return "dmy" if only_dmy and not only_mdy else "mdy" if only_mdy and not only_dmy else None
 
 
 def _plausible(parsed: pd.Series, present: pd.Series) -> tuple[pd.Series, pd.Series]:
