@@ -251,8 +251,10 @@ class Winback(_Strict):
                                             "purchase cycles since the last purchase.")
     discount_top_share: float = Field(0.2, ge=0, le=1, description="A discount only for the others whose value "
                                       "is in this top share of all targets (0 = never a discount).")
-    discount_label: str = Field("9折", min_length=1, max_length=40,
-                                description="The discount as written in the exports, e.g. 9折 or 滿千折百.")
+    discount_label: str | None = Field(None, min_length=1, max_length=40,
+                                       description="The discount as written in the exports and the report, e.g. "
+                                       "滿千折百; by default economics.discount_rate in the report's language "
+                                       "(0.10: 9折 / 10% off).")
     max_contacts: int = Field(2, ge=0, le=12, description="Contact hygiene: customers sent this many of the last "
                               "contact_window_months lists rest this month (0 = no cap).")
     contact_window_months: int = Field(3, ge=1, le=3, description="... out of this many months (the pooled lists).")
@@ -260,9 +262,10 @@ class Winback(_Strict):
                                   "buying since are left out (0 = never).")
 
     def campaign_options(self) -> dict:
-        """The keywords of `campaign.build_targets` (the evaluation and hygiene settings are used elsewhere)."""
+        """The keywords of `campaign.build_targets` but the discount label (`ClientConfig.campaign_options` adds
+        it; the evaluation and hygiene settings are used elsewhere)."""
         return self.model_dump(exclude={"min_group_for_evaluation", "max_contacts", "contact_window_months",
-                                        "unanswered_limit"})
+                                        "unanswered_limit", "discount_label"})
 
 
 class Economics(_Strict):
@@ -333,6 +336,18 @@ class ClientConfig(_Strict):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r} (use an IANA name like 'Asia/Taipei')") from None
         return value
+
+    @property
+    def discount_label(self) -> str:
+        """The discount as the exports and the report write it: `winback.discount_label`, else the economics'
+        discount rate in the report's language (`formatting.discount_label`)."""
+        from crm_report.formatting import discount_label  # pandas: not at start-up (`--list`)
+
+        return self.winback.discount_label or discount_label(self.economics.discount_rate, self.locale)
+
+    def campaign_options(self) -> dict:
+        """The keywords of `campaign.build_targets`."""
+        return {**self.winback.campaign_options(), "discount_label": self.discount_label}
 
     def resolve(self, relative: str) -> Path:
         """A path from the config, inside the client's folder (never outside it)."""

@@ -51,6 +51,15 @@ def price(value: float | None, locale: str = "zh-TW") -> str:
     return f"{sign}NT${abs(value):,.2f}".rstrip("0").rstrip(".")
 
 
+def discount_label(rate: float, locale: str = "zh-TW") -> str:
+    """A discount as shoppers read it: zh-TW as the price paid in tenths, 0.10 → '9折', 0.15 → '85折',
+    0.12 → '88折'; English as the share taken off, 0.10 → '10% off', 0.125 → '12.5% off'."""
+    if locale == "zh-TW":
+        paid = round((1 - rate) * 100)
+        return f"{paid // 10}折" if paid % 10 == 0 else f"{paid}折"
+    return f"{rate * 100:g}% off"
+
+
 def money_short(value: float | None, locale: str = "zh-TW") -> str:
     """Compact money for tiles and axes: zh-TW 'NT$123.4 萬' / 'NT$1.23 億'; en 'NT$1.2M' / 'NT$85.0K';
     negative amounts (a loss, a drop) lead with a minus sign: '−NT$1.2 萬'."""

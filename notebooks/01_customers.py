@@ -222,7 +222,7 @@ contacts = run.contacts[list(winback.CONTACT_FIELDS)]
 targets = campaign.build_targets(candidates.join(contacts["customer_name"], on="customer_id"), contacts,
                                  run.contacts[list(campaign.CONSENT_FIELDS)], run.config.client_id, run.month,
                                  held_back=held_back,
-                                 **rules.campaign_options())
+                                 **run.config.campaign_options())
 plan = economics.campaign_plan(targets, economics.evidence(evaluation, verdict),
                                **run.config.economics.plan_options())
 targets = economics.apply_plan(targets, plan)
@@ -244,6 +244,7 @@ top
 run.save("winback",
          values={**winback.winback_headline(targets), "rules": run.config.winback,
                  "economics": run.config.economics, "plan_totals": economics.plan_totals(plan),
+                 "discount_label": run.config.discount_label,
                  "so_what": conclusions.winback(economics.plan_totals(plan)),
                  "exports": {key: path.name for key, path in export_paths.items()},
                  "evaluated_month": str(run.month - 1), "has_previous": history is not None, "verdict": verdict,

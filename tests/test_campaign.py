@@ -394,11 +394,13 @@ def test_winback_options_in_client_yaml(tmp_path):
     base = "display_name: 測試\nsource:\n  path: orders.csv\n"
     (folder / "client.yaml").write_text(base, encoding="utf-8")
     assert load_config("acme", tmp_path).winback == Winback()
-    assert Winback().control_share == 0.10 and Winback().discount_label == "9折"
+    assert Winback().control_share == 0.10 and Winback().discount_label is None
+    assert load_config("acme", tmp_path).discount_label == "9折"  # economics.discount_rate 0.10, in zh-TW
     (folder / "client.yaml").write_text(base + "winback:\n  control_share: 0.2\n  discount_label: 滿千折百\n",
                                         encoding="utf-8")
     options = load_config("acme", tmp_path).winback
     assert (options.control_share, options.discount_label, options.min_group_for_evaluation) == (0.2, "滿千折百", 30)
+    assert load_config("acme", tmp_path).campaign_options()["discount_label"] == "滿千折百"
     (folder / "client.yaml").write_text(base + "winback:\n  control_share: 0.8\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"winback.control_share: .*less than or equal to 0.5"):
         load_config("acme", tmp_path)

@@ -67,3 +67,10 @@ def test_price_keeps_the_cents_it_has(value, expected):
 @pytest.mark.parametrize("value, expected", [(180, "+180"), (-1234, "−1,234"), (0, "0"), (None, "–")])
 def test_signed_count(value, expected):
     assert f.signed_count(value) == expected
+
+
+@pytest.mark.parametrize("rate, locale, expected", [(0.10, "zh-TW", "9折"), (0.15, "zh-TW", "85折"),
+                                                    (0.12, "zh-TW", "88折"), (0.20, "zh-TW", "8折"),
+                                                    (0.10, "en", "10% off"), (0.125, "en", "12.5% off")])
+def test_discount_label_reads_as_shoppers_read_it(rate, locale, expected):
+    assert f.discount_label(rate, locale) == expected
