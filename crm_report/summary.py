@@ -11,9 +11,10 @@ of the change relative to its base); the first `MAX_INSIGHTS` are shown.
   customers); month on month, the retail or client events this month had and the previous month did not
   (`events.explain_change` "new_vs_previous"); year on year, the events that fell in this month in one year
   and in another month in the other ("yoy_shifts"). When the change is within chance the candidate says
-  so (`stable`, weight 0: shown only when fewer than three moves are real).
+  so (`stable`, weight 0: shown only when fewer than three moves are real). When the other month is
+  left-censored (`acquisition.reliable_from`) the sentence warns that its new-customer count runs high.
 - `new_move`: new customers against the same month last year (acquisition, the same chance rule); left out
-  when `month_move` already names new customers as the driver (the year-on-year event shifts are said once,
+  when last year's month is left-censored, or when `month_move` already names new customers as the driver (the year-on-year event shifts are said once,
   with `year_move`).
 - `campaign`: the verdict on the past lists (`campaign.campaign_verdict`) when it is a finding (lift or
   drop, weight = the return-rate difference ÷ the control's rate) or a clear non-finding (unclear with
@@ -62,6 +63,7 @@ def move(acquisition: Section, month: str, other: str, kind: str, events: Sequen
     new_diff = now["new_customers"] - before["new_customers"]
     returning_diff = now["returning_customers"] - before["returning_customers"]
     real = beyond_chance(now["active_customers"], before["active_customers"])
+    censored = bool(before.get("new_censored", False))  # `other` is early in the export: new counts run high
     revenue_change = _relative(now["revenue"], before["revenue"])
     return {
         "kind": kind, "stable": not real, "other_month": other,
@@ -70,7 +72,7 @@ def move(acquisition: Section, month: str, other: str, kind: str, events: Sequen
         "customers": now["active_customers"],
         "customers_change": _relative(now["active_customers"], before["active_customers"]),
         "new_diff": int(new_diff), "returning_diff": int(returning_diff),
-        "driver": "new" if abs(new_diff) > abs(returning_diff) else "returning",
+        "driver": "new" if abs(new_diff) > abs(returning_diff) else "returning", "censored": censored,
         "events": list(events) if real and (revenue_change or 0) > 0 else [],
         "gone": list(gone) if real and (revenue_change or 0) < 0 else [], "shifts": list(shifts),
     }
@@ -83,7 +85,7 @@ def new_customer_move(acquisition: Section, month: str, other: str) -> dict[str,
     if month not in rows or other not in rows or not rows[other]["new_customers"]:
         return None
     now, before = rows[month]["new_customers"], rows[other]["new_customers"]
-    if not beyond_chance(now, before):
+    if rows[other].get("new_censored", False) or not beyond_chance(now, before):
         return None
     change = _relative(now, before)
     return {"kind": "new_move", "stable": False, "other_month": other, "weight": abs(change or 0.0),

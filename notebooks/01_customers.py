@@ -28,6 +28,9 @@ options, locale, words = run.config.report, run.config.locale, run.words
 
 # %%
 monthly = acquisition.monthly_new_vs_returning(run.orders, run.month, n_months=options.trend_months)
+intervals = repurchase.purchase_intervals(run.orders)  # also the repurchase section's
+reliable = acquisition.reliable_from(run.orders, intervals["interval_days"])  # the export's first months
+monthly = acquisition.mark_censored(monthly, reliable)
 kpis = acquisition.month_kpis(monthly, run.month)
 kpis
 
@@ -50,7 +53,8 @@ first_products
 
 # %%
 run.save("acquisition",
-         values={**acquisition.kpi_values(kpis), "so_what": conclusions.acquisition(kpis)},
+         values={**acquisition.kpi_values(kpis), "so_what": conclusions.acquisition(kpis),
+                 "reliable_from": None if reliable is None else str(reliable)},
          tables={"kpis": kpis, "monthly": monthly, "first_products": first_products},
          figures={"customers": customers_chart, "revenue": revenue_chart})
 
@@ -67,7 +71,6 @@ rates
 # ## Days between consecutive purchases
 
 # %%
-intervals = repurchase.purchase_intervals(run.orders)
 interval_stats = repurchase.interval_summary(intervals)
 interval_chart = charts.interval_histogram(intervals, interval_stats["median"], words["charts"]["intervals"])
 by_order_number = repurchase.intervals_by_order_number(run.orders, intervals=intervals)

@@ -2,6 +2,7 @@
 import pandas as pd
 import pytest
 
+from crm_report.metrics import acquisition
 from crm_report.metrics.acquisition import first_order_products, kpi_values, month_kpis, monthly_new_vs_returning
 from crm_report.metrics.orders import purchase_orders
 
@@ -69,3 +70,17 @@ def test_kpi_values_keep_counts_whole(orders, march):
     result = kpi_values(kpis)
     assert result["new_customers"] == 2 and isinstance(result["new_customers"], int)
     assert result["revenue"] == 720.0 and isinstance(result["revenue"], float)
+
+
+def test_new_customer_counts_are_reliable_once_most_returning_customers_would_show():
+    orders = pd.DataFrame({"customer_id": ["a"], "order_date": pd.to_datetime(["2024-01-15 10:00"])})
+    intervals = pd.Series([10, 20, 30, 40, 50, 60, 70, 80, 90, 100])
+    # 90th percentile (linear): 90 + 0.1 × 10 = 91 days after 2024-01-15 is 2024-04-15: the first whole month
+    # after it is May
+    assert acquisition.reliable_from(orders, intervals) == pd.Period("2024-05", freq="M")
+    starting_on_the_first = orders.assign(order_date=pd.to_datetime(["2024-01-31"]))  # + 91 days = 2024-05-01
+    assert acquisition.reliable_from(starting_on_the_first, intervals) == pd.Period("2024-05", freq="M")
+    assert acquisition.reliable_from(orders, pd.Series([], dtype="int64")) == pd.Period("2024-02", freq="M")
+    assert acquisition.reliable_from(orders.iloc[:0], intervals) is None
+    monthly = pd.DataFrame({"month": ["2024-04", "2024-05"], "new_customers": [9, 3]})
+    assert acquisition.mark_censored(monthly, pd.Period("2024-05", freq="M"))["new_censored"].tolist() == [True, False]

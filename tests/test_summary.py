@@ -95,3 +95,12 @@ def test_client_events_join_the_calendar_and_months_outside_it_say_nothing():
     context = summary.calendar_context("2026-10", [ClientEvent(name="週年慶", start="2026-10-20", end="2026-11-02")])
     assert "client:週年慶" in context["new_vs_previous"]
     assert summary.calendar_context("2015-06") is None  # the calendar starts in 2015: no year before
+
+
+def test_a_left_censored_comparison_month_is_flagged_and_its_new_customers_not_compared():
+    acquisition = _acquisition({"2025-11": (300, 100, 50_000.0), "2026-10": (100, 400, 50_000.0),
+                                "2026-11": (100, 400, 50_000.0)})
+    acquisition.tables["monthly"][0]["new_censored"] = True  # the export began in autumn 2025
+    found = summary.insights({"acquisition": acquisition}, "2026-11")
+    year = next(i for i in found if i["kind"] == "year_move")
+    assert year["censored"] and "new_move" not in [i["kind"] for i in found]

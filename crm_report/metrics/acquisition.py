@@ -9,6 +9,12 @@ Definitions (as of the end of the report month; nothing after it is ever read):
 - **AOV** (average order value) = revenue / orders.
 - **Guest orders** (no customer: no id, e-mail or mobile) count in orders, revenue and AOV, never as a
   customer: orders = new + returning + guest orders, active customers = new + returning.
+- **Left-censored months**: a history starts when the export starts, not when the shop did, so in its
+  first months some "new" customers had bought before the export began. New-customer counts are reliable
+  from `reliable_from`: the first whole month starting at least the `CENSORING_QUANTILE` (90th percentile)
+  of the days between purchases after the first order of the export, so that at most about a tenth of
+  returning customers could have their previous purchase before it. Earlier months are flagged
+  `new_censored` (their new counts run high, their returning counts low).
 """
 from __future__ import annotations
 
@@ -61,6 +67,28 @@ def monthly_new_vs_returning(orders: pd.DataFrame, month: pd.Period, n_months: i
         )
         .reset_index()
     )
+
+
+CENSORING_QUANTILE = 0.9
+
+
+def reliable_from(orders: pd.DataFrame, interval_days: pd.Series) -> pd.Period | None:
+    """The first month whose new-customer count is reliable (module docstring); None without orders.
+    `interval_days`: the days between consecutive purchase days (`repurchase.purchase_intervals`); without
+    any, nothing suggests customers come back, and the first whole month counts as reliable."""
+    if orders.empty:
+        return None
+    start = orders["order_date"].min().normalize()
+    lag = int(np.ceil(interval_days.quantile(CENSORING_QUANTILE))) if len(interval_days) else 0
+    safe = start + pd.Timedelta(days=lag)
+    month = safe.to_period("M")
+    return month if safe.day == 1 else month + 1
+
+
+def mark_censored(monthly: pd.DataFrame, reliable: pd.Period | None) -> pd.DataFrame:
+    """`monthly_new_vs_returning` with `new_censored`: the month is before `reliable` (`reliable_from`)."""
+    months = monthly["month"].map(lambda m: pd.Period(m, freq="M"))
+    return monthly.assign(new_censored=False if reliable is None else months.lt(reliable))
 
 
 def month_kpis(monthly: pd.DataFrame, month: pd.Period) -> pd.DataFrame:
