@@ -298,7 +298,7 @@ class ClientConfig(_Strict):
     client_id: str
     display_name: str
     locale: Literal["zh-TW", "en"] = "zh-TW"
-    currency: Literal["TWD"] = "TWD"
+    currency: str = Field("TWD", description="ISO 4217 code of the client's amounts (TWD, HKD, USD, MYR, SGD …).")
     timezone: str = "Asia/Taipei"
     brand: Brand = Brand()
     source: Source
@@ -327,6 +327,31 @@ class ClientConfig(_Strict):
         if not _CLIENT_ID.match(value):
             raise ValueError("must be lower-case letters, digits, '-' or '_'")
         return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        from babel.numbers import list_currencies  # CLDR data: only when a client.yaml is read
+
+        code = value.strip().upper()
+        if code not in list_currencies():
+            raise ValueError(f"unknown currency {value!r} (use an ISO 4217 code like TWD, HKD, USD, MYR or SGD)")
+        return code
+
+    @model_validator(mode="after")
+    def _prices_in_the_currency(self) -> ClientConfig:
+        """The default tier thresholds and message prices are in TWD: another currency must give its own."""
+        if self.currency == "TWD":
+            return self
+        if "member_tiers" not in self.model_fields_set:
+            raise ValueError(f"member_tiers: the default thresholds (銀卡 NT$2,000, 金卡 NT$10,000) are in TWD; "
+                             f"give this client's tiers with min_spend_12m in {self.currency}")
+        prices = {"line_message_cost", "email_message_cost", "sms_message_cost"}
+        missing = sorted(prices - self.economics.model_fields_set)
+        if missing:
+            raise ValueError(f"economics: the default message prices are in TWD; give {', '.join(missing)} in "
+                             f"{self.currency}")
+        return self
 
     @field_validator("timezone")
     @classmethod

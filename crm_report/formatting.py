@@ -27,6 +27,9 @@ def short_name(value: object, limit: int = NAME_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+_BABEL_LOCALES = {"zh-TW": "zh_Hant_TW", "en": "en"}
+
+
 def number(value: float | None, decimals: int = 0) -> str:
     """1234567 → '1,234,567'; halves round up (26.5 → '27'); missing → '–'."""
     if _missing(value):
@@ -35,20 +38,41 @@ def number(value: float | None, decimals: int = 0) -> str:
     return f"{rounded:,.{decimals}f}"
 
 
-def money(value: float | None, locale: str = "zh-TW") -> str:
-    """NT$ with thousands separators, no decimals: 1234567 → 'NT$1,234,567'."""
+def currency_symbol(currency: str = "TWD", locale: str = "zh-TW") -> str:
+    """The currency's symbol in the report's language, from CLDR (Babel): 'HK$', '€', '¥'; where CLDR's local
+    symbol is a bare '$', which would not say whose dollar, the international one: TWD → 'NT$' in both
+    languages, USD → 'US$' in zh-TW and '$' in English; a letter code gets a space: 'MYR 12'."""
+    from babel.numbers import get_currency_symbol  # CLDR data: not at start-up
+
+    symbol = get_currency_symbol(currency, _BABEL_LOCALES.get(locale, locale))
+    if symbol == "$" and not (currency == "USD" and locale == "en"):
+        symbol = get_currency_symbol(currency, "en")
+    return symbol + " " if symbol[-1].isalpha() else symbol  # 'MYR 12', as CLDR spaces a letter code
+
+
+def currency_digits(currency: str = "TWD") -> int:
+    """Decimals an amount of `currency` is written with: CLDR's cash digits (TWD 0, JPY 0, USD 2, HKD 2)."""
+    from babel.core import get_global
+
+    fractions = get_global("currency_fractions")
+    return int(fractions.get(currency, fractions["DEFAULT"])[2])
+
+
+def money(value: float | None, locale: str = "zh-TW", currency: str = "TWD") -> str:
+    """An amount with the currency's symbol (`currency_symbol`), thousands separators and its cash digits
+    (`currency_digits`): 1234567 → 'NT$1,234,567'; 1234.5 USD → 'US$1,234.50' (zh-TW) / '$1,234.50' (en)."""
     if _missing(value):
         return "–"
     sign = "−" if value < 0 else ""
-    return f"{sign}NT${abs(value):,.0f}"
+    return f"{sign}{currency_symbol(currency, locale)}{abs(value):,.{currency_digits(currency)}f}"
 
 
-def price(value: float | None, locale: str = "zh-TW") -> str:
+def price(value: float | None, locale: str = "zh-TW", currency: str = "TWD") -> str:
     """A unit price, with the cents it has (at most 2 decimals): 0.2 → 'NT$0.2', 0.05 → 'NT$0.05', 12 → 'NT$12'."""
     if _missing(value):
         return "–"
     sign = "−" if value < 0 else ""
-    return f"{sign}NT${abs(value):,.2f}".rstrip("0").rstrip(".")
+    return f"{sign}{currency_symbol(currency, locale)}{abs(value):,.2f}".rstrip("0").rstrip(".")
 
 
 def discount_label(rate: float, locale: str = "zh-TW") -> str:
@@ -60,13 +84,14 @@ def discount_label(rate: float, locale: str = "zh-TW") -> str:
     return f"{rate * 100:g}% off"
 
 
-def money_short(value: float | None, locale: str = "zh-TW") -> str:
+def money_short(value: float | None, locale: str = "zh-TW", currency: str = "TWD") -> str:
     """Compact money for tiles and axes: zh-TW 'NT$123.4 萬' / 'NT$1.23 億'; en 'NT$1.2M' / 'NT$85.0K';
-    negative amounts (a loss, a drop) lead with a minus sign: '−NT$1.2 萬'."""
+    negative amounts (a loss, a drop) lead with a minus sign: '−NT$1.2 萬'. Other currencies take their symbol
+    (`currency_symbol`): 'HK$1.2M'."""
     if _missing(value):
         return "–"
     sign = "−" if value < 0 else ""
-    return sign + "NT$" + compact(abs(value), locale)
+    return sign + currency_symbol(currency, locale) + compact(abs(value), locale)
 
 
 def compact(value: float | None, locale: str = "zh-TW") -> str:

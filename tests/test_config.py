@@ -23,6 +23,26 @@ def test_minimal_config_gets_defaults(tmp_path):
     assert config.folder == tmp_path / "acme"
 
 
+HKD_TIERS = "member_tiers:\n  - {name: Silver, min_spend_12m: 500}\n"
+HKD_PRICES = "economics: {line_message_cost: 0.05, email_message_cost: 0.01, sms_message_cost: 0.3}\n"
+
+
+def test_any_iso_currency_with_its_own_thresholds_and_prices(tmp_path):
+    config = load_config("acme", write_client(tmp_path, MINIMAL + "currency: hkd\n" + HKD_TIERS + HKD_PRICES))
+    assert config.currency == "HKD" and config.member_tiers[0].min_spend_12m == 500
+
+
+@pytest.mark.parametrize("extra, message", [
+    ("currency: XYZ\n", r"currency: .*unknown currency 'XYZ'"),
+    ("currency: USD\n" + HKD_PRICES, r"member_tiers: the default thresholds .* in TWD; .* in USD"),
+    ("currency: USD\n" + HKD_TIERS, r"economics: the default message prices are in TWD; give email_message_cost, "
+                                     r"line_message_cost, sms_message_cost in USD"),
+])
+def test_a_currency_other_than_twd_needs_its_own_amounts(tmp_path, extra, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config("acme", write_client(tmp_path, MINIMAL + extra))
+
+
 def test_demo_clients_are_valid():
     assert {"demo-supplements", "demo-skincare", "demo-apparel"} <= set(list_clients(CLIENTS_DIR))
     for client in ("demo-supplements", "demo-skincare", "demo-apparel"):

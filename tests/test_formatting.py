@@ -74,3 +74,17 @@ def test_signed_count(value, expected):
                                                     (0.10, "en", "10% off"), (0.125, "en", "12.5% off")])
 def test_discount_label_reads_as_shoppers_read_it(rate, locale, expected):
     assert f.discount_label(rate, locale) == expected
+
+
+@pytest.mark.parametrize("currency, locale, expected", [
+    ("TWD", "zh-TW", "NT$1,235"), ("TWD", "en", "NT$1,235"), ("USD", "zh-TW", "US$1,234.56"),
+    ("USD", "en", "$1,234.56"), ("HKD", "zh-TW", "HK$1,234.56"), ("JPY", "en", "¥1,235"),
+    ("MYR", "en", "MYR 1,234.56"), ("EUR", "en", "€1,234.56")])
+def test_money_takes_the_currencys_symbol_and_decimals_from_cldr(currency, locale, expected):
+    assert f.money(1234.56, locale, currency) == expected
+
+
+def test_short_money_and_prices_in_other_currencies():
+    assert f.money_short(1_234_567, "zh-TW", "HKD") == "HK$123.5 萬"
+    assert f.money_short(-1_234_567, "en", "USD") == "−$1.23M"
+    assert f.price(0.05, "en", "SGD").endswith("0.05") and "NT$" not in f.price(0.05, "en", "SGD")
