@@ -149,12 +149,14 @@ def calendar_context(month: str, client_events: Sequence[Any] = ()) -> dict[str,
 
 def executive_summary(sections: Mapping[str, Section], month: str,
                       events: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Everything page 1 states beyond the KPI tiles: insights, decisions, and the groups left out."""
+    """Everything page 1 states beyond the KPI tiles: insights, decisions, the other recommended groups (named
+    in one line, so the totals cover what page 1 shows), and the groups left out."""
     winback = sections.get("winback")
     plan = winback.tables.get("plan", []) if winback is not None else []
     return {
         "insights": insights(sections, month, events),
         "decisions": decisions(plan),
+        "other_decisions": decisions(plan, top=len(plan))[MAX_DECISIONS:],
         "not_recommended": [row["group"] for row in plan if not row["recommended"]],
         "plan_totals": winback.values.get("plan_totals") if winback is not None else None,
         "events": dict(events or {}),

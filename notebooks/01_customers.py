@@ -238,8 +238,10 @@ plan
 # %%
 export_paths = exports.write_exports(targets, run.report_dir, words)
 campaign.save_targets(targets, run.report_dir / campaign.TARGETS_FILE)
-to_contact = targets.loc[campaign.to_contact(targets)]
-top = privacy.mask_contacts(to_contact.head(options.winback_top_n).drop(columns=["contact", "customer_name"])
+to_contact = targets.assign(expected_profit=economics.customer_profit(
+    targets, plan, **run.config.economics.plan_options())).loc[campaign.to_contact(targets)]
+best = to_contact.sort_values(["expected_profit", "customer_id"], ascending=[False, True], kind="stable")
+top = privacy.mask_contacts(best.head(options.winback_top_n).drop(columns=["contact", "customer_name"])
                             .join(contacts, on="customer_id"))
 top
 

@@ -36,6 +36,10 @@ def test_plan_by_hand_without_past_results():
     assert slipping["offer_cost"] == pytest.approx(0.10 * (2400 / 12 + 35))  # the discount on usual spend + uplift
     assert slipping["profit"] == pytest.approx(0.5 * 105 - 1.05 - 23.5)
     assert slipping["recommended"] and slipping["rank"] == 1
+    # the range: the prior's sd is its own size, 35 → revenue (35 ± 1.96 × 35) × 3, at the same cost
+    assert slipping["profit_low"] == pytest.approx(0.5 * (35 - 1.959964 * 35) * 3 - 24.55, abs=1e-3)
+    assert slipping["profit_high"] == pytest.approx(0.5 * (35 + 1.959964 * 35) * 3 - 24.55, abs=1e-3)
+    assert np.isnan(slipping["measured_low"])
     assert slipping["main_channel"] in {"line", "sms", "email"}
     asleep = plan.loc["asleep"]  # c6 has no channel: not contacted
     assert asleep["contacted"] == 1
@@ -62,6 +66,7 @@ def test_a_clear_null_result_stops_a_group_a_noisy_one_does_not():
     assert list(measured.index) == ["slipping"]  # one customer per arm measures nothing; total is not a group
     plan = economics.campaign_plan(_targets(), evaluation, **OPTIONS).set_index("group")
     assert plan.loc["slipping", "basis"] == "measured" and plan.loc["slipping", "uplift"] < 0.1
+    assert plan.loc["slipping", ["measured_low", "measured_high"]].tolist() == pytest.approx([-1.96, 1.96], abs=0.01)
     assert not plan.loc["slipping", "recommended"]  # measured ≈ 0: the messages and discounts do not pay
 
 
@@ -83,3 +88,14 @@ def test_groups_that_do_not_pay_are_held_back_and_not_compared():
                                               (0.9, "measured")])
 def test_the_basis_names_what_the_estimate_rests_on(weight, expected):
     assert economics.basis(weight) == expected
+
+
+def test_each_customers_profit_adds_up_to_the_groups():
+    targets = _targets()
+    plan = economics.campaign_plan(targets, None, **OPTIONS)
+    profit = economics.customer_profit(targets, plan, **OPTIONS)
+    # c1: 0.5 × 20 − 0.2 = 9.8; c2: 0.5 × 80 − 0.8 − 0.1 × (2400/12 + 80) = 11.2; c3: 0.5 × 5 − 0.05 = 2.45
+    assert profit[:3].tolist() == pytest.approx([9.8, 11.2, 2.45])
+    assert np.isnan(profit[3]) and np.isnan(profit[5])  # the control and the customer without a channel
+    # the group's discount is on its mean uplift (35), each customer's on their own (c2: 80)
+    assert profit[:3].sum() == pytest.approx(plan.set_index("group").loc["slipping", "profit"] + 0.1 * (35 - 80))

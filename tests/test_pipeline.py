@@ -90,7 +90,7 @@ def test_page_one_states_the_plans_decisions_and_the_exports_follow_it(reports):
     names = i18n.strings("zh-TW")["winback_groups_short"]
     first_page = PdfReader(folder / "report.pdf").pages[0].extract_text().replace("\n", "")
     for d in decisions:
-        assert f"「{names[d['group']]}」：聯繫 {d['contacted']:,} 人" in first_page
+        assert f"「{names[d['group']]}」：聯絡 {d['contacted']:,} 人" in first_page
         assert formatting.money(d["profit"]) in first_page
     targets = pd.read_parquet(folder / "campaign_targets.parquet")
     dropped = {row["group"] for row in plan if not row["recommended"]}

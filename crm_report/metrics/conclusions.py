@@ -17,8 +17,8 @@ which sentence applies is decided here, by these rules (thresholds are the modul
 - **products**: the entry product whose first buyers come back most (among the table's products above the
   baseline) → feature it to new customers; and, only when the client has consumables, how many products
   have a replenishment cycle (their buyers are on the due-soon list). No refill advice without consumables.
-- **segments**: the fewest segments (by revenue) that bring at least `CONCENTRATION` of revenue, with their
-  share of customers → look after them first.
+- **segments**: the segments with the highest revenue per customer, taken in that order until they bring at
+  least `CONCENTRATION` of revenue, with their share of customers → look after them first.
 - **lifecycle**: the largest move this month from an active stage (N, E0) into a lapsed one (S1–S3) →
   they are on this month's list; no such move → the base is steady.
 - **value**: the model's track record (`clv.backtest_verdict`): accurate → rank by predicted value;
@@ -102,8 +102,11 @@ def products(first_table: pd.DataFrame, baseline_rate: float, consumables: int,
 
 
 def segments(table: pd.DataFrame) -> list[dict[str, object]]:
-    """`rfm.summarise_groups` by segment: the fewest segments holding `CONCENTRATION` of revenue."""
-    ranked = table.loc[table["revenue"].gt(0)].sort_values("revenue", ascending=False, kind="stable")
+    """`rfm.summarise_groups` by segment: the segments spending most per customer, taken in that order until
+    they hold `CONCENTRATION` of revenue."""
+    ranked = (table.loc[table["revenue"].gt(0)]
+              .assign(per_customer=lambda t: t["revenue_share"] / t["customer_share"])
+              .sort_values("per_customer", ascending=False, kind="stable"))
     if ranked.empty:
         return []
     total = ranked["revenue_share"].cumsum()

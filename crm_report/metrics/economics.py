@@ -25,7 +25,10 @@ evaluation measures, `campaign.evaluation_window`). Money is in the client's cur
   window, i.e. on their usual spend (a twelfth of their 12-month expected spend, `priority`) plus the
   uplift: a discount is also given to those who would have bought anyway. Reminders and no-offer messages
   cost only the message.
-- **Expected incremental profit** = `gross_margin` × expected incremental revenue − cost.
+- **Expected incremental profit** = `gross_margin` × expected incremental revenue − cost; its range uses the
+  revenue's range at the same cost (`profit_low`, `profit_high`).
+- The measurement is also reported on its own: `measured_uplift` ± 1.96 `measured_se` (`measured_low`,
+  `measured_high`), so the report can say what the past lists showed beside what the plan assumes.
 - **Recommended** = a group with customers to contact whose expected incremental profit is positive. Groups
   are ranked by expected incremental profit; a group that does not pay is not contacted this month
   (`apply_plan`: its customers are held back as `unprofitable`, and the report says so).
@@ -43,9 +46,10 @@ import pandas as pd
 from crm_report.metrics.campaign import reachable, to_contact
 
 PLAN_COLUMNS = ("group", "contacted", "control", "prior_uplift", "measured_uplift", "measured_se",
-                "evidence_weight", "basis", "uplift", "incremental_revenue", "incremental_revenue_low",
-                "incremental_revenue_high", "message_cost", "offer_cost", "cost", "profit", "recommended", "rank",
-                "main_channel", "main_offer", "first_contact", "last_contact")
+                "measured_low", "measured_high", "evidence_weight", "basis", "uplift", "incremental_revenue",
+                "incremental_revenue_low", "incremental_revenue_high", "message_cost", "offer_cost", "cost", "profit",
+                "profit_low", "profit_high", "recommended", "rank", "main_channel", "main_offer", "first_contact",
+                "last_contact")
 BASES = ("prior", "mostly_prior", "measured")
 """What an estimate rests on: the prior alone (nothing measured), mostly the prior (a measurement with less
 than half the weight), or mostly the client's own measurement (evidence_weight ≥ 0.5)."""
@@ -125,14 +129,17 @@ def campaign_plan(targets: pd.DataFrame, evaluation: pd.DataFrame | None, *, gro
                                            + uplift * people["discounted"].sum())
         message = float(people["message_cost"].sum())
         revenue = uplift * n
+        d, se = (np.nan, np.nan) if d is None else (float(d), float(se))
+        low, high = (uplift - Z95 * sd) * n, (uplift + Z95 * sd) * n
         rows.append({
             "group": group, "contacted": n, "control": int(control.get(group, 0)), "prior_uplift": prior,
-            "measured_uplift": np.nan if d is None else float(d), "measured_se": np.nan if se is None else float(se),
+            "measured_uplift": d, "measured_se": se, "measured_low": d - Z95 * se, "measured_high": d + Z95 * se,
             "evidence_weight": weight, "basis": basis(weight), "uplift": uplift,
-            "incremental_revenue": revenue, "incremental_revenue_low": (uplift - Z95 * sd) * n,
-            "incremental_revenue_high": (uplift + Z95 * sd) * n, "message_cost": message,
-            "offer_cost": offer_cost, "cost": message + offer_cost,
+            "incremental_revenue": revenue, "incremental_revenue_low": low, "incremental_revenue_high": high,
+            "message_cost": message, "offer_cost": offer_cost, "cost": message + offer_cost,
             "profit": gross_margin * revenue - message - offer_cost,
+            "profit_low": gross_margin * low - message - offer_cost,
+            "profit_high": gross_margin * high - message - offer_cost,
             "main_channel": people["channel"].value_counts().idxmax(),
             "main_offer": people["offer"].value_counts().idxmax(),
             "first_contact": people["contact_date"].min(), "last_contact": people["contact_date"].max()})
@@ -141,6 +148,23 @@ def campaign_plan(targets: pd.DataFrame, evaluation: pd.DataFrame | None, *, gro
     plan = plan.sort_values(["recommended", "profit", "group"], ascending=[False, False, True], kind="stable")
     plan["rank"] = np.where(plan["recommended"], np.arange(1, len(plan) + 1), np.nan)
     return plan.reset_index(drop=True)[list(PLAN_COLUMNS)]
+
+
+def customer_profit(targets: pd.DataFrame, plan: pd.DataFrame, *, gross_margin: float,
+                    message_cost: Mapping[str, float], discount_rate: float,
+                    prior_uplift: Mapping[str, float]) -> pd.Series:
+    """Each contacted target's expected incremental profit, the plan's arithmetic for one customer: their prior
+    (`customer_prior`) scaled by their group's uplift ÷ prior (so the group's measurement counts as it does for
+    the group), times the margin, minus their message and, with a discount, the discount on their usual month
+    (priority ÷ 12) plus the uplift. Indexed like `targets`; NaN for customers not contacted."""
+    contacted = targets.loc[to_contact(targets)]
+    by_group = plan.set_index("group")
+    scale = (by_group["uplift"] / by_group["prior_uplift"].where(by_group["prior_uplift"] > 0)).fillna(1.0)
+    uplift = customer_prior(contacted, prior_uplift) * contacted["group"].map(scale).astype("float64").fillna(1.0)
+    message = contacted["channel"].map(dict(message_cost)).astype("float64").fillna(0.0)
+    discount = np.where(contacted["offer"].eq("discount"),
+                        discount_rate * (contacted["priority"] / MONTHS_PER_YEAR + uplift), 0.0)
+    return (gross_margin * uplift - message - discount).reindex(targets.index).rename("expected_profit")
 
 
 def apply_plan(targets: pd.DataFrame, plan: pd.DataFrame) -> pd.DataFrame:
