@@ -71,13 +71,13 @@ def test_share_bars_and_winback_groups_use_localised_names():
     summary = pd.DataFrame({"segment": ["champions", "dormant"], "customer_share": [0.1, 0.9],
                             "revenue_share": [0.6, 0.4]})
     ax = charts.share_bars(summary, i18n.strings("zh-TW")["segment_names"], WORDS["segments"])
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["冠軍", "休眠"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["頂級顧客", "休眠"]
     render_png(ax)
     groups = pd.DataFrame({"group": ["cant_lose", "slipping", "half_asleep", "asleep"], "customers": [2, 5, 3, 9],
                            "value_at_stake": [3e5, 1e5, 5e4, 2e5]})
     ax = charts.winback_groups(groups, i18n.strings("zh-TW")["winback_groups_short"], WORDS["winback"])
     assert [b.get_height() for b in ax.containers[0]] == [2, 5, 3, 9]
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["不能失去", "開始流失", "半睡", "沉睡"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["高價值流失客", "開始流失", "半睡", "沉睡"]
     assert [t.get_text() for t in ax.texts][:2] == ["2\nNT$30 萬", "5\nNT$10 萬"]  # customers, value at stake
     render_png(ax)
 
