@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from crm_report.errors import ReportError
+
 CANONICAL_FIELDS = (
     "order_id", "customer_id", "order_date", "amount",
     "product_id", "product_name", "category", "quantity", "unit_price",
@@ -26,7 +28,7 @@ _CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _URL_PASSWORD = re.compile(r"^[\w+.-]+://[^/@:?#]*:[^/@?#]*@")
 
 
-class ConfigError(ValueError):
+class ConfigError(ReportError, ValueError):
     """A client's configuration cannot be used; the message names the file and key."""
 
 

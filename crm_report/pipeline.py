@@ -16,6 +16,7 @@ from pathlib import Path
 
 from crm_report import execute, render, workspace
 from crm_report.config import load_config
+from crm_report.errors import ReportError
 from crm_report.paths import CLIENTS_DIR, REPORTS_DIR
 from crm_report.period import parse_month
 
@@ -83,7 +84,7 @@ def keep_failed_run(staging: Path, final: Path) -> Path | None:
     return failed
 
 
-class RunInProgress(RuntimeError):
+class RunInProgress(ReportError, RuntimeError):
     """Another run of the same client and month holds its lock."""
 
 

@@ -19,10 +19,11 @@ import jinja2
 
 from crm_report import formatting, i18n, results
 from crm_report.config import ClientConfig, check_logo
+from crm_report.errors import ReportError
 from crm_report.paths import TEMPLATES_DIR
 
 
-class RenderError(RuntimeError):
+class RenderError(ReportError, RuntimeError):
     """The report could not be rendered completely."""
 
 

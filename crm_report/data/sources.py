@@ -33,9 +33,10 @@ import pandas as pd
 
 from crm_report.config import ClientConfig
 from crm_report.data.presets import PRESETS, normalise_header
+from crm_report.errors import ReportError
 
 
-class DataError(ValueError):
+class DataError(ReportError, ValueError):
     """The order source cannot be used; the message names the file, and the row and column where known."""
 
 
