@@ -28,11 +28,38 @@ def dirs(tmp_path):
     return ["--clients-dir", str(tmp_path / "clients"), "--reports-dir", str(tmp_path / "reports")]
 
 
+def _unreadable(monkeypatch, target: Path) -> None:
+    """`target` cannot be opened, as for a consultant without the permission (tests run as root, who may)."""
+    real_open = Path.open
+
+    def guarded_open(self, *args, **kwargs):
+        if self.resolve() == target.resolve():
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+    monkeypatch.setattr(Path, "open", guarded_open)
+    monkeypatch.setattr(Path, "read_bytes", lambda self: guarded_open(self, "rb").read())
+
+
 @pytest.mark.parametrize("error", [ConfigError, DataError, NotebookError, RenderError, pipeline.RunInProgress,
                                    FontMissingError])
 def test_expected_errors_share_one_base_and_keep_their_own(error):
     assert issubclass(error, ReportError)
     assert issubclass(error, ValueError if error in (ConfigError, DataError) else RuntimeError)
+
+
+def test_check_data_names_an_unreadable_order_file(dirs, monkeypatch, capsys):
+    orders = Path(dirs[1]) / "acme" / "orders.csv"
+    _unreadable(monkeypatch, orders)
+    assert run_report.main(["--client", "acme", "--check-data", *dirs]) == 1
+    out = capsys.readouterr().out
+    assert f"{orders}: cannot read the file (Permission denied)" in out
+
+
+def test_check_data_names_an_unreadable_client_yaml(dirs, monkeypatch, capsys):
+    config = Path(dirs[1]) / "acme" / "client.yaml"
+    _unreadable(monkeypatch, config)
+    assert run_report.main(["--client", "acme", "--check-data", *dirs]) == 1
+    assert f"acme: {config}: cannot read the file (Permission denied)" in capsys.readouterr().out
 
 
 def test_check_data_without_clients_says_so(tmp_path, capsys):
@@ -103,3 +130,19 @@ def test_an_expected_error_outside_a_report_is_one_line(dirs, monkeypatch, capsy
     assert run_report.main(["--client", "acme", "--check-data", *dirs]) == 1
     assert capsys.readouterr().err == "error: orders.csv: cannot read the file (Input/output error)\n"
 
+
+@pytest.mark.parametrize("key, yaml", [
+    ("source.path", "source: {path: data/orders.csv}"),
+    ("brand.logo", "source: {path: orders.csv}\nbrand: {logo: data/orders.csv}"),
+])
+def test_a_link_that_leads_to_itself_is_a_config_error_even_for_list(dirs, capsys, key, yaml):
+    """`ln -s orders.csv data/orders.csv` made pathlib raise RuntimeError('Symlink loop'): a traceback from
+    `--list` and `--check-data`, and every other client unlisted."""
+    folder = Path(dirs[1]) / "acme"
+    (folder / "data").mkdir()
+    (folder / "data" / "orders.csv").symlink_to("orders.csv")
+    (folder / "client.yaml").write_text(f"display_name: Acme\n{yaml}\n", encoding="utf-8")
+    assert run_report.main(["--list", *dirs]) == 1
+    assert f"acme                     INVALID: {folder / 'client.yaml'}: {key}: 'data/orders.csv' is a link that " \
+           "leads back to itself" in capsys.readouterr().out
+    assert run_report.main(["--client", "acme", "--check-data", *dirs]) == 1

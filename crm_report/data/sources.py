@@ -82,7 +82,10 @@ class Table:
     fix_rows: Callable[[np.ndarray], np.ndarray] = staticmethod(lambda rows: rows)  # type: ignore[assignment]
 
     def read(self, select: Select) -> Iterator[pd.DataFrame]:
-        return self.reader(self, select)
+        try:
+            yield from self.reader(self, select)
+        except OSError as exc:  # the file went away or became unreadable after it was opened
+            raise DataError(f"{exc.filename or self.info.name}: cannot read the file ({exc.strerror or exc})") from None
 
 
 def open_tables(config: ClientConfig) -> list[Table]:
@@ -143,10 +146,13 @@ def _open_file(path: Path, config: ClientConfig) -> Table:
         if kind is None:
             raise DataError(f"{path}: cannot tell the format from the extension {path.suffix!r}; set "
                             f"source.format (csv, excel or parquet) in {config.folder / 'client.yaml'}")
-    if path.stat().st_size == 0:
-        raise DataError(f"{path}: the file is empty")
     opener = {"csv": _csv_table, "excel": _excel_table, "parquet": _parquet_table}[kind]
-    return opener(path, config)
+    try:
+        if path.stat().st_size == 0:
+            raise DataError(f"{path}: the file is empty")
+        return opener(path, config)
+    except OSError as exc:  # no permission to read it, a disk error
+        raise DataError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
 
 
 # --- CSV ------------------------------------------------------------------------------------------------
