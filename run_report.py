@@ -139,7 +139,7 @@ def _check_data(clients: list[str], clients_dir: Path) -> int:
     used for a report, 1 otherwise."""
     from crm_report import i18n
     from crm_report.data.check import check_report
-    from crm_report.data.load import DataError, load_orders
+    from crm_report.data.load import load_orders
 
     usable = []
     for client in clients:
@@ -151,7 +151,7 @@ def _check_data(clients: list[str], clients_dir: Path) -> int:
             continue
         try:
             text, ok = check_report(config, load_orders(config), i18n.strings(config.locale))
-        except DataError as exc:
+        except ReportError as exc:  # a DataError, or a ConfigError only the loader finds (a path in source.url)
             text, ok = check_report(config, None, i18n.strings(config.locale), error=exc)
         print(text + "\n")
         usable.append(ok)

@@ -146,3 +146,24 @@ def test_a_link_that_leads_to_itself_is_a_config_error_even_for_list(dirs, capsy
     assert f"acme                     INVALID: {folder / 'client.yaml'}: {key}: 'data/orders.csv' is a link that " \
            "leads back to itself" in capsys.readouterr().out
     assert run_report.main(["--client", "acme", "--check-data", *dirs]) == 1
+
+
+def test_check_data_names_a_missing_sqlite_file_and_creates_none(dirs, capsys):
+    """SQLite creates a database file that is not there: --check-data (which writes nothing) left an empty
+    orders.db in the client's folder and said "no table 'orders'"."""
+    folder = Path(dirs[1]) / "acme"
+    (folder / "client.yaml").write_text(
+        "display_name: Acme\nlocale: en\nsource: {url: 'sqlite:///orders.db', table: orders}\n", encoding="utf-8")
+    assert run_report.main(["--client", "acme", "--check-data", *dirs]) == 1
+    assert f"database file not found: {folder.resolve() / 'orders.db'} (source.url in {folder / 'client.yaml'})" \
+           in capsys.readouterr().out
+    assert not (folder / "orders.db").exists()
+
+
+def test_check_data_reports_a_config_error_found_while_loading_like_a_data_error(dirs, capsys):
+    folder = Path(dirs[1]) / "acme"
+    (folder / "client.yaml").write_text(
+        "display_name: Acme\nlocale: en\nsource: {url: 'sqlite:////etc/passwd', table: x}\n", encoding="utf-8")
+    assert run_report.main(["--client", "acme", "--check-data", *dirs]) == 1
+    out = capsys.readouterr().out
+    assert "STOP: the data cannot be used:" in out and "path '/etc/passwd' leaves the client's folder" in out

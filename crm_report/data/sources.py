@@ -609,7 +609,10 @@ def database_url(config: ClientConfig):
     except sa.exc.ArgumentError as exc:
         raise DataError(f"{yaml_path}: source.url is not a database URL ({exc})") from None
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        url = url.set(database=str(config.resolve(url.database)))
+        database = config.resolve(url.database)
+        if not database.is_file():  # connecting would create an empty one
+            raise DataError(f"database file not found: {database} (source.url in {yaml_path})")
+        url = url.set(database=str(database))
     if source.password_env:
         password = os.environ.get(source.password_env)
         if not password:
