@@ -167,3 +167,14 @@ def test_check_data_reports_a_config_error_found_while_loading_like_a_data_error
     assert run_report.main(["--client", "acme", "--check-data", *dirs]) == 1
     out = capsys.readouterr().out
     assert "STOP: the data cannot be used:" in out and "path '/etc/passwd' leaves the client's folder" in out
+
+
+def test_a_reports_folder_that_cannot_be_made_is_named_without_a_traceback(dirs, tmp_path, capsys):
+    """--reports-dir naming a file (or a folder without write permission) gave NotADirectoryError."""
+    blocked = tmp_path / "reports.txt"
+    blocked.write_text("not a folder", encoding="utf-8")
+    assert run_report.main(["--client", "acme", "--month", MONTH, *dirs[:2], "--reports-dir", str(blocked)]) == 1
+    captured = capsys.readouterr()
+    assert f"FAIL  acme                     {MONTH}  cannot make the report folder {blocked / 'acme'}: Not a " \
+           "directory" in captured.out
+    assert "Traceback" not in captured.err
