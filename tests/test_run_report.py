@@ -178,3 +178,11 @@ def test_a_reports_folder_that_cannot_be_made_is_named_without_a_traceback(dirs,
     assert f"FAIL  acme                     {MONTH}  cannot make the report folder {blocked / 'acme'}: Not a " \
            "directory" in captured.out
     assert "Traceback" not in captured.err
+
+
+def test_ctrl_c_ends_with_one_line(dirs, monkeypatch, capsys):
+    def check(clients, clients_dir):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(run_report, "_check_data", check)
+    assert run_report.main(["--client", "acme", "--check-data", *dirs]) == 130
+    assert capsys.readouterr().err == "interrupted\n"
