@@ -23,6 +23,7 @@ import logging  # noqa: E402
 from typing import TYPE_CHECKING  # noqa: E402
 
 from crm_report.config import ConfigError, list_clients, load_config  # noqa: E402
+from crm_report.errors import ReportError  # noqa: E402
 from crm_report.paths import CLIENTS_DIR, PROJECT_ROOT, REPORTS_DIR  # noqa: E402
 
 if TYPE_CHECKING:
@@ -34,28 +35,41 @@ if TYPE_CHECKING:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """0 when everything asked for worked; 1 when a report or check failed; 2 for arguments that cannot work.
+    An expected error (`ReportError`: config, data, render, a run in progress) is printed as one line; any
+    other exception is a bug and keeps its traceback."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
-    clients_dir, reports_dir = Path(args.clients_dir), Path(args.reports_dir)
+    try:
+        return _run(args)
+    except ReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
+
+def _run(args: argparse.Namespace) -> int:
+    clients_dir, reports_dir = Path(args.clients_dir), Path(args.reports_dir)
     if args.list:
         return _list(clients_dir)
+    clients = list_clients(clients_dir) if args.all else [args.client]
+    if not clients:
+        print(f"error: no clients in {clients_dir} (each needs a client.yaml)", file=sys.stderr)
+        return 2
     if args.check_data:
-        return _check_data(list_clients(clients_dir) if args.all else [args.client], clients_dir)
+        return _check_data(clients, clients_dir)
     from crm_report.period import last_complete_month, parse_month
 
     try:
-        month = str(parse_month(args.month)) if args.month else str(last_complete_month(dt.date.today()))
+        month = str(parse_month(args.month) if args.month is not None else last_complete_month(dt.date.today()))
     except ValueError as exc:
         print(f"error: --month: {exc}", file=sys.stderr)
         return 2
     if parse_month(month) > last_complete_month(dt.date.today()) + 1:
         print(f"error: --month: {month} has not begun yet; the last complete month is "
               f"{last_complete_month(dt.date.today())}", file=sys.stderr)
-        return 2
-    clients = list_clients(clients_dir) if args.all else [args.client]
-    if not clients:
-        print(f"error: no clients in {clients_dir} (each needs a client.yaml)", file=sys.stderr)
         return 2
 
     from crm_report import batch
@@ -75,7 +89,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"OK    {outcome.client:<24} {month}  {_display(pdf)}  ({outcome.seconds:.1f} s)")
         else:
             print(f"FAIL  {outcome.client:<24} {month}  {outcome.error}")
-            if args.verbose:
+            if outcome.bug:
+                print(f"{outcome.client}: a bug in crm_report, not a problem of the client's data or "
+                      f"configuration; please report it with this traceback:", file=sys.stderr)
+            if outcome.detail and (args.verbose or outcome.bug):
                 print(outcome.detail, file=sys.stderr)
     return 0 if all(o.ok for o in outcomes) else 1
 
@@ -122,7 +139,7 @@ def _check_data(clients: list[str], clients_dir: Path) -> int:
     used for a report, 1 otherwise."""
     from crm_report import i18n
     from crm_report.data.check import check_report
-    from crm_report.data.load import DataError, load_orders
+    from crm_report.data.load import load_orders
 
     usable = []
     for client in clients:
@@ -134,7 +151,7 @@ def _check_data(clients: list[str], clients_dir: Path) -> int:
             continue
         try:
             text, ok = check_report(config, load_orders(config), i18n.strings(config.locale))
-        except DataError as exc:
+        except ReportError as exc:  # a DataError, or a ConfigError only the loader finds (a path in source.url)
             text, ok = check_report(config, None, i18n.strings(config.locale), error=exc)
         print(text + "\n")
         usable.append(ok)
@@ -158,13 +175,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--accept-exclusions", action="store_true",
                         help="build the report even when more rows are excluded than the client's "
                              "source.max_excluded_share allows (the data-quality appendix says so)")
-    parser.add_argument("--jobs", type=int, default=2, help="notebooks run at once per report (default 2)")
-    parser.add_argument("--processes", type=int, default=1,
+    parser.add_argument("--jobs", type=_at_least_one, default=2, help="notebooks run at once per report (default 2)")
+    parser.add_argument("--processes", type=_at_least_one, default=1,
                         help="clients run at once with --all (default 1: each report already uses --jobs cores)")
     parser.add_argument("--clients-dir", default=str(CLIENTS_DIR), help=argparse.SUPPRESS)
     parser.add_argument("--reports-dir", default=str(REPORTS_DIR), help=argparse.SUPPRESS)
     parser.add_argument("-v", "--verbose", action="store_true", help="print full tracebacks of failures")
     return parser
+
+
+def _at_least_one(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1, got {text!r}")
+    return int(text)
 
 
 if __name__ == "__main__":

@@ -10,12 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crm_report import pipeline
+from crm_report.errors import ReportError
 from crm_report.paths import CLIENTS_DIR, REPORTS_DIR
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """How one client's report went: its folder, or the error that stopped it."""
+    """How one client's report went: its folder, or the error that stopped it. `error` is one line (the
+    message of an expected error, a `ReportError`; the type and message of a bug); `detail` is its traceback;
+    `bug` says the failure was not an expected error, so its traceback is shown."""
 
     client: str
     month: str
@@ -23,6 +26,7 @@ class Outcome:
     report_dir: Path | None = None
     error: str | None = None
     detail: str | None = None
+    bug: bool = False
 
     @property
     def ok(self) -> bool:
@@ -38,8 +42,10 @@ def run_one(client: str, month: str, clients_dir: Path = CLIENTS_DIR, reports_di
                                      progress=progress, accept_exclusions=accept_exclusions)
     except Exception as exc:  # one client's failure must not stop the others
         notes = "".join(f" ({note})" for note in getattr(exc, "__notes__", []))
-        return Outcome(client, month, time.perf_counter() - start, error=f"{type(exc).__name__}: {exc}{notes}",
-                       detail=traceback.format_exc())
+        expected = isinstance(exc, ReportError)
+        return Outcome(client, month, time.perf_counter() - start,
+                       error=f"{exc}{notes}" if expected else f"{type(exc).__name__}: {exc}{notes}",
+                       detail=traceback.format_exc(), bug=not expected)
     return Outcome(client, month, time.perf_counter() - start, report_dir=folder)
 
 

@@ -17,6 +17,7 @@ from matplotlib.colors import LinearSegmentedColormap, to_rgb
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from crm_report.config import Brand
+from crm_report.errors import ReportError
 from crm_report.formatting import compact, short_name
 
 CJK_FAMILY = "Noto Sans CJK TC"
@@ -25,7 +26,7 @@ WIDTH = 6.8  # inches: the A4 text width of the report
 NEUTRAL = "#8C96A0"
 
 
-class FontMissingError(RuntimeError):
+class FontMissingError(ReportError, RuntimeError):
     """The CJK font is not installed; charts would show Chinese as empty boxes."""
 
 

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from crm_report.errors import ReportError
+
 CANONICAL_FIELDS = (
     "order_id", "customer_id", "order_date", "amount",
     "product_id", "product_name", "category", "quantity", "unit_price",
@@ -27,7 +29,7 @@ _CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _URL_PASSWORD = re.compile(r"^[\w+.-]+://[^/@:?#]*:[^/@?#]*@")
 
 
-class ConfigError(ValueError):
+class ConfigError(ReportError, ValueError):
     """A client's configuration cannot be used; the message names the file and key."""
 
 
@@ -376,7 +378,7 @@ class ClientConfig(_Strict):
 
     def resolve(self, relative: str) -> Path:
         """A path from the config, inside the client's folder (never outside it)."""
-        path = (self.folder / relative).resolve()
+        path = _resolve(self.folder / relative, f"{self.folder / 'client.yaml'}: path {relative!r}")
         if not path.is_relative_to(self.folder.resolve()):
             raise ConfigError(f"{self.folder / 'client.yaml'}: path {relative!r} leaves the client's folder")
         return path
@@ -389,7 +391,10 @@ def load_config(client_id: str, clients_dir: Path) -> ClientConfig:
     if not path.is_file():
         known = ", ".join(list_clients(clients_dir)) or "none"
         raise ConfigError(f"no client {client_id!r}: {path} does not exist (known clients: {known})")
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -437,12 +442,15 @@ def check_logo(config: ClientConfig) -> Path:
     logo = config.resolve(value)
     if logo.suffix.lower() not in (".svg", ".png"):
         raise ConfigError(f"{where} must be an SVG or PNG file")
-    size = logo.stat().st_size
-    if size > MAX_LOGO_BYTES:
-        raise ConfigError(f"{where} is {size / (1 << 20):.1f} MB; a logo may be at most {MAX_LOGO_BYTES >> 20} MB")
-    if logo.suffix.lower() == ".png":
+    try:
+        size = logo.stat().st_size
+        if size > MAX_LOGO_BYTES:
+            raise ConfigError(f"{where} is {size / (1 << 20):.1f} MB; a logo may be at most {MAX_LOGO_BYTES >> 20} MB")
         with logo.open("rb") as handle:
             head = handle.read(24)
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read the file ({exc.strerror or exc})") from None
+    if logo.suffix.lower() == ".png":
         if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
             raise ConfigError(f"{where} is not a PNG image")
         width, height = struct.unpack(">II", head[16:24])
@@ -455,7 +463,7 @@ def check_logo(config: ClientConfig) -> Path:
 def _check_inside(folder: Path, value: str, yaml_path: Path, key: str) -> None:
     """A path client.yaml names must stay in the client's folder once links are followed: a link to another
     client's file or folder (`ln -s ../other/data/orders.csv data/zz.csv`) is refused."""
-    target = (folder / value).resolve()
+    target = _resolve(folder / value, f"{yaml_path}: {key}: {value!r}")
     if not target.is_relative_to(folder.resolve()):
         raise ConfigError(f"{yaml_path}: {key}: {value!r} is outside the client's folder (it leads to {target}); "
                           "paths and links out of the folder are refused")
@@ -540,6 +548,15 @@ def _node_path(loader: _StrictLoader, target: yaml.Node) -> list[str] | None:
         return None
 
     return walk(getattr(loader, "_root", None), [])
+
+
+def _resolve(path: Path, where: str) -> Path:
+    """`path` with its links followed; a link that leads back to itself is a ConfigError naming `where`
+    (pathlib raises RuntimeError or OSError)."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        raise ConfigError(f"{where} is a link that leads back to itself; fix or remove the link") from None
 
 
 def list_clients(clients_dir: Path) -> list[str]:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crm_report.config import ClientConfig
+from crm_report.errors import ReportError
 from crm_report.paths import NOTEBOOKS_DIR
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 KERNEL_NAME = "crm-report"
 
 
-class NotebookError(RuntimeError):
+class NotebookError(ReportError, RuntimeError):
     """A notebook failed or was given parameters it does not declare."""
 
 

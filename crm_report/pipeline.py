@@ -16,6 +16,7 @@ from pathlib import Path
 
 from crm_report import execute, render, workspace
 from crm_report.config import load_config
+from crm_report.errors import ReportError
 from crm_report.paths import CLIENTS_DIR, REPORTS_DIR
 from crm_report.period import parse_month
 
@@ -37,7 +38,10 @@ def run_report(client: str, month: str, *, clients_dir: Path = CLIENTS_DIR, repo
     period = parse_month(month)
     config = load_config(client, clients_dir)
     final = reports_dir / client / str(period)
-    final.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # --reports-dir names a file, or a folder this user may not write in
+        raise ReportError(f"cannot make the report folder {final.parent}: {exc.strerror or exc}") from None
     with run_lock(final):
         recover(final)
         return _run_locked(config, period, final, step, jobs, accept_exclusions)
@@ -83,7 +87,7 @@ def keep_failed_run(staging: Path, final: Path) -> Path | None:
     return failed
 
 
-class RunInProgress(RuntimeError):
+class RunInProgress(ReportError, RuntimeError):
     """Another run of the same client and month holds its lock."""
 
 

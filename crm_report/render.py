@@ -1,61 +1,36 @@
 """HTML and PDF from the saved results: Jinja templates (strict, autoescaped) and WeasyPrint.
 
 WeasyPrint may read only files inside the report's own folder (no network, no other paths), and any
-warning it logs (a missing image, font or stylesheet) fails the render instead of leaving a hole.
+warning it logs (a missing image, font or stylesheet) fails the render instead of leaving a hole: see
+`crm_report.pdf`, which runs in a child process stopped after `RENDER_TIMEOUT` seconds.
 """
 from __future__ import annotations
 
 import functools
 import json
-import logging
-import mimetypes
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
-from urllib.request import url2pathname
 
 import jinja2
 
-from crm_report import formatting, i18n, results
+from crm_report import formatting, i18n, pdf, results
 from crm_report.config import ClientConfig, check_logo
-from crm_report.paths import TEMPLATES_DIR
+from crm_report.errors import ReportError
 from crm_report.metrics.events import event_label
+from crm_report.paths import TEMPLATES_DIR
 from crm_report.summary import calendar_context, executive_summary
 
+RENDER_TIMEOUT = 300.0
+"""Seconds WeasyPrint may take for one PDF before it is stopped. A report takes 5–15 s; a layout that runs for
+minutes (a 2,000-character unbroken name once took 60 s, a 100 KB one more than 600 s) fails the run with a
+RenderError instead of hanging it and the batch behind it."""
 
-class RenderError(RuntimeError):
+
+class RenderError(ReportError, RuntimeError):
     """The report could not be rendered completely."""
-
-
-def __getattr__(name: str) -> Any:
-    """`render.ReportFetcher`, built on first use: WeasyPrint is imported only when something is rendered."""
-    if name == "ReportFetcher":
-        return _report_fetcher_class()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-@functools.cache
-def _report_fetcher_class() -> type:
-    from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
-
-    class ReportFetcher(URLFetcher):
-        """Serves `file:` URLs inside `root`; anything else stops the render."""
-
-        def __init__(self, root: Path) -> None:
-            super().__init__(allowed_protocols={"file"})
-            self.root = root.resolve()
-
-        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-            parsed = urlparse(url)
-            path = Path(url2pathname(parsed.path)).resolve() if parsed.scheme == "file" else None
-            if path is None or not path.is_relative_to(self.root) or not path.is_file():
-                raise FatalURLFetchingError(f"the report may only load its own files; refused {url}")
-            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": content_type})
-
-    ReportFetcher.__module__, ReportFetcher.__qualname__ = __name__, "ReportFetcher"
-    return ReportFetcher
 
 
 def make_environment(locale: str, templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
@@ -102,8 +77,10 @@ def so_what(section: str, conclusions: list[dict[str, Any]], *, locale: str,
     return worded
 
 
-def render_report(report_dir: Path, config: ClientConfig, month: str) -> tuple[Path, Path]:
-    """Write report.html and report.pdf in `report_dir` from `report_dir/build/results`."""
+def render_report(report_dir: Path, config: ClientConfig, month: str,
+                  timeout: float | None = None) -> tuple[Path, Path]:
+    """Write report.html and report.pdf in `report_dir` from `report_dir/build/results`; the PDF within
+    `timeout` seconds (`RENDER_TIMEOUT` when None)."""
     sections = results.load_all(report_dir / "build")
     context_events = calendar_context(month, config.events)
     sections["summary"] = results.Section(values=executive_summary(sections, month, context_events), tables={},
@@ -121,39 +98,35 @@ def render_report(report_dir: Path, config: ClientConfig, month: str) -> tuple[P
     html_path = report_dir / "report.html"
     html_path.write_text(html_text, encoding="utf-8")
     pdf_path = report_dir / "report.pdf"
-    write_pdf(html_path, pdf_path, root=report_dir)
+    try:
+        write_pdf(html_path, pdf_path, root=report_dir, timeout=timeout)
+    except RenderError as exc:
+        raise RenderError(f"{config.client_id} {month}: {exc}") from None
     results_path = report_dir / "results.json"
     results_path.write_text(_results_json(sections, config, month), encoding="utf-8")
     return html_path, pdf_path
 
 
-def write_pdf(html_path: Path, pdf_path: Path, root: Path) -> None:
-    """WeasyPrint `html_path` → `pdf_path`, reading only files under `root`; its warnings are errors."""
-    from weasyprint import HTML
-    from weasyprint.urls import FatalURLFetchingError
+def write_pdf(html_path: Path, pdf_path: Path, root: Path, timeout: float | None = None) -> None:
+    """WeasyPrint `html_path` → `pdf_path`, reading only files under `root`; its warnings are errors.
 
-    problems = _LogCollector()
-    logger = logging.getLogger("weasyprint")
-    logger.addHandler(problems)
+    It runs in a child process (`crm_report.pdf`), killed after `timeout` seconds (`RENDER_TIMEOUT` when None):
+    a RenderError naming the limit, and no PDF. The child costs WeasyPrint's import, which a render in this
+    process would pay once too (0.8 s)."""
+    limit = RENDER_TIMEOUT if timeout is None else timeout
+    command = [sys.executable, "-P", pdf.__file__, str(html_path), str(pdf_path), str(root)]
     try:
-        HTML(filename=str(html_path), base_url=str(root), url_fetcher=_report_fetcher_class()(root)).write_pdf(
-            str(pdf_path), uncompressed_pdf=False)
-    except FatalURLFetchingError as exc:
-        raise RenderError(str(exc)) from None
-    finally:
-        logger.removeHandler(problems)
-    if problems.messages:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=limit)
+    except subprocess.TimeoutExpired:
         pdf_path.unlink(missing_ok=True)
-        raise RenderError("WeasyPrint reported problems:\n  " + "\n  ".join(problems.messages))
-
-
-class _LogCollector(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+        raise RenderError(f"{html_path.name}: no PDF after {limit:g} s, the render time limit "
+                          f"(render.RENDER_TIMEOUT); WeasyPrint was stopped") from None
+    if done.returncode == pdf.REFUSED:
+        raise RenderError(done.stdout.strip())
+    if done.returncode != 0:
+        pdf_path.unlink(missing_ok=True)
+        how = f"was killed by signal {-done.returncode}" if done.returncode < 0 else f"failed ({done.returncode})"
+        raise RenderError(f"{html_path.name}: WeasyPrint {how}:\n{done.stderr.strip()[-4000:]}")
 
 
 def _copy_assets(report_dir: Path, config: ClientConfig) -> dict[str, str]:

@@ -83,3 +83,54 @@ def test_odd_product_names_are_shown_literally_and_cut_to_a_readable_length(demo
     folder = pipeline.run_report("odd", MONTH, clients_dir=clients, reports_dir=tmp_path / "reports")
     html = (folder / "report.html").read_text(encoding="utf-8")
     assert "買$100送$20" in html and long_name[: NAME_MAX - 1] + "…" in html and long_name[:NAME_MAX + 1] not in html
+
+
+def _pages(path):
+    return [page.extract_text() for page in PdfReader(path).pages]
+
+
+def test_a_client_with_one_customer_gives_a_report_whose_sections_say_why_they_are_empty(demo_orders, tmp_path):
+    """Issue 12, finding 7: a client with a single customer (here the one with the most orders among those who
+    bought in the month, all their orders and nobody else's). Segments need 12 customers, the value model 20
+    with repeat purchases: each section says so instead of failing the report."""
+    dates = pd.to_datetime(demo_orders["order_date"])
+    in_month = demo_orders.loc[dates.dt.to_period("M").astype("str").eq(MONTH), "customer_id"]
+    best = demo_orders.loc[demo_orders["customer_id"].isin(in_month), "customer_id"].value_counts().index[0]
+    clients = tmp_path / "clients"
+    _client(clients, "alone", demo_orders.loc[demo_orders["customer_id"].eq(best)])
+    folder = pipeline.run_report("alone", MONTH, clients_dir=clients, reports_dir=tmp_path / "reports")
+    results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    assert results["sections"]["acquisition"]["values"]["active_customers"] == 1
+    text = _text(folder / "report.pdf")
+    assert "近 24 個月有購買的顧客只有 1 位，少於分群所需的 12 位" in text
+    assert "本月無法預測顧客價值：只有 1 位顧客購買過兩次以上，模型至少需要 20 位" in text
+
+
+@pytest.fixture(scope="module")
+def guest_report(demo_orders, tmp_path_factory):
+    """The report of a client whose every order is a guest checkout: no customer id, e-mail or mobile (nor
+    name or LINE id) on any order."""
+    root = tmp_path_factory.mktemp("guests")
+    guests = demo_orders.assign(**dict.fromkeys(["customer_id", "email", "phone", "line_user_id", "customer_name"],
+                                                None))
+    _client(root / "clients", "guests", guests)
+    return pipeline.run_report("guests", MONTH, clients_dir=root / "clients", reports_dir=root / "reports")
+
+
+def test_a_client_whose_orders_are_all_guest_checkouts_gives_a_report(guest_report):
+    """Issue 12, finding 7: every order a guest checkout. Orders and revenue are counted, no customer is, and
+    the data-quality appendix says that no order (100% of revenue) matches a customer."""
+    results = json.loads((guest_report / "results.json").read_text(encoding="utf-8"))
+    kpis = results["sections"]["acquisition"]["values"]
+    assert kpis["orders"] > 0 and kpis["active_customers"] == 0
+    assert results["sections"]["data_quality"]["values"]["guest_revenue_share"] == 1
+    assert "無法對應任何顧客" in _pages(guest_report / "report.pdf")[-1].replace("\n", "")
+
+
+@pytest.mark.xfail(strict=True, reason="needs templates/sections/summary.html and the locales (not this branch's "
+                                       "to edit): the highlights say '0 customers ordered' beside the month's orders")
+def test_a_guest_only_report_says_on_its_highlights_page_why_it_has_no_customers(guest_report):
+    """What finding 7 asks and the report does not do yet: the highlights page explains that no order names a
+    customer (no id, e-mail or mobile) instead of showing 0 customers beside the month's orders; so should
+    the sections built on customers (repurchase, products, segments, life cycle, value, win-back)."""
+    assert "訪客" in _pages(guest_report / "report.pdf")[1]

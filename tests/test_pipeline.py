@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 import run_report
-from crm_report import batch, formatting, i18n, pipeline
+from crm_report import batch, formatting, i18n, pipeline, render
 from crm_report.data.demo import generate_orders, simulate_campaign
 from crm_report.metrics.campaign import SENT_DIR, TARGETS_FILE, load_targets
 from crm_report.metrics.winback import GROUPS
@@ -179,6 +179,22 @@ def test_failed_run_keeps_the_previous_report(clients, reports):
     assert not list(folder.parent.glob(".*staging*"))
     kept = folder.parent / f".{MONTH}-failed"
     assert kept.is_dir() and any(str(kept) in note for note in failure.value.__notes__)
+
+
+def test_a_render_over_the_time_limit_fails_the_run_and_keeps_the_previous_report(clients, reports, monkeypatch):
+    """Issue 12, finding 6: a render that does not end is stopped at `render.RENDER_TIMEOUT` (here 1 ms) with
+    an error naming the client, the month and the limit; the published report stays as it was."""
+    folder = reports / "demo-apparel" / MONTH
+    before = (folder / "report.pdf").read_bytes()
+    monkeypatch.setattr(render, "RENDER_TIMEOUT", 0.001)
+    with pytest.raises(render.RenderError, match=rf"^demo-apparel {MONTH}: report.html: no PDF after 0.001 s, "
+                                                 r"the render time limit \(render.RENDER_TIMEOUT\)") as failure:
+        pipeline.run_report("demo-apparel", MONTH, clients_dir=clients, reports_dir=reports)
+    assert (folder / "report.pdf").read_bytes() == before
+    kept = folder.parent / f".{MONTH}-failed"
+    assert (kept / "report.html").is_file() and not (kept / "report.pdf").exists()
+    assert any(str(kept) in note for note in failure.value.__notes__)
+    assert not list(folder.parent.glob(".*staging*"))
 
 
 def test_failing_notebook_names_the_cell_and_keeps_the_executed_notebook(clients, tmp_path):

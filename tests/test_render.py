@@ -87,3 +87,22 @@ def test_locales_have_the_same_keys_and_only_text_keys():
                     yield from keys({k: None for k in value}, f"{prefix}[]")
     zh, en = set(keys(i18n.strings("zh-TW"))), set(keys(i18n.strings("en")))
     assert zh == en, f"only zh-TW: {sorted(zh - en)}; only en: {sorted(en - zh)}"
+
+
+def test_a_render_over_the_time_limit_is_stopped_with_a_clear_error(tmp_path):
+    """Issue 12, finding 6: a 100 KB product name gave no PDF after 600 s and the run never ended. WeasyPrint
+    now runs in a child process stopped after `render.RENDER_TIMEOUT` seconds (here 2 s; this page would take
+    minutes: 2,000 characters of one unbroken table cell took 28 s)."""
+    page = write_page(tmp_path, "<table><tr><td>" + "超長商品名稱" * 700 + "</td><td>2</td></tr></table>")
+    start = time.perf_counter()
+    with pytest.raises(render.RenderError, match=r"page.html: no PDF after 2 s, the render time limit"):
+        render.write_pdf(page, tmp_path / "out.pdf", root=tmp_path, timeout=2)
+    assert time.perf_counter() - start < 10
+    assert not (tmp_path / "out.pdf").exists()
+    assert render.RENDER_TIMEOUT == 300
+
+
+def test_a_crash_of_weasyprint_is_a_render_error_with_its_traceback(tmp_path):
+    page = write_page(tmp_path)
+    with pytest.raises(render.RenderError, match=r"(?s)page.html: WeasyPrint failed \(1\):\nTraceback.*FileNotFoundError"):
+        render.write_pdf(page, tmp_path / "no-such-folder" / "out.pdf", root=tmp_path)

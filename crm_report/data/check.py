@@ -13,12 +13,12 @@ from typing import Any
 
 from crm_report.config import ClientConfig
 from crm_report.data.load import OVERLAP, LoadResult, credit_notes
-from crm_report.data.sources import DataError
+from crm_report.errors import ReportError
 from crm_report.formatting import number, pct
 
 
 def check_report(config: ClientConfig, result: LoadResult | None, words: dict[str, Any],
-                 error: DataError | None = None) -> tuple[str, bool]:
+                 error: ReportError | None = None) -> tuple[str, bool]:
     """The check's text and whether a report run could go ahead (False: it would stop)."""
     w = words["check_data"]
     out = [w["title"].format(client=config.client_id, name=config.display_name),

@@ -33,9 +33,10 @@ import pandas as pd
 
 from crm_report.config import ClientConfig
 from crm_report.data.presets import PRESETS, normalise_header
+from crm_report.errors import ReportError
 
 
-class DataError(ValueError):
+class DataError(ReportError, ValueError):
     """The order source cannot be used; the message names the file, and the row and column where known."""
 
 
@@ -81,7 +82,10 @@ class Table:
     fix_rows: Callable[[np.ndarray], np.ndarray] = staticmethod(lambda rows: rows)  # type: ignore[assignment]
 
     def read(self, select: Select) -> Iterator[pd.DataFrame]:
-        return self.reader(self, select)
+        try:
+            yield from self.reader(self, select)
+        except OSError as exc:  # the file went away or became unreadable after it was opened
+            raise DataError(f"{exc.filename or self.info.name}: cannot read the file ({exc.strerror or exc})") from None
 
 
 def open_tables(config: ClientConfig) -> list[Table]:
@@ -142,10 +146,13 @@ def _open_file(path: Path, config: ClientConfig) -> Table:
         if kind is None:
             raise DataError(f"{path}: cannot tell the format from the extension {path.suffix!r}; set "
                             f"source.format (csv, excel or parquet) in {config.folder / 'client.yaml'}")
-    if path.stat().st_size == 0:
-        raise DataError(f"{path}: the file is empty")
     opener = {"csv": _csv_table, "excel": _excel_table, "parquet": _parquet_table}[kind]
-    return opener(path, config)
+    try:
+        if path.stat().st_size == 0:
+            raise DataError(f"{path}: the file is empty")
+        return opener(path, config)
+    except OSError as exc:  # no permission to read it, a disk error
+        raise DataError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
 
 
 # --- CSV ------------------------------------------------------------------------------------------------
@@ -602,7 +609,10 @@ def database_url(config: ClientConfig):
     except sa.exc.ArgumentError as exc:
         raise DataError(f"{yaml_path}: source.url is not a database URL ({exc})") from None
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        url = url.set(database=str(config.resolve(url.database)))
+        database = config.resolve(url.database)
+        if not database.is_file():  # connecting would create an empty one
+            raise DataError(f"database file not found: {database} (source.url in {yaml_path})")
+        url = url.set(database=str(database))
     if source.password_env:
         password = os.environ.get(source.password_env)
         if not password:
