@@ -18,7 +18,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from crm_report.config import Brand
 from crm_report.errors import ReportError
-from crm_report.formatting import compact, short_name
+from crm_report.formatting import compact, money_short, short_name
 
 CJK_FAMILY = "Noto Sans CJK TC"
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
@@ -297,14 +297,14 @@ _GROUP_COLOUR = {"cant_lose": 0, "slipping": 1, "half_asleep": 3, "asleep": 4, "
 
 
 def winback_groups(summary: pd.DataFrame, names: Mapping[str, str], labels: Mapping[str, str],
-                   ax: plt.Axes | None = None, locale: str = "zh-TW") -> plt.Axes:
+                   ax: plt.Axes | None = None, locale: str = "zh-TW", currency: str = "TWD") -> plt.Axes:
     """Bars per win-back group: customers, labelled with the expected 12-month spend at stake."""
     ax = ax or _axes(2.1, width=WIDTH / 2)
     colors = _colors()
     bars = ax.bar([names[g] for g in summary["group"]], summary["customers"],
                   color=[colors[_GROUP_COLOUR.get(g, 4)] for g in summary["group"]], width=0.6)
-    ax.bar_label(bars, labels=[f"{c:,}\nNT${compact(v, locale)}" for c, v in zip(summary["customers"],
-                                                                               summary["value_at_stake"])],
+    ax.bar_label(bars, labels=[f"{c:,}\n{money_short(v, locale, currency)}" for c, v in zip(
+        summary["customers"], summary["value_at_stake"])],
                  padding=2, fontsize=7)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.tick_params(axis="x", labelsize=7.5)

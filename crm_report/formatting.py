@@ -159,7 +159,7 @@ def date_label(value: str | dt.date | pd.Timestamp | None, locale: str = "zh-TW"
     return f"{day:%a} {day.day} {day:%b %Y}"
 
 
-def value(kind: str, v: Any, locale: str, names: Mapping[str, Mapping[str, str]]) -> str:
+def value(kind: str, v: Any, locale: str, names: Mapping[str, Mapping[str, str]], currency: str = "TWD") -> str:
     """One number or name of a sentence by its format (the `metrics.conclusions` formats): number, pct, points,
     relative, money, money_short, text (a product name, shortened), segments (segment codes → names joined),
     stage (an NES stage code → its name). `names`: the locale's segment_names and nes_names."""
@@ -172,9 +172,9 @@ def value(kind: str, v: Any, locale: str, names: Mapping[str, Mapping[str, str]]
     if kind == "relative":
         return signed_pct(v)
     if kind == "money":
-        return money(v, locale)
+        return money(v, locale, currency)
     if kind == "money_short":
-        return money_short(v, locale)
+        return money_short(v, locale, currency)
     if kind == "text":
         return short_name(v)
     if kind == "segments":

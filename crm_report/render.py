@@ -33,8 +33,8 @@ class RenderError(ReportError, RuntimeError):
     """The report could not be rendered completely."""
 
 
-def make_environment(locale: str, templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
-    """Jinja with StrictUndefined, autoescape and the number/date filters for `locale`."""
+def make_environment(locale: str, templates_dir: Path = TEMPLATES_DIR, currency: str = "TWD") -> jinja2.Environment:
+    """Jinja with StrictUndefined, autoescape and the number/date filters for `locale`, money in `currency`."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir),
         autoescape=True,
@@ -44,9 +44,10 @@ def make_environment(locale: str, templates_dir: Path = TEMPLATES_DIR) -> jinja2
     )
     env.filters.update({
         "number": formatting.number,
-        "money": lambda v: formatting.money(v, locale),
-        "money_short": lambda v: formatting.money_short(v, locale),
-        "price": lambda v: formatting.price(v, locale),
+        "money": lambda v: formatting.money(v, locale, currency),
+        "money_short": lambda v: formatting.money_short(v, locale, currency),
+        "price": lambda v: formatting.price(v, locale, currency),
+        "currency": lambda _: formatting.currency_symbol(currency, locale).strip(),
         "compact": lambda v: formatting.compact(v, locale),
         "pct": formatting.pct,
         "name": formatting.short_name,
@@ -58,20 +59,21 @@ def make_environment(locale: str, templates_dir: Path = TEMPLATES_DIR) -> jinja2
         "trend": lambda v: "flat" if v is None or abs(v) < 0.005 else ("up" if v > 0 else "down"),
         "fill": lambda text, **kw: text.format(**kw),
     })
-    words = i18n.strings(locale)
+    words = i18n.strings(locale, currency)
     env.filters["event"] = lambda key: event_label(key, words["events"])
-    env.globals["so_what"] = functools.partial(so_what, locale=locale, words=words)
+    env.globals["so_what"] = functools.partial(so_what, locale=locale, words=words, currency=currency)
     return env
 
 
-def so_what(section: str, conclusions: list[dict[str, Any]], *, locale: str,
-            words: dict[str, Any]) -> list[dict[str, str | None]]:
+def so_what(section: str, conclusions: list[dict[str, Any]], *, locale: str, words: dict[str, Any],
+            currency: str = "TWD") -> list[dict[str, str | None]]:
     """The sentences (and actions) of a section's `metrics.conclusions`, worded from the locale's
     `so_what.<section>` texts."""
     texts = words["so_what"][section]
     worded = []
     for item in conclusions:
-        params = {name: formatting.value(kind, v, locale, words) for name, (kind, v) in item["params"].items()}
+        params = {name: formatting.value(kind, v, locale, words, currency)
+                  for name, (kind, v) in item["params"].items()}
         worded.append({"text": texts[item["key"]].format(**params),
                        "action": texts["actions"][item["action"]].format(**params) if item["action"] else None})
     return worded
@@ -91,10 +93,11 @@ def render_report(report_dir: Path, config: ClientConfig, month: str,
                    "primary": config.brand.primary_color, "accent": config.brand.accent_color,
                    "logo": assets.get("logo")},
         "month": month,
-        "t": i18n.strings(config.locale),
+        "t": i18n.strings(config.locale, config.currency),
         "s": sections,
     }
-    html_text = make_environment(config.locale).get_template("report.html").render(**context)
+    html_text = make_environment(config.locale, currency=config.currency).get_template("report.html").render(
+        **context)
     html_path = report_dir / "report.html"
     html_path.write_text(html_text, encoding="utf-8")
     pdf_path = report_dir / "report.pdf"

@@ -53,7 +53,7 @@ class Run:
     @property
     def words(self) -> dict[str, Any]:
         """The report's words in the client's locale."""
-        return i18n.strings(self.config.locale)
+        return i18n.strings(self.config.locale, self.config.currency)
 
     def cluster_label(self, key: str) -> str:
         """A cluster's display name from its key: 'lapsed_repeat_high_2' → '久未回購的高價值客 2'."""

@@ -232,7 +232,8 @@ targets = economics.apply_plan(targets, plan)
 target_summary = campaign.summarise_targets(targets, order=winback.GROUPS)
 calendar = campaign.contact_calendar(targets, run.month)
 group_chart = charts.winback_groups(target_summary.loc[target_summary["customers"].gt(0)],  # no empty bars
-                                    words["winback_groups_short"], words["charts"]["winback"], locale=locale)
+                                    words["winback_groups_short"], words["charts"]["winback"], locale=locale,
+                                    currency=run.config.currency)
 plan
 
 # %%
