@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 from urllib.request import url2pathname
 
 import jinja2
+from markupsafe import Markup, escape
 
 from crm_report import formatting, i18n, results
 from crm_report.config import ClientConfig, check_logo
@@ -78,8 +79,15 @@ def make_environment(locale: str, templates_dir: Path = TEMPLATES_DIR) -> jinja2
                                    else formatting.signed_pct(v)),
         "trend": lambda v: "flat" if v is None or abs(v) < 0.005 else ("up" if v > 0 else "down"),
         "fill": lambda text, **kw: text.format(**kw),
+        "words": unbreakable_words,
     })
     return env
+
+
+def unbreakable_words(text: str) -> Markup:
+    """`text` with each space-separated word in a `<span class="word">` that the stylesheet keeps on one
+    line: a table header then wraps only between words, never inside one (購買人/數, E-/mail)."""
+    return Markup(" ").join(Markup('<span class="word">%s</span>') % word for word in escape(text).split())
 
 
 def render_report(report_dir: Path, config: ClientConfig, month: str) -> tuple[Path, Path]:
