@@ -5,7 +5,7 @@ new figure) and returns the Axes. Nothing here calls `show()` or `savefig()`: `r
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import matplotlib
@@ -77,7 +77,7 @@ def palette(brand: Brand) -> list[str]:
 
 
 def new_vs_returning(monthly: pd.DataFrame, labels: Mapping[str, str], measure: str = "customers",
-                     ax: plt.Axes | None = None, locale: str = "zh-TW") -> plt.Axes:
+                     ax: plt.Axes | None = None, locale: str = "zh-TW", currency: str = "TWD") -> plt.Axes:
     """Stacked monthly bars of new and returning customers (or `measure` = 'revenue')."""
     ax = ax or _axes(2.3)
     x = np.arange(len(monthly))
@@ -86,10 +86,14 @@ def new_vs_returning(monthly: pd.DataFrame, labels: Mapping[str, str], measure: 
     ax.bar(x, returning, color=colors[0], label=labels["returning"], width=0.75)
     ax.bar(x, new, bottom=returning, color=colors[1], label=labels["new"], width=0.75)
     _month_ticks(ax, monthly["month"])
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: compact(v, locale)))
-    ax.set_title(labels[f"title_{measure}"])
+    if measure == "revenue":
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: money_short(v, locale, currency)))
+    else:
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: compact(v, locale)))
+        ax.set_ylabel(labels[f"ylabel_{measure}"])
     ax.legend(loc="upper left", ncols=2, bbox_to_anchor=(0, 1.0))
     ax.margins(y=0.15)
+    _title(ax, labels[f"title_{measure}"])
     return ax
 
 
@@ -101,7 +105,7 @@ def repeat_rate_bars(rates: pd.DataFrame, labels: Mapping[str, str], ax: plt.Axe
     ax.bar_label(bars, labels=[f"{r:.0%}" if pd.notna(r) else "–" for r in rates["rate"]], padding=2, fontsize=8)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_ylim(0, max(0.1, float(rates["rate"].max(skipna=True) or 0) * 1.25))
-    ax.set_title(labels["title"])
+    _title(ax, labels["title"])
     return ax
 
 
@@ -117,8 +121,9 @@ def interval_histogram(intervals: pd.DataFrame, median: float, labels: Mapping[s
         ax.annotate(labels["median"].format(n=f"{median:.0f}"), xy=(median, 1), xycoords=("data", "axes fraction"),
                     xytext=(4, -10), textcoords="offset points", color=colors[1], fontsize=8, fontweight="bold")
     ax.set_xlabel(labels["xlabel"])
+    ax.set_ylabel(labels["ylabel"])
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    ax.set_title(labels["title"])
+    _title(ax, labels["title"])
     return ax
 
 
@@ -147,14 +152,14 @@ def cohort_heatmap(cohorts: pd.DataFrame, labels: Mapping[str, str], brand: Bran
                   [f"{pd.Period(c, 'M'):%Y-%m}  ({n:,})" for c, n in zip(cohorts["cohort"], cohorts["customers"])])
     ax.tick_params(length=0)
     ax.set_xlabel(labels["xlabel"])
-    ax.set_title(labels["title"])
+    _title(ax, labels["title"])
     for spine in ax.spines.values():
         spine.set_visible(False)
     return ax
 
 
 def cohort_value_curves(revenue: pd.DataFrame, labels: Mapping[str, str], ax: plt.Axes | None = None,
-                        locale: str = "zh-TW") -> plt.Axes:
+                        locale: str = "zh-TW", currency: str = "TWD") -> plt.Axes:
     """Lines per cohort: cumulative revenue per acquired customer by months since first purchase.
 
     Older cohorts are lighter, the latest darkest; cohorts observed for a single month are left out.
@@ -172,9 +177,9 @@ def cohort_value_curves(revenue: pd.DataFrame, labels: Mapping[str, str], ax: pl
         handles, names = ax.get_legend_handles_labels()
         ax.legend([handles[0], handles[-1]], [names[0], names[-1]], loc="upper left")
     ax.set_xticks(range(0, len(month_cols), max(1, len(month_cols) // 6)))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: compact(v, locale)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: money_short(v, locale, currency)))
     ax.set_xlabel(labels["xlabel"])
-    ax.set_title(labels["title"])
+    _title(ax, labels["title"])
     return ax
 
 
@@ -194,7 +199,7 @@ def second_purchase_curves(curves: Mapping[str, pd.DataFrame], names: Mapping[st
     ax.set_ylim(bottom=0)
     ax.set_xlabel(labels["xlabel"])
     ax.legend(loc="lower right")
-    ax.set_title(labels["title"])
+    _title(ax, labels["title"])
     return ax
 
 
@@ -217,7 +222,7 @@ def replenishment_ranges(cycles: pd.DataFrame, labels: Mapping[str, str], ax: pl
     ax.set_xlabel(labels["xlabel"])
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncols=3)  # below the axis: never over a bar
     ax.margins(y=0.02)
-    ax.set_title(labels["title"])
+    _title(ax, labels["title"])
     return ax
 
 
@@ -235,7 +240,7 @@ def share_bars(summary: pd.DataFrame, names: Mapping[str, str], labels: Mapping[
     ax.grid(axis="y", visible=False)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.legend(loc="best")
-    ax.set_title(labels["title"])
+    _title(ax, labels["title"])
     return ax
 
 
@@ -256,7 +261,7 @@ def cluster_bubbles(profile: pd.DataFrame, labels: Mapping[str, str], ax: plt.Ax
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: compact(v, locale)))
     ax.grid(axis="x")
     ax.margins(0.18)
-    ax.set_title(labels["title"])
+    _title(ax, labels["title"])
     return ax
 
 
@@ -271,7 +276,8 @@ def p_alive_histogram(p_alive: pd.Series, labels: Mapping[str, str], threshold: 
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_xlabel(labels["xlabel"])
-    ax.set_title(labels["title"])
+    ax.set_ylabel(labels["ylabel"])
+    _title(ax, labels["title"])
     return ax
 
 
@@ -287,7 +293,7 @@ def backtest_deciles(deciles: pd.DataFrame, labels: Mapping[str, str], ax: plt.A
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_xlabel(labels["xlabel"])
     ax.set_ylabel(labels["ylabel"])
-    ax.set_title(labels["title"])
+    _title(ax, labels["title"])
     ax.legend(frameon=False, fontsize=7, loc="upper left")
     return ax
 
@@ -307,15 +313,54 @@ def winback_groups(summary: pd.DataFrame, names: Mapping[str, str], labels: Mapp
         summary["customers"], summary["value_at_stake"])],
                  padding=2, fontsize=7)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_ylabel(labels["ylabel"])
     ax.tick_params(axis="x", labelsize=7.5)
     ax.margins(y=0.3)
-    ax.set_title(labels["title"])
+    _title(ax, labels["title"])
     return ax
 
 
 def _colors() -> list:
     """The brand palette set by `apply_theme`."""
     return plt.rcParams["axes.prop_cycle"].by_key()["color"]
+
+
+def _title(ax: plt.Axes, text: str) -> None:
+    """Set the chart's title, wrapped onto more lines when it is wider than the room from the axes' left edge
+    to the figure's right edge (a half-width chart has about 3 inches): a title is never cut off.
+
+    Lines break at a space or CJK punctuation first, between two CJK characters only when nothing else fits,
+    never inside a Latin word. Call it last, when the rest of the chart is drawn."""
+    title = ax.set_title(text)
+    figure = ax.figure
+    figure.draw_without_rendering()  # places the axes (constrained layout) so the room is known
+    renderer = figure.canvas.get_renderer()
+    room = (figure.bbox.x1 - ax.get_window_extent(renderer).x0) * TITLE_ROOM
+    font = title.get_fontproperties()
+    title.set_text(_wrap(text, lambda s: renderer.get_text_width_height_descent(s, font, ismath=False)[0], room))
+
+
+TITLE_ROOM = 0.97
+"""Share of the measured room a title line may fill: the PDF sets the SVG's text with its own font metrics."""
+BREAK_AFTER, BREAK_BEFORE = " ：，、）)", "（("
+
+
+def _wrap(text: str, width: Callable[[str], float], room: float) -> str:
+    """`text` with line breaks so that each line's `width` is at most `room` where a break point allows."""
+    if width(text) <= room:
+        return text
+    preferred = [i for i in range(1, len(text)) if text[i - 1] in BREAK_AFTER or text[i] in BREAK_BEFORE]
+    between_cjk = [i for i in range(1, len(text)) if _is_cjk(text[i - 1]) and _is_cjk(text[i])]
+    for points in (preferred, between_cjk):
+        for i in reversed(points):
+            head = text[:i].rstrip()
+            if head and width(head) <= room:
+                return head + "\n" + _wrap(text[i:].lstrip(), width, room)
+    return text
+
+
+def _is_cjk(char: str) -> bool:
+    return "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"
 
 
 def _axes(height: float, width: float = WIDTH) -> plt.Axes:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 
 from crm_report import formatting, i18n, pdf, results
 from crm_report.config import ClientConfig, check_logo
@@ -58,6 +59,7 @@ def make_environment(locale: str, templates_dir: Path = TEMPLATES_DIR, currency:
                                    else formatting.signed_pct(v)),
         "trend": lambda v: "flat" if v is None or abs(v) < 0.005 else ("up" if v > 0 else "down"),
         "fill": lambda text, **kw: text.format(**kw),
+        "words": unbreakable_words,
     })
     words = i18n.strings(locale, currency)
     env.filters["event"] = lambda key: event_label(key, words["events"])
@@ -77,6 +79,12 @@ def so_what(section: str, conclusions: list[dict[str, Any]], *, locale: str, wor
         worded.append({"text": texts[item["key"]].format(**params),
                        "action": texts["actions"][item["action"]].format(**params) if item["action"] else None})
     return worded
+
+
+def unbreakable_words(text: str) -> Markup:
+    """`text` with each space-separated word in a `<span class="word">` that the stylesheet keeps on one
+    line: a table header then wraps only between words, never inside one (購買人/數, E-/mail)."""
+    return Markup(" ").join(Markup('<span class="word">%s</span>') % word for word in escape(text).split())
 
 
 def render_report(report_dir: Path, config: ClientConfig, month: str,

@@ -41,7 +41,8 @@ kpis
 customers_chart = charts.new_vs_returning(monthly, words["charts"]["acquisition"], "customers", locale=locale)
 
 # %%
-revenue_chart = charts.new_vs_returning(monthly, words["charts"]["acquisition"], "revenue", locale=locale)
+revenue_chart = charts.new_vs_returning(monthly, words["charts"]["acquisition"], "revenue", locale=locale,
+                                        currency=run.config.currency)
 
 # %% [markdown]
 # ## What new customers buy first (first orders of the last 12 months)
@@ -95,7 +96,8 @@ marks
 cohorts = repurchase.cohort_retention(run.orders, run.month, options.cohort_months)
 cohort_chart = charts.cohort_heatmap(cohorts, words["charts"]["cohorts"], run.config.brand, locale=locale)
 cohort_value = repurchase.cohort_revenue(run.orders, run.month, options.cohort_months)
-cohort_value_chart = charts.cohort_value_curves(cohort_value, words["charts"]["cohort_value"], locale=locale)
+cohort_value_chart = charts.cohort_value_curves(cohort_value, words["charts"]["cohort_value"], locale=locale,
+                                                currency=run.config.currency)
 cohort_value
 
 # %%

@@ -1,12 +1,16 @@
-"""Shared fixtures: tiny order tables whose right answers are worked out by hand in the tests."""
+"""Shared fixtures: tiny order tables whose right answers are worked out by hand in the tests, and the small demo
+reports that the pipeline and layout tests read (built once per run: about two minutes)."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DEMO_MONTH = "2026-10"
+DEMO_PREVIOUS = "2026-09"
 
 
 def make_lines(rows: list[tuple]) -> pd.DataFrame:
@@ -54,3 +58,45 @@ def march_lines() -> pd.DataFrame:
 @pytest.fixture
 def march() -> pd.Period:
     return pd.Period("2026-03", freq="M")
+
+
+@pytest.fixture(scope="session")
+def demo_clients(tmp_path_factory):
+    """Small copies of two demo clients (zh-TW and en) with generated data."""
+    # imported here: the pipeline brings papermill and Jupyter, which most test modules never need
+    from crm_report.data.demo import generate_orders
+    from crm_report.paths import CLIENTS_DIR
+
+    root = tmp_path_factory.mktemp("clients")
+    for client in ("demo-supplements", "demo-apparel"):
+        folder = root / client
+        folder.mkdir()
+        for name in ("client.yaml", "logo.svg"):
+            shutil.copy(CLIENTS_DIR / client / name, folder / name)
+        (folder / "data").mkdir()
+        generate_orders(client, DEMO_MONTH, scale=0.06).to_parquet(folder / "data" / "orders.parquet")
+    return root
+
+
+@pytest.fixture(scope="session")
+def demo_reports(demo_clients, tmp_path_factory):
+    """Supplements for two consecutive months (the second evaluates the first's win-back list), apparel once.
+
+    Built once per test run: the pipeline and layout tests read them, and must not change them."""
+    from crm_report import pipeline
+    from crm_report.data.demo import simulate_campaign
+    from crm_report.metrics.campaign import SENT_DIR, TARGETS_FILE, load_targets
+    from crm_report.metrics.winback import GROUPS
+
+    out = tmp_path_factory.mktemp("reports")
+    pipeline.run_report("demo-supplements", DEMO_PREVIOUS, clients_dir=demo_clients, reports_dir=out)
+    # the list answered: every contacted customer of every group places an extra order with chance 0.5
+    targets = load_targets(out / "demo-supplements" / DEMO_PREVIOUS / TARGETS_FILE)
+    data = demo_clients / "demo-supplements" / "data" / "orders.parquet"
+    orders, log = simulate_campaign(pd.read_parquet(data), targets, DEMO_PREVIOUS, dict.fromkeys(GROUPS, 0.5))
+    orders.to_parquet(data, index=False)
+    (demo_clients / "demo-supplements" / SENT_DIR).mkdir(exist_ok=True)
+    log.to_csv(demo_clients / "demo-supplements" / SENT_DIR / f"{DEMO_PREVIOUS}.csv", index=False)
+    for client in ("demo-supplements", "demo-apparel"):
+        pipeline.run_report(client, DEMO_MONTH, clients_dir=demo_clients, reports_dir=out)
+    return out

@@ -110,3 +110,21 @@ def test_replenishment_ranges_show_quartiles_median_and_reminder():
     assert [(b.get_x(), b.get_width()) for b in bars] == [(24.0, 9.0), (40.0, 30.0)]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["魚油", "維他命"]
     render_png(ax)
+
+
+def test_a_title_too_wide_for_a_half_width_chart_wraps_between_words():
+    """The English backtest title was cut off at "by tenth"; wrapped, each line fits and no word is split."""
+    deciles = pd.DataFrame({"decile": range(1, 11), "predicted_purchases": range(10), "actual_purchases": range(10)})
+    ax = charts.backtest_deciles(deciles, i18n.strings("en")["charts"]["backtest"])
+    lines = ax.get_title(loc="left").split("\n")
+    assert " ".join(lines) == "Predicted and actual purchases, by tenth of predicted value" and len(lines) == 2
+    ax.figure.canvas.draw()
+    assert ax.get_tightbbox().x1 <= ax.figure.bbox.x1  # title, ticks and labels inside the figure
+    render_png(ax)
+
+
+def test_titles_wrap_at_cjk_punctuation_before_between_characters():
+    width = len  # one unit per character
+    assert charts._wrap("預測與實際購買次數（依預測價值十等分）", width, 12) == "預測與實際購買次數\n（依預測價值十等分）"
+    assert charts._wrap("新客完成第二次購買的比例", width, 8) == "新客完成第二次購\n買的比例"
+    assert charts._wrap("Share of new customers", width, 30) == "Share of new customers"

@@ -11,44 +11,22 @@ from pypdf import PdfReader
 
 import run_report
 from crm_report import batch, formatting, i18n, pipeline, render
-from crm_report.data.demo import generate_orders, simulate_campaign
-from crm_report.metrics.campaign import SENT_DIR, TARGETS_FILE, load_targets
-from crm_report.metrics.winback import GROUPS
-from crm_report.paths import CLIENTS_DIR, PROJECT_ROOT
+from crm_report.paths import PROJECT_ROOT
+from tests.conftest import DEMO_MONTH, DEMO_PREVIOUS
 
-MONTH = "2026-10"
-PREVIOUS = "2026-09"
+MONTH, PREVIOUS = DEMO_MONTH, DEMO_PREVIOUS
 
 
-@pytest.fixture(scope="module")
-def clients(tmp_path_factory):
-    """Small copies of two demo clients (zh-TW and en) with generated data."""
-    root = tmp_path_factory.mktemp("clients")
-    for client in ("demo-supplements", "demo-apparel"):
-        folder = root / client
-        folder.mkdir()
-        for name in ("client.yaml", "logo.svg"):
-            shutil.copy(CLIENTS_DIR / client / name, folder / name)
-        (folder / "data").mkdir()
-        generate_orders(client, MONTH, scale=0.06).to_parquet(folder / "data" / "orders.parquet")
-    return root
+@pytest.fixture
+def clients(demo_clients):
+    """The small demo clients of conftest.py, shared with the layout tests."""
+    return demo_clients
 
 
-@pytest.fixture(scope="module")
-def reports(clients, tmp_path_factory):
-    """Supplements for two consecutive months (the second evaluates the first's win-back list), apparel once."""
-    out = tmp_path_factory.mktemp("reports")
-    pipeline.run_report("demo-supplements", PREVIOUS, clients_dir=clients, reports_dir=out)
-    # the list answered: every contacted customer of every group places an extra order with chance 0.5
-    targets = load_targets(out / "demo-supplements" / PREVIOUS / TARGETS_FILE)
-    data = clients / "demo-supplements" / "data" / "orders.parquet"
-    orders, log = simulate_campaign(pd.read_parquet(data), targets, PREVIOUS, dict.fromkeys(GROUPS, 0.5))
-    orders.to_parquet(data, index=False)
-    (clients / "demo-supplements" / SENT_DIR).mkdir(exist_ok=True)
-    log.to_csv(clients / "demo-supplements" / SENT_DIR / f"{PREVIOUS}.csv", index=False)
-    for client in ("demo-supplements", "demo-apparel"):
-        pipeline.run_report(client, MONTH, clients_dir=clients, reports_dir=out)
-    return out
+@pytest.fixture
+def reports(demo_reports):
+    """Their reports: supplements for two consecutive months, apparel for the second."""
+    return demo_reports
 
 
 def pdf_text(path):

@@ -71,6 +71,14 @@ def test_templates_are_strict_and_escaped():
     assert env.from_string("{{ v | change('points') }}").render(v=0.021) == "+2.1 個百分點"
 
 
+def test_header_words_stay_whole_and_escaped():
+    env = render.make_environment("en")
+    assert env.from_string("{{ 'Days  since' | words }}").render() == \
+        '<span class="word">Days</span> <span class="word">since</span>'
+    assert env.from_string("{{ '購買人數' | words }}").render() == '<span class="word">購買人數</span>'
+    assert env.from_string("{{ '<b>&' | words }}").render() == '<span class="word">&lt;b&gt;&amp;</span>'
+
+
 def test_locales_have_the_same_keys_and_only_text_keys():
     """YAML reads an unquoted `yes:` key as True; a key missing in one locale fails only that locale's report."""
     from crm_report import i18n
