@@ -2,15 +2,18 @@
 paths), and any warning WeasyPrint logs (a missing image, font or stylesheet) fails the render instead of
 leaving a hole.
 
-`render.write_pdf` runs this file in a process of its own, `python -P crm_report/pdf.py HTML PDF ROOT`, so a
-render that takes too long can be stopped. It therefore imports nothing from crm_report and nothing heavy
+`render.write_pdf` runs this file in a process of its own, `python -P crm_report/pdf.py HTML PDF ROOT SECONDS`,
+so a render that takes too long can be stopped; the child also limits its own CPU time to SECONDS (+1), so it
+ends even when the process that started it was killed. It therefore imports nothing from crm_report and nothing heavy
 but WeasyPrint (pandas, Jinja and pydantic would add 1.7 s of start-up to every render). Exit status 0: the
 PDF is written; `REFUSED` with the reason on standard output: no PDF; anything else: WeasyPrint crashed.
 """
 from __future__ import annotations
 
 import logging
+import math
 import mimetypes
+import resource
 import sys
 from pathlib import Path
 from typing import Any
@@ -74,7 +77,9 @@ class _LogCollector(logging.Handler):
 
 
 def main(argv: list[str]) -> int:
-    html_path, pdf_path, root = (Path(a) for a in argv)
+    html_path, pdf_path, root = (Path(a) for a in argv[:3])
+    cpu_seconds = math.ceil(float(argv[3])) + 1  # past the caller's wall-clock limit: that one speaks first
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))  # SIGXCPU, then SIGKILL
     logging.getLogger("weasyprint").propagate = False  # its warnings are collected, not printed
     refused = write(html_path, pdf_path, root)
     if refused is not None:

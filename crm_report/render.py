@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -125,13 +126,15 @@ def write_pdf(html_path: Path, pdf_path: Path, root: Path, timeout: float | None
     a RenderError naming the limit, and no PDF. The child costs WeasyPrint's import, which a render in this
     process would pay once too (0.8 s)."""
     limit = RENDER_TIMEOUT if timeout is None else timeout
-    command = [sys.executable, "-P", pdf.__file__, str(html_path), str(pdf_path), str(root)]
+    command = [sys.executable, "-P", pdf.__file__, str(html_path), str(pdf_path), str(root), str(limit)]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=limit)
     except subprocess.TimeoutExpired:
+        done = None
+    if done is None or done.returncode == -signal.SIGXCPU:  # the child's own limit, should this one be late
         pdf_path.unlink(missing_ok=True)
         raise RenderError(f"{html_path.name}: no PDF after {limit:g} s, the render time limit "
-                          f"(render.RENDER_TIMEOUT); WeasyPrint was stopped") from None
+                          f"(render.RENDER_TIMEOUT); WeasyPrint was stopped")
     if done.returncode == pdf.REFUSED:
         raise RenderError(done.stdout.strip())
     if done.returncode != 0:

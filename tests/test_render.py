@@ -114,3 +114,17 @@ def test_a_crash_of_weasyprint_is_a_render_error_with_its_traceback(tmp_path):
     page = write_page(tmp_path)
     with pytest.raises(render.RenderError, match=r"(?s)page.html: WeasyPrint failed \(1\):\nTraceback.*FileNotFoundError"):
         render.write_pdf(page, tmp_path / "no-such-folder" / "out.pdf", root=tmp_path)
+
+
+def test_the_render_process_ends_by_itself_when_nobody_stops_it(tmp_path):
+    """The parent stops a slow render; if the parent is killed first (a batch worker out of memory), the child
+    still ends: it limits its own CPU time to the time limit (+1 s)."""
+    import signal
+    import subprocess
+    import sys
+
+    from crm_report import pdf
+    page = write_page(tmp_path, "<table><tr><td>" + "超長商品名稱" * 700 + "</td><td>2</td></tr></table>")
+    done = subprocess.run([sys.executable, "-P", pdf.__file__, str(page), str(tmp_path / "out.pdf"), str(tmp_path),
+                           "1"], capture_output=True, timeout=60)
+    assert done.returncode == -signal.SIGXCPU
