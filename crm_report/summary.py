@@ -16,6 +16,8 @@ of the change relative to its base); the first `MAX_INSIGHTS` are shown.
 - `new_move`: new customers against the same month last year (acquisition, the same chance rule); left out
   when last year's month is left-censored, or when `month_move` already names new customers as the driver (the year-on-year event shifts are said once,
   with `year_move`).
+- `guests_only`: the month's orders are all guest checkouts (no customer id, e-mail or mobile): said first,
+  because it is why every section built on customers is empty.
 - `campaign`: the verdict on the past lists (`campaign.campaign_verdict`) when it is a finding (lift or
   drop, weight = the return-rate difference ÷ the control's rate) or a clear non-finding (unclear with
   enough customers: weight 0, the honest "no effect measured").
@@ -29,6 +31,7 @@ groups pay; none is invented.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -123,6 +126,10 @@ def insights(sections: Mapping[str, Section], month: str, events: Mapping[str, A
         candidates.append(new_customer_move(acquisition, month, last_year))
     if "winback" in sections:
         candidates.append(campaign_insight(sections["winback"].values.get("verdict", {})))
+    now = _month_rows(acquisition).get(month)
+    if now is not None and not now["active_customers"] and now.get("guest_orders", 0):
+        candidates.insert(0, {"kind": "guests_only", "stable": False, "weight": math.inf,
+                              "orders": int(now["guest_orders"])})
     kept = [c for c in candidates if c is not None]
     kept.sort(key=lambda c: (c["stable"], -c["weight"]))  # stable sort: ties keep the order above
     return kept[:top]

@@ -23,7 +23,7 @@ from matplotlib.text import Text
 from weasyprint import HTML
 from weasyprint.formatting_structure import boxes
 
-from crm_report import render as report_render
+from crm_report.pdf import _report_fetcher  # the PDF's own fetcher: only the report's files
 
 TOLERANCE = 0.5  # px: rounding in the layout, never a visible overflow
 MAX_EMPTY = 0.5  # share of a page's content box left blank, unless a chapter ends on that page
@@ -45,7 +45,7 @@ def render(folder: Path):
     """The laid-out document of `folder/report.html` (same fetcher as the PDF: only the report's own files)."""
     folder = Path(folder)
     return HTML(filename=str(folder / "report.html"), base_url=str(folder),
-                url_fetcher=report_render.ReportFetcher(folder)).render()
+                url_fetcher=_report_fetcher(folder)).render()
 
 
 def walk(document) -> Iterator[Placed]:

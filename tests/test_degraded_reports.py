@@ -127,10 +127,8 @@ def test_a_client_whose_orders_are_all_guest_checkouts_gives_a_report(guest_repo
     assert "無法對應任何顧客" in _pages(guest_report / "report.pdf")[-1].replace("\n", "")
 
 
-@pytest.mark.xfail(strict=True, reason="needs templates/sections/summary.html and the locales (not this branch's "
-                                       "to edit): the highlights say '0 customers ordered' beside the month's orders")
 def test_a_guest_only_report_says_on_its_highlights_page_why_it_has_no_customers(guest_report):
-    """What finding 7 asks and the report does not do yet: the highlights page explains that no order names a
-    customer (no id, e-mail or mobile) instead of showing 0 customers beside the month's orders; so should
-    the sections built on customers (repurchase, products, segments, life cycle, value, win-back)."""
-    assert "訪客" in _pages(guest_report / "report.pdf")[1]
+    """Finding 7: the highlights page (page 1) explains that no order names a customer (no id, e-mail or
+    mobile), which is why the sections built on customers are empty, instead of showing 0 customers beside the
+    month's orders."""
+    assert "訪客結帳" in _pages(guest_report / "report.pdf")[0]

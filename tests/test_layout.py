@@ -143,8 +143,8 @@ def _chart(name: str, locale: str):
         return charts.backtest_deciles(deciles, w["backtest"])
     if name == "winback":
         groups = list(words["winback_groups_short"])
-        summary = pd.DataFrame({"group": groups, "customers": [2190, 1540, 980, 3200, 410][: len(groups)],
-                                "value_at_stake": [1.23e7, 4.5e6, 1.2e6, 8.9e5, 3.3e5][: len(groups)]})
+        summary = pd.DataFrame({"group": groups, "customers": [2190, 1540, 980, 3200, 410, 2600][: len(groups)],
+                                "value_at_stake": [1.23e7, 4.5e6, 1.2e6, 8.9e5, 3.3e5, 6.1e6][: len(groups)]})
         return charts.winback_groups(summary, words["winback_groups_short"], w["winback"], locale=locale)
     raise ValueError(name)
 

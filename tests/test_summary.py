@@ -104,3 +104,10 @@ def test_a_left_censored_comparison_month_is_flagged_and_its_new_customers_not_c
     found = summary.insights({"acquisition": acquisition}, "2026-11")
     year = next(i for i in found if i["kind"] == "year_move")
     assert year["censored"] and "new_move" not in [i["kind"] for i in found]
+
+
+def test_a_month_of_guest_checkouts_only_says_so_first():
+    acquisition = _acquisition({"2026-10": (0, 0, 0.0), "2026-11": (0, 0, 5_000.0)})
+    acquisition.tables["monthly"][1]["guest_orders"] = 67
+    found = summary.insights({"acquisition": acquisition}, "2026-11")
+    assert found[0] == {"kind": "guests_only", "stable": False, "weight": float("inf"), "orders": 67}
