@@ -53,11 +53,15 @@ def test_repurchase_compares_cohorts_against_their_standard_error():
 
 
 def test_products_feature_the_best_entry_product_and_talk_of_refills_only_with_consumables():
-    table = pd.DataFrame({"product_name": ["A", "B", "C"], "customers": [500, 200, 100],
-                          "rate": [0.20, 0.35, 0.10], "below_baseline": [False, False, True]})
+    table = pd.DataFrame({"product_name": ["A", "B", "C", "D"], "customers": [500, 200, 100, 30],
+                          "rate": [0.20, 0.35, 0.10, 0.40], "below_baseline": [False, False, True, False]})
     found = conclusions.products(table, 0.18, consumables=0, window_days=180)
     assert keys(found) == [("entry_product", "feature_entry")]  # no consumables: no refill sentence
-    assert found[0]["params"]["product"] == ["text", "B"]
+    # beyond chance: B 0.17 > 2 √(0.18 × 0.82 / 200) = 0.054 and D 0.22 > 2 √(0.18 × 0.82 / 30) = 0.140; A's
+    # 0.02 < 0.034 is not. D has the higher rate, so D is chosen
+    assert found[0]["params"]["product"] == ["text", "D"]
+    assert conclusions.products(table.assign(customers=[500, 200, 100, 3]), 0.18, 0, 180)[0]["params"][
+        "product"] == ["text", "B"]  # D with 3 customers: 0.22 < 2 √(0.18 × 0.82 / 3) = 0.44
     assert keys(conclusions.products(table, 0.18, 4, 180))[-1] == ("refills", "due_soon")
     below = table.assign(below_baseline=True)
     assert keys(conclusions.products(below, 0.5, 0, 180)) == [("no_entry_product", None)]

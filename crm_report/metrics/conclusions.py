@@ -14,8 +14,9 @@ which sentence applies is decided here, by these rules (thresholds are the modul
   `CHANCE_Z` standard errors (√(p(1 − p)(1/n₁ + 1/n₀)), n = customers still observed at that day, p pooled),
   else similar; the action is the reminder window: between the 25th and 75th percentile of the days
   between purchases.
-- **products**: the entry product whose first buyers come back most (among the table's products above the
-  baseline) → feature it to new customers; and, only when the client has consumables, how many products
+- **products**: the entry product whose first buyers come back most, among the table's products whose rate
+  is above the baseline by more than chance (more than `CHANCE_Z` × √(p(1 − p)/n), p the baseline, n the
+  product's first buyers) → feature it to new customers; none → say no product clearly beats the baseline; and, only when the client has consumables, how many products
   have a replenishment cycle (their buyers are on the due-soon list). No refill advice without consumables.
 - **segments**: the segments with the highest revenue per customer, taken in that order until they bring at
   least `CONCENTRATION` of revenue, with their share of customers → look after them first.
@@ -89,7 +90,8 @@ def products(first_table: pd.DataFrame, baseline_rate: float, consumables: int,
              window_days: int) -> list[dict[str, object]]:
     """`products.first_product_table`, the baseline repeat rate, the number of consumables."""
     out = []
-    above = first_table.loc[~first_table["below_baseline"].astype(bool)] if len(first_table) else first_table
+    margin = CHANCE_Z * np.sqrt(baseline_rate * (1 - baseline_rate) / first_table["customers"].clip(lower=1))
+    above = first_table.loc[first_table["rate"] - baseline_rate > margin] if len(first_table) else first_table
     if len(above):
         best = above.sort_values(["rate", "customers"], ascending=False, kind="stable").iloc[0]
         out.append(_c("entry_product", "feature_entry", product=("text", best["product_name"]),
