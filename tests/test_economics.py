@@ -61,9 +61,13 @@ def test_measured_results_outweigh_the_prior_by_their_precision():
 def test_a_clear_null_result_stops_a_group_a_noisy_one_does_not():
     evaluation = pd.DataFrame({
         "group": ["slipping", "asleep", "total"], "contacted_n": [5000, 1, 5001], "control_n": [500, 1, 501],
-        "revenue_diff": [0.0, 500.0, 0.0], "revenue_diff_se": [1.0, 300.0, 1.0]})
+        "revenue_diff": [0.0, 500.0, 0.0], "revenue_diff_se": [1.0, 300.0, 1.0],
+        "revenue_diff_low": [-1.96, -100.0, -1.96], "revenue_diff_high": [1.96, 1100.0, 1.96],
+        "outcome": ["unclear", "too_small", "unclear"]})
     measured = economics.measured_uplift(evaluation)
     assert list(measured.index) == ["slipping"]  # one customer per arm measures nothing; total is not a group
+    too_small = evaluation.assign(contacted_n=[5000, 20, 5020], control_n=[500, 20, 520])
+    assert list(economics.measured_uplift(too_small).index) == ["slipping"]  # "too small to judge": no weight
     plan = economics.campaign_plan(_targets(), evaluation, **OPTIONS).set_index("group")
     assert plan.loc["slipping", "basis"] == "measured" and plan.loc["slipping", "uplift"] < 0.1
     assert plan.loc["slipping", ["measured_low", "measured_high"]].tolist() == pytest.approx([-1.96, 1.96], abs=0.01)

@@ -27,8 +27,10 @@ evaluation measures, `campaign.evaluation_window`). Money is in the client's cur
   cost only the message.
 - **Expected incremental profit** = `gross_margin` × expected incremental revenue − cost; its range uses the
   revenue's range at the same cost (`profit_low`, `profit_high`).
-- The measurement is also reported on its own: `measured_uplift` ± 1.96 `measured_se` (`measured_low`,
-  `measured_high`), so the report can say what the past lists showed beside what the plan assumes.
+- The measurement is also reported on its own, with the evaluation's Welch interval (`measured_low`,
+  `measured_high`), so the report says what the past lists showed beside what the plan assumes; and each
+  group's offers are counted (`offer_none`, `offer_reminder`, `offer_discount`), since discounts are most of
+  the cost.
 - **Recommended** = a group with customers to contact whose expected incremental profit is positive. Groups
   are ranked by expected incremental profit; a group that does not pay is not contacted this month
   (`apply_plan`: its customers are held back as `unprofitable`, and the report says so).
@@ -48,8 +50,8 @@ from crm_report.metrics.campaign import reachable, to_contact
 PLAN_COLUMNS = ("group", "contacted", "control", "prior_uplift", "measured_uplift", "measured_se",
                 "measured_low", "measured_high", "evidence_weight", "basis", "uplift", "incremental_revenue",
                 "incremental_revenue_low", "incremental_revenue_high", "message_cost", "offer_cost", "cost", "profit",
-                "profit_low", "profit_high", "recommended", "rank", "main_channel", "main_offer", "first_contact",
-                "last_contact")
+                "profit_low", "profit_high", "recommended", "rank", "offer_none", "offer_reminder", "offer_discount",
+                "main_channel", "main_offer", "first_contact", "last_contact")
 BASES = ("prior", "mostly_prior", "measured")
 """What an estimate rests on: the prior alone (nothing measured), mostly the prior (a measurement with less
 than half the weight), or mostly the client's own measurement (evidence_weight ≥ 0.5)."""
@@ -83,15 +85,20 @@ def combine(prior: float, measured: float | None, se: float | None) -> tuple[flo
 
 
 def measured_uplift(evaluation: pd.DataFrame | None) -> pd.DataFrame:
-    """Per group, the past lists' revenue difference per customer and its standard error, from
-    `campaign.evaluate_campaign` (index group; columns measured_uplift, measured_se). Rows with fewer than two
-    customers in either arm are left out (nothing was measured). Pass None when sending was not confirmed."""
+    """Per group, the past lists' revenue difference per customer, its standard error and its (Welch) 95%
+    interval, from `campaign.evaluate_campaign` (index group; columns measured_uplift, measured_se,
+    measured_low, measured_high). Rows with fewer than two customers in either arm, or that the evaluation
+    calls too small to judge (`too_small`, `no_control`), are left out: what the report says cannot be judged
+    is given no weight. Pass None when sending was not confirmed."""
+    names = {"revenue_diff": "measured_uplift", "revenue_diff_se": "measured_se", "revenue_diff_low": "measured_low",
+             "revenue_diff_high": "measured_high"}
     if evaluation is None:
-        return pd.DataFrame(columns=["measured_uplift", "measured_se"]).rename_axis("group")
+        return pd.DataFrame(columns=list(names.values())).rename_axis("group")
     rows = evaluation.loc[evaluation["group"].ne("total") & evaluation["contacted_n"].ge(2)
-                          & evaluation["control_n"].ge(2)]
-    return (rows.set_index("group")[["revenue_diff", "revenue_diff_se"]]
-            .rename(columns={"revenue_diff": "measured_uplift", "revenue_diff_se": "measured_se"}))
+                          & evaluation["control_n"].ge(2)
+                          & ~evaluation.get("outcome", pd.Series("", index=evaluation.index))
+                          .isin(["too_small", "no_control"])]
+    return rows.set_index("group")[list(names)].rename(columns=names)
 
 
 def evidence(evaluation: pd.DataFrame | None, verdict: dict[str, object]) -> pd.DataFrame | None:
@@ -121,8 +128,8 @@ def campaign_plan(targets: pd.DataFrame, evaluation: pd.DataFrame | None, *, gro
     rows = []
     for group, people in contacted.groupby("group", sort=False):
         prior = float(people["prior"].mean())
-        d = measured["measured_uplift"].get(group) if group in measured.index else None
-        se = measured["measured_se"].get(group) if group in measured.index else None
+        found = measured.loc[group] if group in measured.index else None
+        d, se = (None, None) if found is None else (found["measured_uplift"], found["measured_se"])
         uplift, sd, weight = combine(prior, d, se)
         n = len(people)
         offer_cost = discount_rate * float(people.loc[people["discounted"], "usual"].sum()
@@ -130,16 +137,20 @@ def campaign_plan(targets: pd.DataFrame, evaluation: pd.DataFrame | None, *, gro
         message = float(people["message_cost"].sum())
         revenue = uplift * n
         d, se = (np.nan, np.nan) if d is None else (float(d), float(se))
+        d_low, d_high = ((np.nan, np.nan) if found is None
+                         else (float(found["measured_low"]), float(found["measured_high"])))
         low, high = (uplift - Z95 * sd) * n, (uplift + Z95 * sd) * n
+        offers = people["offer"].value_counts()
         rows.append({
             "group": group, "contacted": n, "control": int(control.get(group, 0)), "prior_uplift": prior,
-            "measured_uplift": d, "measured_se": se, "measured_low": d - Z95 * se, "measured_high": d + Z95 * se,
+            "measured_uplift": d, "measured_se": se, "measured_low": d_low, "measured_high": d_high,
             "evidence_weight": weight, "basis": basis(weight), "uplift": uplift,
             "incremental_revenue": revenue, "incremental_revenue_low": low, "incremental_revenue_high": high,
             "message_cost": message, "offer_cost": offer_cost, "cost": message + offer_cost,
             "profit": gross_margin * revenue - message - offer_cost,
             "profit_low": gross_margin * low - message - offer_cost,
             "profit_high": gross_margin * high - message - offer_cost,
+            **{f"offer_{offer}": int(offers.get(offer, 0)) for offer in ("none", "reminder", "discount")},
             "main_channel": people["channel"].value_counts().idxmax(),
             "main_offer": people["offer"].value_counts().idxmax(),
             "first_contact": people["contact_date"].min(), "last_contact": people["contact_date"].max()})
