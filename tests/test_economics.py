@@ -69,7 +69,7 @@ def test_a_clear_null_result_stops_a_group_a_noisy_one_does_not():
     too_small = evaluation.assign(contacted_n=[5000, 20, 5020], control_n=[500, 20, 520])
     assert list(economics.measured_uplift(too_small).index) == ["slipping"]  # "too small to judge": no weight
     plan = economics.campaign_plan(_targets(), evaluation, **OPTIONS).set_index("group")
-    assert plan.loc["slipping", "basis"] == "measured" and plan.loc["slipping", "uplift"] < 0.1
+    assert plan.loc["slipping", "basis"] == "measured_unclear" and plan.loc["slipping", "uplift"] < 0.1
     assert plan.loc["slipping", ["measured_low", "measured_high"]].tolist() == pytest.approx([-1.96, 1.96], abs=0.01)
     assert not plan.loc["slipping", "recommended"]  # measured ≈ 0: the messages and discounts do not pay
 
@@ -88,10 +88,11 @@ def test_groups_that_do_not_pay_are_held_back_and_not_compared():
     assert totals["profit"] == pytest.approx(0.5 * 105 - 1.05 - 23.5)
 
 
-@pytest.mark.parametrize("weight, expected", [(0.0, "prior"), (0.2, "mostly_prior"), (0.5, "measured"),
-                                              (0.9, "measured")])
-def test_the_basis_names_what_the_estimate_rests_on(weight, expected):
-    assert economics.basis(weight) == expected
+@pytest.mark.parametrize("weight, low, high, expected", [
+    (0.0, np.nan, np.nan, "prior"), (0.2, -5, 9, "mostly_prior"), (0.5, 1, 9, "measured"),
+    (0.9, -11, 68, "measured_unclear"), (0.9, -9, -1, "measured")])
+def test_the_basis_names_what_the_estimate_rests_on(weight, low, high, expected):
+    assert economics.basis(weight, low, high) == expected
 
 
 def test_each_customers_profit_adds_up_to_the_groups():

@@ -52,16 +52,20 @@ PLAN_COLUMNS = ("group", "contacted", "control", "prior_uplift", "measured_uplif
                 "incremental_revenue_low", "incremental_revenue_high", "message_cost", "offer_cost", "cost", "profit",
                 "profit_low", "profit_high", "recommended", "rank", "offer_none", "offer_reminder", "offer_discount",
                 "main_channel", "main_offer", "first_contact", "last_contact")
-BASES = ("prior", "mostly_prior", "measured")
+BASES = ("prior", "mostly_prior", "measured", "measured_unclear")
 """What an estimate rests on: the prior alone (nothing measured), mostly the prior (a measurement with less
-than half the weight), or mostly the client's own measurement (evidence_weight ≥ 0.5)."""
+than half the weight), or mostly the client's own measurement (evidence_weight ≥ 0.5), which is
+`measured_unclear` when its interval still includes 0 (the report then says the effect cannot yet be told
+from none)."""
 Z95 = 1.959963984540054
 MONTHS_PER_YEAR = 12
 
 
-def basis(weight: float) -> str:
-    """The `BASES` code of an estimate with this evidence weight."""
-    return "measured" if weight >= 0.5 else ("mostly_prior" if weight > 0 else "prior")
+def basis(weight: float, low: float = np.nan, high: float = np.nan) -> str:
+    """The `BASES` code of an estimate with this evidence weight and the measurement's interval (low, high)."""
+    if weight >= 0.5:
+        return "measured_unclear" if low <= 0 <= high else "measured"
+    return "mostly_prior" if weight > 0 else "prior"
 
 
 def customer_prior(targets: pd.DataFrame, prior_uplift: Mapping[str, float]) -> pd.Series:
@@ -144,7 +148,7 @@ def campaign_plan(targets: pd.DataFrame, evaluation: pd.DataFrame | None, *, gro
         rows.append({
             "group": group, "contacted": n, "control": int(control.get(group, 0)), "prior_uplift": prior,
             "measured_uplift": d, "measured_se": se, "measured_low": d_low, "measured_high": d_high,
-            "evidence_weight": weight, "basis": basis(weight), "uplift": uplift,
+            "evidence_weight": weight, "basis": basis(weight, d_low, d_high), "uplift": uplift,
             "incremental_revenue": revenue, "incremental_revenue_low": low, "incremental_revenue_high": high,
             "message_cost": message, "offer_cost": offer_cost, "cost": message + offer_cost,
             "profit": gross_margin * revenue - message - offer_cost,
