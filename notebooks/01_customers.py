@@ -249,11 +249,11 @@ top = privacy.mask_contacts(best.head(options.winback_top_n).drop(columns=["cont
 top
 
 # %%
+totals = economics.plan_totals(plan)
 run.save("winback",
          values={**winback.winback_headline(targets), "rules": run.config.winback,
-                 "economics": run.config.economics, "plan_totals": economics.plan_totals(plan),
-                 "discount_label": run.config.discount_label,
-                 "so_what": conclusions.winback(economics.plan_totals(plan)),
+                 "economics": run.config.economics, "plan_totals": totals,
+                 "discount_label": run.config.discount_label, "so_what": conclusions.winback(totals),
                  "exports": {key: path.name for key, path in export_paths.items()},
                  "evaluated_month": str(run.month - 1), "has_previous": history is not None, "verdict": verdict,
                  "pooled_months": sorted(shown["campaign_month"].unique()) if shown is not None else []},

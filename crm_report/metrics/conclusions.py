@@ -2,7 +2,7 @@
 
 Each function returns a list of conclusions, each {"key": the sentence (locale `so_what.<section>.<key>`),
 "params": {name: [format, value]}, "action": the action sentence's key or None}. Formats are those of
-`formatting.value` (number, pct, points, relative, money, money_short, text, days). Templates only word them;
+`formatting.value` (number, pct, points, relative, money, money_short, text, segments, stage). Templates only word them;
 which sentence applies is decided here, by these rules (thresholds are the module constants):
 
 - **acquisition**: new customers against the same month last year, when the change is beyond chance
@@ -16,8 +16,9 @@ which sentence applies is decided here, by these rules (thresholds are the modul
   between purchases.
 - **products**: the entry product whose first buyers come back most, among the table's products whose rate
   is above the baseline by more than chance (more than `CHANCE_Z` × √(p(1 − p)/n), p the baseline, n the
-  product's first buyers) → feature it to new customers; none → say no product clearly beats the baseline; and, only when the client has consumables, how many products
-  have a replenishment cycle (their buyers are on the due-soon list). No refill advice without consumables.
+  product's first buyers) → feature it to new customers; none → say no product clearly beats the baseline;
+  and, only when the client has consumables, how many products have a replenishment cycle (their buyers are
+  on the due-soon list). No refill advice without consumables.
 - **segments**: the segments with the highest revenue per customer, taken in that order until they bring at
   least `CONCENTRATION` of revenue, with their share of customers → look after them first.
 - **lifecycle**: the largest move this month from an active stage (N, E0) into a lapsed one (S1–S3) →
@@ -91,7 +92,7 @@ def products(first_table: pd.DataFrame, baseline_rate: float, consumables: int,
     """`products.first_product_table`, the baseline repeat rate, the number of consumables."""
     out = []
     margin = CHANCE_Z * np.sqrt(baseline_rate * (1 - baseline_rate) / first_table["customers"].clip(lower=1))
-    above = first_table.loc[first_table["rate"] - baseline_rate > margin] if len(first_table) else first_table
+    above = first_table.loc[first_table["rate"] - baseline_rate > margin]
     if len(above):
         best = above.sort_values(["rate", "customers"], ascending=False, kind="stable").iloc[0]
         out.append(_c("entry_product", "feature_entry", product=("text", best["product_name"]),

@@ -15,7 +15,7 @@ evaluation measures, `campaign.evaluation_window`). Money is in the client's cur
     average order value (historic revenue ÷ orders); `s₀ = m₀` (the prior is uncertain by its own size);
   - measurement `d` ± `se` = the group's revenue per customer, contacted − control, over the pooled confirmed
     past lists (`campaign.evaluate_campaign`, Welch standard error). Used only when sending was confirmed
-    and both arms have at least two customers; otherwise u = m₀.
+    and the evaluation could judge the group (not too small, with a control group); otherwise u = m₀.
   - `evidence_weight` = the measurement's share of the estimate, (1/se²) ÷ (1/s₀² + 1/se²): 0 = the prior
     alone, near 1 = the client's own results. With little data the prior dominates, with a lot the
     measurement does: a noisy result cannot swing the plan, a clear one does.
@@ -75,6 +75,18 @@ def customer_prior(targets: pd.DataFrame, prior_uplift: Mapping[str, float]) -> 
     return targets["offer"].map(dict(prior_uplift)).astype("float64") * aov
 
 
+def _message_costs(people: pd.DataFrame, message_cost: Mapping[str, float]) -> pd.Series:
+    """One message per customer at its channel's price (0 for a channel without one)."""
+    return people["channel"].map(dict(message_cost)).astype("float64").fillna(0.0)
+
+
+def _discount_costs(people: pd.DataFrame, discount_rate: float, uplift: float | pd.Series) -> pd.Series:
+    """What a discount offer gives away per customer: the rate on their usual month (priority ÷ 12) plus the
+    uplift; 0 for the other offers."""
+    given = discount_rate * (people["priority"] / MONTHS_PER_YEAR + uplift)
+    return given.where(people["offer"].eq("discount"), 0.0)
+
+
 def combine(prior: float, measured: float | None, se: float | None) -> tuple[float, float, float]:
     """(uplift, its sd, evidence weight): the precision-weighted mean of the prior (sd = its own size) and the
     measurement (see the module docstring). Without a usable measurement (None, NaN, se ≤ 0), the prior."""
@@ -122,27 +134,20 @@ def campaign_plan(targets: pd.DataFrame, evaluation: pd.DataFrame | None, *, gro
     orders, contact_date). `evaluation`: `campaign.evaluate_campaign` over confirmed past lists, or None.
     `message_cost` by channel ('line', 'email', 'sms'); `prior_uplift` by offer (`campaign.OFFERS`).
     """
-    contacted = targets.loc[to_contact(targets)].assign(
-        prior=lambda t: customer_prior(t, prior_uplift),
-        message_cost=lambda t: t["channel"].map(dict(message_cost)).astype("float64").fillna(0.0),
-        usual=lambda t: t["priority"] / MONTHS_PER_YEAR,
-        discounted=lambda t: t["offer"].eq("discount"))
+    contacted = targets.loc[to_contact(targets)].assign(prior=lambda t: customer_prior(t, prior_uplift))
     control = targets.loc[reachable(targets) & targets["control"].astype(bool)].groupby("group").size()
     measured = measured_uplift(evaluation)
     rows = []
     for group, people in contacted.groupby("group", sort=False):
         prior = float(people["prior"].mean())
-        found = measured.loc[group] if group in measured.index else None
-        d, se = (None, None) if found is None else (found["measured_uplift"], found["measured_se"])
+        found = measured.reindex([group]).iloc[0]  # NaN everywhere when the group was not measured
+        d, se, d_low, d_high = (float(found[c]) for c in ("measured_uplift", "measured_se", "measured_low",
+                                                          "measured_high"))
         uplift, sd, weight = combine(prior, d, se)
         n = len(people)
-        offer_cost = discount_rate * float(people.loc[people["discounted"], "usual"].sum()
-                                           + uplift * people["discounted"].sum())
-        message = float(people["message_cost"].sum())
+        offer_cost = float(_discount_costs(people, discount_rate, uplift).sum())
+        message = float(_message_costs(people, message_cost).sum())
         revenue = uplift * n
-        d, se = (np.nan, np.nan) if d is None else (float(d), float(se))
-        d_low, d_high = ((np.nan, np.nan) if found is None
-                         else (float(found["measured_low"]), float(found["measured_high"])))
         low, high = (uplift - Z95 * sd) * n, (uplift + Z95 * sd) * n
         offers = people["offer"].value_counts()
         rows.append({
@@ -176,9 +181,8 @@ def customer_profit(targets: pd.DataFrame, plan: pd.DataFrame, *, gross_margin: 
     by_group = plan.set_index("group")
     scale = (by_group["uplift"] / by_group["prior_uplift"].where(by_group["prior_uplift"] > 0)).fillna(1.0)
     uplift = customer_prior(contacted, prior_uplift) * contacted["group"].map(scale).astype("float64").fillna(1.0)
-    message = contacted["channel"].map(dict(message_cost)).astype("float64").fillna(0.0)
-    discount = np.where(contacted["offer"].eq("discount"),
-                        discount_rate * (contacted["priority"] / MONTHS_PER_YEAR + uplift), 0.0)
+    message = _message_costs(contacted, message_cost)
+    discount = _discount_costs(contacted, discount_rate, uplift)
     return (gross_margin * uplift - message - discount).reindex(targets.index).rename("expected_profit")
 
 
