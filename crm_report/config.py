@@ -29,6 +29,14 @@ _CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _URL_PASSWORD = re.compile(r"^[\w+.-]+://[^/@:?#]*:[^/@?#]*@")
 
 
+def _non_empty(value: str, hint: str) -> str:
+    """`value` stripped; an empty one is refused with `hint` (what to give instead)."""
+    value = value.strip()
+    if not value:
+        raise ValueError(f"is empty; {hint}")
+    return value
+
+
 class ConfigError(ReportError, ValueError):
     """A client's configuration cannot be used; the message names the file and key."""
 
@@ -178,10 +186,7 @@ class ClientEvent(_Strict):
     @field_validator("name")
     @classmethod
     def _named(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("is empty; give the event's name as the report shows it")
-        return value
+        return _non_empty(value, "give the event's name as the report shows it")
 
     @field_validator("start", "end", mode="before")
     @classmethod
@@ -318,10 +323,7 @@ class ClientConfig(_Strict):
     @field_validator("display_name")
     @classmethod
     def _named(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("is empty; give the client's name as the report's title shows it")
-        return value
+        return _non_empty(value, "give the client's name as the report's title shows it")
 
     @field_validator("client_id")
     @classmethod

@@ -5,6 +5,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 from typing import Any
 
 import pandas as pd
@@ -38,6 +39,7 @@ def number(value: float | None, decimals: int = 0) -> str:
     return f"{rounded:,.{decimals}f}"
 
 
+@cache  # every amount of a report asks: the answer depends on these two only
 def currency_symbol(currency: str = "TWD", locale: str = "zh-TW") -> str:
     """The currency's symbol in the report's language, from CLDR (Babel): 'HK$', '€', '¥'; where CLDR's local
     symbol is a bare '$', which would not say whose dollar, the international one: TWD → 'NT$' in both
@@ -50,6 +52,7 @@ def currency_symbol(currency: str = "TWD", locale: str = "zh-TW") -> str:
     return symbol + " " if symbol[-1].isalpha() else symbol  # 'MYR 12', as CLDR spaces a letter code
 
 
+@cache
 def currency_digits(currency: str = "TWD") -> int:
     """Decimals an amount of `currency` is written with: CLDR's cash digits (TWD 0, JPY 0, USD 2, HKD 2)."""
     from babel.core import get_global
@@ -68,7 +71,7 @@ def money(value: float | None, locale: str = "zh-TW", currency: str = "TWD") -> 
 
 
 def price(value: float | None, locale: str = "zh-TW", currency: str = "TWD") -> str:
-    """A unit price, with the cents it has (at most 2 decimals): 0.2 → 'NT$0.2', 0.05 → 'NT$0.05', 12 → 'NT$12'."""
+    """A unit price with the cents it has (at most 2 decimals): 0.2 → 'NT$0.2', 0.05 → 'NT$0.05', 12 → 'NT$12'."""
     if _missing(value):
         return "–"
     sign = "−" if value < 0 else ""

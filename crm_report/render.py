@@ -49,7 +49,6 @@ def make_environment(locale: str, templates_dir: Path = TEMPLATES_DIR, currency:
         "money": lambda v: formatting.money(v, locale, currency),
         "money_short": lambda v: formatting.money_short(v, locale, currency),
         "price": lambda v: formatting.price(v, locale, currency),
-        "currency": lambda _: formatting.currency_symbol(currency, locale).strip(),
         "compact": lambda v: formatting.compact(v, locale),
         "pct": formatting.pct,
         "name": formatting.short_name,

@@ -7,15 +7,15 @@ shown, with its detail, later in the report.
 of the change relative to its base); the first `MAX_INSIGHTS` are shown.
 - `month_move` / `year_move`: the month against the previous month / the same month last year. A move is
   stated only when the change in active customers is larger than chance (`conclusions.beyond_chance`:
-  |x₁ − x₀| > 2 √(x₁ + x₀), two Poisson counts, about 95%). Its cause: which of new and returning customers changed more (in
-  customers); month on month, the retail or client events this month had and the previous month did not
+  |x₁ − x₀| > 2 √(x₁ + x₀), two Poisson counts, about 95%). Its cause: which of new and returning customers
+  changed more (in customers); month on month, the retail or client events this month had and the previous month did not
   (`events.explain_change` "new_vs_previous"); year on year, the events that fell in this month in one year
   and in another month in the other ("yoy_shifts"). When the change is within chance the candidate says
   so (`stable`, weight 0: shown only when fewer than three moves are real). When the other month is
   left-censored (`acquisition.reliable_from`) the sentence warns that its new-customer count runs high.
 - `new_move`: new customers against the same month last year (acquisition, the same chance rule); left out
-  when last year's month is left-censored, or when `month_move` already names new customers as the driver (the year-on-year event shifts are said once,
-  with `year_move`).
+  when last year's month is left-censored, or when `month_move` already names new customers as the driver
+  (the year-on-year event shifts are said once, with `year_move`).
 - `guests_only`: the month's orders are all guest checkouts (no customer id, e-mail or mobile): said first,
   because it is why every section built on customers is empty.
 - `campaign`: the verdict on the past lists (`campaign.campaign_verdict`) when it is a finding (lift or
