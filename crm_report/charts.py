@@ -316,8 +316,35 @@ def winback_groups(summary: pd.DataFrame, names: Mapping[str, str], labels: Mapp
     ax.set_ylabel(labels["ylabel"])
     ax.tick_params(axis="x", labelsize=7.5)
     ax.margins(y=0.3)
+    _wrap_ticks(ax)
     _title(ax, labels["title"])
     return ax
+
+
+def _wrap_ticks(ax: plt.Axes) -> None:
+    """Put an x tick label on two lines when it is wider than its bar's slot, so a long name (高價值流失客) never
+    runs into its neighbour: at spaces (`_wrap`), or a name without spaces halved (高價值 / 流失客)."""
+    figure = ax.figure
+    figure.draw_without_rendering()
+    renderer = figure.canvas.get_renderer()
+    ticks = ax.get_xticklabels()
+    if not ticks:
+        return
+    room = ax.get_window_extent(renderer).width / len(ticks) * TITLE_ROOM
+    font = ticks[0].get_fontproperties()
+
+    def width(text: str) -> float:
+        return renderer.get_text_width_height_descent(text, font, ismath=False)[0]
+
+    def fitted(text: str) -> str:
+        if width(text) <= room:
+            return text
+        if " " in text:
+            return _wrap(text, width, room)
+        half = (len(text) + 1) // 2
+        return text[:half] + "\n" + text[half:]
+
+    ax.set_xticks(ax.get_xticks(), [fitted(tick.get_text()) for tick in ticks])
 
 
 def _colors() -> list:

@@ -128,3 +128,13 @@ def test_titles_wrap_at_cjk_punctuation_before_between_characters():
     assert charts._wrap("預測與實際購買次數（依預測價值十等分）", width, 12) == "預測與實際購買次數\n（依預測價值十等分）"
     assert charts._wrap("新客完成第二次購買的比例", width, 8) == "新客完成第二次購\n買的比例"
     assert charts._wrap("Share of new customers", width, 30) == "Share of new customers"
+
+
+def test_a_group_name_wider_than_its_bar_goes_on_two_lines():
+    """Five bars in a half-width chart: 高價值流失客 would run into 開始流失, so it is halved; short names stay."""
+    words = i18n.strings("zh-TW")
+    groups = pd.DataFrame({"group": ["cant_lose", "slipping", "half_asleep", "asleep", "due_soon"],
+                           "customers": [1214, 410, 210, 7661, 2515],
+                           "value_at_stake": [4.65e6, 8.85e5, 1.25e5, 1.95e7, 1.69e7]})
+    ax = charts.winback_groups(groups, words["winback_groups_short"], words["charts"]["winback"])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["高價值\n流失客", "開始流失", "半睡", "沉睡", "即將回購"]
