@@ -81,7 +81,8 @@ class Source(_Strict):
                                                        "password.")
     query: str | None = Field(None, description="SQL query that returns the order lines.")
     table: str | None = Field(None, description="Table (or schema.table) that holds the order lines.")
-    preset: Literal["auto", "shopify", "generic-zh", "generic-en"] = "auto"
+    preset: Literal["auto", "shopify", "shopline", "91app", "cyberbiz", "shopee", "woocommerce", "generic-zh",
+                    "generic-en"] = "auto"
     columns: dict[str, str | list[str] | None] = Field(
         default_factory=dict, description="Canonical field -> column name in the client's file (a list: the "
                                           "first non-empty of these columns; null: do not use a preset's match)."

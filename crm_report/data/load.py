@@ -20,8 +20,9 @@ The steps, all vectorised (`sources` reads, `presets` maps, `values` parses, `id
 3. Customers are keyed by id, else normalised e-mail, else Taiwanese mobile (`identity`), linked only
    through rows dated up to the report's as-of instant.
 4. Every row is then either used or excluded with the first reason that applies (`REASONS`), its file,
-   row number, column and value. Copies of an order line in a later file of a folder of overlapping
-   exports are excluded as `overlap with a later file` and do not count towards the threshold. Credit notes
+   row number, column and value. Copies of an order line in an older file of a folder of overlapping
+   exports (older by the latest order date each file holds, `export_ranks`) are excluded as `overlap with a
+   later file` and do not count towards the threshold. Credit notes
    are netted against the orders they cancel (`CREDIT_WINDOW`); those that find none are excluded.
 
 Dates written with the year last are read in one order per file (`_read_date_order`). The threshold counts
@@ -60,7 +61,8 @@ REASONS = (
   sell by weight);
 - future date: more than a day after the time of loading (a typo such as 2062);
 - duplicate line: the same values in every mapped column as an earlier row of the same file;
-- overlap with a later file: the same order line (order, product, sign, n-th such line) is in a later file;
+- overlap with a later file: the same order line (order, product, sign, n-th such line) is in a newer export
+  of the folder (newer: its latest order date is later, `export_ranks`; not its file name);
 - zero amount: a paid line of an order whose lines add up to zero (tests, free samples; a free gift line in
   a paid order is kept);
 - refund without its order: a credit note (or a refund) that cancels no order in the data (`CREDIT_WINDOW`).
@@ -198,7 +200,9 @@ def load_orders(config: ClientConfig, *, now: pd.Timestamp | None = None,
     """
     now = pd.Timestamp.now(tz=config.timezone).tz_localize(None) if now is None else now
     parts, files = [], []
-    for table in sources.open_tables(config):
+    tables = sources.open_tables(config)
+    _check_listed_columns(tables, config)
+    for table in tables:
         frame, summary = _read_table(table, config)
         parts.append(frame)
         files.append(summary)
@@ -213,6 +217,22 @@ def load_orders(config: ClientConfig, *, now: pd.Timestamp | None = None,
                       files=tuple(files), rows_blank=sum(f.blank_rows for f in files),
                       max_excluded_share=config.source.max_excluded_share,
                       findings=tuple(_findings(frame, files, ~bad)))
+
+
+def _check_listed_columns(tables: list[sources.Table], config: ClientConfig) -> None:
+    """Stop when a column that client.yaml lists for a field (`source.columns`) is in no file of the source.
+
+    A list may name a column renamed between exports (`product_name: [商品名稱, 品名]`): each file needs one of
+    the names (else `_mapping_error` names the file), but a name no file has is a typo, not a rename."""
+    present = {presets.normalise_header(c) for t in tables for c in t.info.columns}
+    for field_name, wanted in config.source.columns.items():
+        if not isinstance(wanted, list) or len(wanted) < 2:
+            continue
+        nowhere = [w for w in wanted if presets.normalise_header(w) not in present]
+        if nowhere:
+            raise DataError(f"{config.source.describe()}: source.columns.{field_name} in "
+                            f"{config.folder / 'client.yaml'} lists {', '.join(map(repr, nowhere))}, which no file "
+                            "of the source has; fix the name or remove it")
 
 
 def check_threshold(result: LoadResult) -> None:
@@ -304,6 +324,8 @@ def _read_table(table: sources.Table, config: ClientConfig) -> tuple[pd.DataFram
     if (rows < 0).any():  # read wrongly after a stray quote, and read again
         frame, rows = frame.loc[rows >= 0].reset_index(drop=True), rows[rows >= 0]
     frame["source_row"] = rows
+    if matching.product_list and "product_name" in frame:
+        frame = _split_product_lists(frame)
     frame, date_order = _read_date_order(frame, info, matching, config)
     if len(table.malformed):
         malformed = pd.DataFrame({"source_row": table.malformed["source_row"].to_numpy(),
@@ -316,6 +338,20 @@ def _read_table(table: sources.Table, config: ClientConfig) -> tuple[pd.DataFram
     suggestions = tuple(presets.suggest_mappings(matching, table.sample)) if matching.unmatched else ()
     return frame, SourceFile(info, matching, rows=len(frame), blank_rows=int(blank.sum()),
                              suggestions=suggestions, date_order=date_order)
+
+
+def _split_product_lists(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows that list an order's products in one cell (`presets.split_products`) as one line per product,
+    each with its quantity and the share of the row's amount its quantity is of the row's (the export gives
+    no price per product). The lines keep the row's number; a row already excluded stays one row."""
+    readable = frame["_reason"].isna()
+    items = presets.split_products(frame.loc[readable, "product_name"])
+    share = (items["quantity"] / items["quantity"].groupby(level=0).transform("sum")).fillna(1.0)
+    lines = frame.loc[items.index]
+    lines = lines.assign(product_name=items["product_name"].to_numpy(), quantity=items["quantity"].to_numpy(),
+                         amount=(lines["amount"] * share).to_numpy())
+    return (pd.concat([lines, frame.loc[~readable]]).sort_values("source_row", kind="stable")
+            .reset_index(drop=True))
 
 
 def _read_date_order(frame: pd.DataFrame, info: TableInfo, matching: presets.Matching,
@@ -499,12 +535,12 @@ def _complete(frame: pd.DataFrame, files: list[SourceFile], as_of: pd.Timestamp 
             frame["line_discount"] if "line_discount" in frame else pd.Series(np.nan, index=frame.index),
             order)
         frame["amount"] = frame["amount"].mask(rows, derived_amounts)
-    refunded_in_full = pd.Series(False, index=frame.index)
-    if "refunded_amount" in frame:  # Shopify's partial refunds, on the order's first row
-        frame["amount"], refunded_in_full = presets.shopify_refunds(frame["amount"], frame["refunded_amount"], order)
     if derived:
         rows = frame["source_file"].isin(derived)
         frame["amount"] = frame["amount"].mask(rows, frame["quantity"] * frame["unit_price"])
+    refunded_in_full = pd.Series(False, index=frame.index)
+    if "refunded_amount" in frame:  # the money refunded on an order (Shopify, SHOPLINE), on its first row
+        frame["amount"], refunded_in_full = presets.shopify_refunds(frame["amount"], frame["refunded_amount"], order)
     status = frame["status"] if "status" in frame else pd.Series(pd.NA, index=frame.index, dtype="str")
     status = status.fillna("paid")
     if "cancelled_at" in frame:
@@ -634,9 +670,21 @@ def _duplicates(frame: pd.DataFrame, order: np.ndarray, ok: pd.Series) -> tuple[
     return duplicate, first
 
 
+def export_ranks(frame: pd.DataFrame, ok: pd.Series) -> pd.Series:
+    """Each file's rank from oldest to newest export (0 = oldest), by the latest order date among its `ok`
+    rows, then by name order: a re-export of January named `orders-old.csv` still supersedes the January
+    export it re-exports when its latest order is later. A file without a readable date ranks oldest."""
+    files = frame["source_file"].cat.categories
+    latest = frame.loc[ok, "order_date"].groupby(frame.loc[ok, "source_file"], observed=False).max()
+    key = pd.DataFrame({"latest": latest.reindex(files).to_numpy(), "position": np.arange(len(files))},
+                       index=files).sort_values(["latest", "position"], na_position="first", kind="stable")
+    return pd.Series(np.arange(len(files)), index=key.index).reindex(files)
+
+
 def _overlap(frame: pd.DataFrame, ok: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Copies of an order line in an earlier file when a later file has the same line: same order, product
-    (id, else name), sign of the amount and the n-th such line of that order in its file."""
+    """Copies of an order line in an older export when a newer one has the same line: same order, product
+    (id, else name), sign of the amount and the n-th such line of that order in its file. Newer is by
+    `export_ranks` (the latest order date a file holds), not by file name."""
     product = (frame["product_id"] if "product_id" in frame else pd.Series(pd.NA, index=frame.index, dtype="str"))
     if "product_name" in frame:
         product = product.fillna(frame["product_name"])
@@ -644,7 +692,7 @@ def _overlap(frame: pd.DataFrame, ok: pd.Series) -> tuple[pd.Series, pd.Series]:
     key = pd.DataFrame({"order_id": rows["order_id"], "product": product[ok].fillna(""),
                         "sign": np.sign(rows["amount"]).astype("int8")})
     key["n"] = key.groupby([rows["source_file"], *[key[c] for c in key]], observed=True).cumcount()
-    file_no = rows["source_file"].cat.codes
+    file_no = rows["source_file"].map(export_ranks(frame, ok)).astype("int64")
     last = file_no.groupby([key[c] for c in key]).transform("max")
     copy = file_no.lt(last)
     kept = (rows.loc[file_no.eq(last)].assign(**{c: key[c] for c in key})

@@ -4,11 +4,13 @@
   (Financial Status, Subtotal, Currency …) only on each order's first row; no customer id (customers are
   keyed by e-mail or phone); `Created at` with a UTC offset; the line amount is derived (see
   `shopify_amounts`), net of `Refunded Amount` (see `shopify_refunds`).
+- `shopline`, `91app`, `cyberbiz`, `shopee`, `woocommerce`: the order exports of those platforms; each
+  dictionary's docstring says where its column names come from and what is guessed.
 - `generic-zh`: a synonym dictionary of the column names Taiwanese shop systems and spreadsheets use
   (訂單編號 / 訂單號碼, 訂單日期 / 訂購日期, 會員編號, 商品小計 / 訂單金額 / 應收款 …).
 - `generic-en`: the same for English exports (Order ID, Order Date, Customer ID, Line Total …).
-- `auto` (the default): Shopify when the file has Shopify's own columns, else the canonical field names plus
-  both generic dictionaries.
+- `auto` (the default): the one platform whose signature columns are all in the file (`choose_preset`),
+  else the canonical field names plus both generic dictionaries.
 
 Names are compared normalised (`normalise_header`): `Order ID`, `order_id` and `ORDER-ID` are one name, as
 are full- and half-width forms. An explicit `source.columns` entry always wins over a preset's match.
@@ -51,10 +53,15 @@ class Preset:
 
     name: str
     synonyms: Mapping[str, tuple[str, ...]]
-    signature: tuple[str, ...] = ()
+    signature: tuple[str | tuple[str, ...], ...] = ()
+    """Columns that identify the export for `auto`: every entry must be there (a tuple: one of its names)."""
     coalesce: tuple[str, ...] = ()
     """Fields that take the first non-empty of all their matching columns (Shopify's three phone columns)."""
     shopify_amounts: bool = False
+    product_list: bool = False
+    """One row per order, its products listed in the product_name cell (`2× A, 1× B`): `split_products`."""
+    platform: str = ""
+    """The platform's name as people write it (SHOPLINE, 91APP …); empty for the generic dictionaries."""
 
 
 GENERIC_ZH = {
@@ -113,6 +120,108 @@ GENERIC_EN = {
                          "Original Invoice No", "Cancels Order", "Credit Note For", "Reference Order ID"),
 }
 
+SHOPLINE = {
+    "order_id": ("訂單號碼",),
+    "order_date": ("訂單日期",),
+    "customer_id": ("顧客 ID",),
+    "customer_name": ("顧客",),
+    "email": ("電郵",),
+    "phone": ("電話號碼",),
+    "product_id": ("商品貨號",),
+    "product_name": ("商品名稱",),
+    "quantity": ("數量",),
+    "unit_price": ("商品結帳價",),
+    "status": ("訂單狀態",),
+    "channel": ("訂單來源",),
+    "currency": ("貨幣",),
+    "refunded_amount": ("已退款金額",),
+}
+"""SHOPLINE admin, 訂單 → 更多動作 → 匯出訂單報表 (support.shoplineapp.com/hc/zh-tw/articles/115001459203). The
+merchant ticks the columns; the names are those of the report's field list (訂單號碼, 訂單日期, 訂單狀態, 貨幣,
+已退款金額, 訂單小計, 訂單合計, 商品貨號, 商品名稱, 選項, 商品原價, 商品結帳價, 數量, 顧客 ID, 顧客, 電郵, 電話號碼 …)
+as two public tools that read real reports use them (SHOPLINE order-report exporters on GitHub). One row per
+product; the order's money columns only on its first row (as those tools treat them). `商品結帳價` is a unit
+price: the line amount is 商品結帳價 × 數量, before order-level discounts (優惠折扣, 折抵購物金) and shipping, which
+the report gives only per order. `已退款金額` (per order) is taken off the order's lines in proportion, as
+Shopify's `Refunded Amount` (`shopify_refunds`). Guessed: that 電話號碼 is the buyer's (收件人電話號碼 is the
+recipient's and is not read)."""
+
+APP91 = {
+    "order_id": ("購物車編號", "主單編號"),
+    "order_date": ("轉單日期時間", "訂單日期"),
+    "customer_id": ("會員編號",),
+    "customer_name": ("購買人",),
+    "product_id": ("商品料號",),
+    "product_name": ("商品名稱",),
+    "quantity": ("數量",),
+    "unit_price": ("商品單價",),
+    "amount": ("銷售金額(折扣後)",),
+    "status": ("訂單狀態",),
+    "channel": ("訂單來源",),
+}
+"""91APP OSM, 訂單 → 所有訂單查詢 → 批次匯出. The names are those of a merchant's table that holds the export as
+it comes (購物車編號, 主單編號, 訂單編號, 轉單日期時間, 商品名稱, 商品選項, 商品料號, 數量, 商品單價, 銷售金額(折扣後),
+訂單狀態, 會員編號, 購買人, 取消原因 …; published on GitHub), and 91APP's Admin Order API describes the same
+fields. One row per 訂單編號 (TS, one product) inside a 主單 (TM, one shipment) inside a 購物車 (TG, one
+checkout): a purchase is the checkout, so order_id is 購物車編號 (主單編號 when the export has no 購物車編號).
+`銷售金額(折扣後)` is the line's amount after its discounts. A cancelled line says 已取消 in 訂單狀態; returns
+live in 91APP's separate 退貨單 report, not here. Guessed: 轉單日期時間 as the order time (the export has no
+other order date) and the status words beyond 已取消 / 已完成."""
+
+CYBERBIZ = {
+    "order_id": ("訂單編號",),
+    "order_date": ("成立日期", "訂單成立日期"),
+    "customer_id": ("會員",),
+    "product_name": ("商品詳情",),
+    "amount": ("訂單總額",),
+    "status": ("訂單狀態",),
+    "channel": ("來源", "商品通路"),
+}
+"""CYBERBIZ admin, 訂單 → 所有訂單. The names are the order list's own fields as CYBERBIZ's help centre lists
+them (新版訂單列表, cyberbiz.io/helpcenter/?p=10999: 會員, 商品詳情, 成立日期, 付款狀態, 配送狀態, 退貨狀態, 訂單狀態,
+訂單總額, 來源, 商品通路 …); order statuses 進行中, 已結案, 已取消. One row per order: its products are listed in
+`商品詳情` and split into lines (`split_products`), sharing 訂單總額 by quantity. Guessed: that the exported file
+uses the list's names, the 商品詳情 cell's layout (`name x 2` per line), and that 會員 identifies the member;
+map `source.columns` if the client's file says otherwise (`--check-data` shows what was found)."""
+
+SHOPEE = {
+    "order_id": ("訂單編號",),
+    "order_date": ("訂單成立日期", "訂單成立時間"),
+    "customer_id": ("買家帳號", "買家帳號 (單)"),
+    "product_id": ("商品選項貨號", "商品選項貨號 (品)", "主商品貨號", "主商品貨號 (品)"),
+    "product_name": ("商品名稱", "商品名稱 (品)"),
+    "quantity": ("數量",),
+    "unit_price": ("商品活動價格", "商品活動價格 (品)", "商品原價", "商品原價 (品)"),
+    "status": ("訂單狀態", "訂單狀態 (單)"),
+}
+"""Shopee seller centre (蝦皮賣家中心), 訂單 → 我的銷售 → 匯出. The 57 columns of the order export as Shopee's
+field table (seller.shopee.tw/edu/article/11911) and public parsers of real files give them: 訂單編號, 訂單狀態,
+不成立原因, 退貨 / 退款狀態, 買家帳號, 訂單成立日期, 商品總價, …, 買家總支付金額, …, 商品名稱, 商品選項名稱, 商品原價,
+商品活動價格, 主商品貨號, 商品選項貨號, 數量, 退貨數量, …; older exports add (單) or (品) to some names (`買家帳號 (單)`,
+`商品活動價格 (品)`), which are listed too. One row per product; order-level money (商品總價, 買家總支付金額) repeats
+on every row and is not read. The line amount is the unit price × 數量: 商品活動價格, else 商品原價 (the first
+non-empty). Cancelled orders say 不成立. Customers are buyers' Shopee accounts (the export holds no buyer
+e-mail; 收件者電話 is the recipient's and is not read). Not handled: 退貨數量 (a partial return) and sellers'
+vouchers (per order)."""
+
+WOOCOMMERCE = {
+    "order_id": ("Order #",),
+    "order_date": ("Date",),
+    "customer_id": ("Customer",),
+    "status": ("Status",),
+    "product_name": ("Product(s)",),
+    "amount": ("Net sales",),
+    "channel": ("Origin",),
+}
+"""WooCommerce admin, Analytics → Orders → Download (WooCommerce has no other order export of its own). The
+columns are those of WooCommerce's Orders report table (woocommerce/client/admin/client/analytics/report/
+orders/table.js): Date, Order #, Status, Customer, Customer type, Product(s), Items sold, Coupon(s), Net sales,
+Origin. One row per order; Product(s) lists `2× Name, 1× Other` and is split into lines
+(`split_products`), sharing Net sales (after discounts, without shipping and taxes) by quantity. Status is the
+status slug (completed, processing, on-hold, cancelled, refunded, failed). The report names its customer only
+by first and last name: customers are keyed by that name, so two customers with one name are one (an export
+with billing e-mails, mapped with `source.columns`, avoids this)."""
+
 SHOPIFY = {
     "order_id": ("Name",),
     "order_date": ("Created at",),
@@ -143,7 +252,15 @@ def _merged(*dictionaries: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str
 _CANONICAL_NAMES = {f: (f,) for f in (*CANONICAL_FIELDS, *AUXILIARY_FIELDS)}
 PRESETS = {
     "shopify": Preset("shopify", SHOPIFY, signature=("Name", "Created at", "Lineitem name", "Financial Status"),
-                      coalesce=("phone", "customer_name"), shopify_amounts=True),
+                      coalesce=("phone", "customer_name"), shopify_amounts=True, platform="Shopify"),
+    "shopline": Preset("shopline", SHOPLINE, signature=("訂單號碼", "訂單日期", "商品結帳價"), platform="SHOPLINE"),
+    "91app": Preset("91app", APP91, signature=("購物車編號", "主單編號", "訂單編號"), platform="91APP"),
+    "cyberbiz": Preset("cyberbiz", CYBERBIZ, signature=("訂單編號", "成立日期", "商品詳情"), product_list=True,
+                       platform="CYBERBIZ"),
+    "shopee": Preset("shopee", SHOPEE, signature=("訂單編號", "訂單成立日期", ("商品選項貨號", "商品選項貨號 (品)")),
+                     coalesce=("unit_price",), platform="Shopee"),
+    "woocommerce": Preset("woocommerce", WOOCOMMERCE, signature=("Order #", "Product(s)", "Net sales"),
+                          product_list=True, platform="WooCommerce"),
     "generic-zh": Preset("generic-zh", _merged(_CANONICAL_NAMES, GENERIC_ZH)),
     "generic-en": Preset("generic-en", _merged(_CANONICAL_NAMES, GENERIC_EN)),
     "generic": Preset("generic", _merged(_CANONICAL_NAMES, GENERIC_ZH, GENERIC_EN)),
@@ -180,6 +297,15 @@ class Matching:
     amount_rivals: tuple[str, ...] = ()
     """Other columns that could be the amount (another amount name, or the same name twice) when the preset
     chose one: `--check-data` says so, since an order total taken for a line amount counts orders twice."""
+    product_list: bool = False
+    """The product_name cell lists the order's products (`split_products` makes them lines)."""
+    chosen_by: str = "client.yaml"
+    """How the preset was chosen: 'client.yaml', 'detected', 'ambiguous' or 'no platform' (`choose_preset`)."""
+    candidates: tuple[str, ...] = ()
+    """The platform presets whose signature columns the file has."""
+    unlisted: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """client.yaml columns of a list that this file does not have while it has another of the list (a column
+    renamed between exports): by field. The loader stops only when no file of the source has a name."""
 
     @property
     def used(self) -> tuple[str, ...]:
@@ -198,42 +324,62 @@ class Matching:
         return not self.missing and not self.absent
 
 
-def choose_preset(columns: Sequence[str], preset: str) -> Preset:
-    """The named preset; for 'auto', Shopify when its signature columns are all there, else 'generic'."""
-    if preset != "auto":
-        return PRESETS[preset]
+def detect_presets(columns: Sequence[str]) -> tuple[str, ...]:
+    """The platform presets whose signature columns are all in `columns` (normalised names)."""
     present = {normalise_header(c) for c in columns}
-    shopify = PRESETS["shopify"]
-    if all(normalise_header(name) in present for name in shopify.signature):
-        return shopify
-    return PRESETS["generic"]
+    found = []
+    for name, preset in PRESETS.items():
+        entries = [(e,) if isinstance(e, str) else e for e in preset.signature]
+        if entries and all(any(normalise_header(n) in present for n in entry) for entry in entries):
+            found.append(name)
+    return tuple(found)
+
+
+def choose_preset(columns: Sequence[str], preset: str) -> tuple[Preset, str, tuple[str, ...]]:
+    """The preset for a file, how it was chosen and the platforms whose signature the file has.
+
+    A named preset is used as named ('client.yaml'). For 'auto': the one platform whose signature columns
+    are all there ('detected'); 'generic' when none is ('no platform') or when several are ('ambiguous':
+    the file's columns fit more than one platform's export, and guessing between them could read one
+    platform's order total as another's line amount; `source.preset` settles it)."""
+    if preset != "auto":
+        return PRESETS[preset], "client.yaml", ()
+    found = detect_presets(columns)
+    if len(found) == 1:
+        return PRESETS[found[0]], "detected", found
+    return PRESETS["generic"], "ambiguous" if found else "no platform", found
 
 
 def match_columns(columns: Sequence[str], preset: str = "auto",
                   explicit: Mapping[str, str | list[str] | None] | None = None) -> Matching:
     """Match a file's column names to canonical fields: `explicit` (client.yaml) first, then the preset.
 
-    A field mapped to None in `explicit` is left out even if the preset would find it. Each column serves
-    one field, except where client.yaml says otherwise.
+    A field mapped to None in `explicit` is left out even if the preset would find it. A list in `explicit`
+    takes the first non-empty of those of its columns the file has (a folder whose exports renamed a column
+    lists both names); the field is `absent` only when the file has none of them. Each column serves one
+    field, except where client.yaml says otherwise.
     """
     explicit = dict(explicit or {})
-    chosen = choose_preset(columns, preset)
+    chosen, chosen_how, candidates = choose_preset(columns, preset)
     by_name: dict[str, str] = {}
     for column in columns:
         by_name.setdefault(normalise_header(column), column)
     matches: dict[str, Match] = {}
     absent: dict[str, tuple[str, ...]] = {}
+    unlisted: dict[str, tuple[str, ...]] = {}
     for name, wanted in explicit.items():
         if wanted is None:
             continue
         wanted = (wanted,) if isinstance(wanted, str) else tuple(wanted)
         found = tuple(by_name.get(normalise_header(w)) for w in wanted)
+        if all(f is None for f in found):
+            absent[name] = wanted
+            continue
         if None in found:
-            absent[name] = tuple(w for w, f in zip(wanted, found) if f is None)
-        else:
-            matches[name] = Match(name, found, "client.yaml")
+            unlisted[name] = tuple(w for w, f in zip(wanted, found) if f is None)
+        matches[name] = Match(name, tuple(f for f in found if f is not None), "client.yaml")
     taken = {c for m in matches.values() for c in m.columns}
-    how = chosen.name if chosen.name in ("shopify",) else "synonym"
+    how = chosen.name if chosen.platform else "synonym"
     for name in sorted(chosen.synonyms, key=lambda f: FIELD_ORDER.index(f) if f in FIELD_ORDER else 99):
         if name in explicit:
             continue
@@ -256,7 +402,8 @@ def match_columns(columns: Sequence[str], preset: str = "auto",
     if not any(f in matches for f in IDENTITY_FIELDS):
         missing.append("customer_id")
     return Matching(chosen.name, matches, tuple(columns), tuple(missing), absent, shopify_amounts,
-                    _rivals(matches.get("amount"), matches, columns, chosen))
+                    _rivals(matches.get("amount"), matches, columns, chosen), chosen.product_list, chosen_how,
+                    candidates, unlisted)
 
 
 def _rivals(match: Match | None, matches: dict[str, Match], columns: Sequence[str], chosen: Preset) -> tuple[str, ...]:
@@ -267,6 +414,31 @@ def _rivals(match: Match | None, matches: dict[str, Match], columns: Sequence[st
     taken = {c for m in matches.values() for c in m.columns}
     repeat = re.compile(re.escape(match.columns[0]) + r"\.[0-9]+")
     return tuple(c for c in columns if c not in taken and (normalise_header(c) in names or repeat.fullmatch(c)))
+
+
+_ITEM_SPLIT = r"\s*(?:\r?\n|；|;)\s*|,\s*(?=[0-9]+\s*[×xX✕]\s*\S)"
+_LEADING_COUNT = r"^(?P<n>[0-9]+)\s*[×xX✕]\s*(?P<name>.+)$"
+_TRAILING_COUNT = r"^(?P<name>.+?)\s*[×xX✕*＊]\s*(?P<n>[0-9]+)$"
+
+
+def split_products(names: pd.Series) -> pd.DataFrame:
+    """The products an order's one cell lists, one row each: `product_name` and `quantity`, indexed by the
+    cell's own index (repeated once per product).
+
+    Products are separated by line breaks or semicolons, or by a comma before a count (`2× A, 1× B`, as
+    WooCommerce writes them, so `T-shirt, blue` stays one name). A product's count is written before its
+    name (`2× A`, `2 x A`) or after it (`A x 2`, `A × 2`, `A*2`); without one it is 1. A blank cell gives one
+    row with no product and no quantity."""
+    parts = names.astype("str").where(names.notna()).str.split(_ITEM_SPLIT, regex=True).explode()
+    parts = parts.str.strip().replace("", pd.NA)
+    keep = parts.notna() | ~parts.notna().groupby(level=0).transform("any")
+    parts = parts[keep]
+    lead = parts.str.extract(_LEADING_COUNT)
+    trail = parts.str.extract(_TRAILING_COUNT)
+    name = lead["name"].fillna(trail["name"]).fillna(parts)
+    count = pd.to_numeric(lead["n"].fillna(trail["n"]), errors="coerce").fillna(1.0)
+    return pd.DataFrame({"product_name": name.astype("str").where(parts.notna()),
+                         "quantity": count.where(parts.notna())}, index=parts.index)
 
 
 def shopify_amounts(unit_price: pd.Series, quantity: pd.Series, subtotal: pd.Series, line_discount: pd.Series,

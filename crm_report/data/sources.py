@@ -3,7 +3,8 @@
 Sources (`source` in client.yaml):
 - **Files**: CSV (encoding detected, or `source.encoding`), Excel `.xlsx` (`source.sheet`), Parquet. One file,
   a folder (every such file in it) or a glob (`data/orders-*.csv`), always inside the client's folder, in
-  name order (monthly exports named by date then come in date order).
+  name order. Which of two overlapping exports is the newer is decided by the orders they hold, not by
+  this order (`load.export_ranks`).
 - **Databases**: a SQLAlchemy `url` plus a `query` or `table`. The password comes from the environment
   variable named by `password_env`, never from client.yaml. SQLite paths are inside the client's folder.
 

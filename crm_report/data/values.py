@@ -55,11 +55,13 @@ STATUS_WORDS = {
     "已發貨": "paid", "已送達": "paid", "已取貨": "paid", "已到貨": "paid", "已確認": "paid", "處理中": "paid",
     "待出貨": "paid", "備貨中": "paid", "已付款待出貨": "paid", "部分退款": "paid", "已成立": "paid",
     "成立": "paid", "付款完成": "paid", "貨到付款": "paid",
+    "onhold": "paid", "運送中": "paid", "進行中": "paid", "已結案": "paid",  # WooCommerce, Shopee, CYBERBIZ
     # cancelled: never a purchase
     "cancelled": "cancelled", "canceled": "cancelled", "voided": "cancelled", "void": "cancelled",
     "expired": "cancelled", "failed": "cancelled", "declined": "cancelled",
     "已取消": "cancelled", "取消": "cancelled", "訂單取消": "cancelled", "已作廢": "cancelled", "作廢": "cancelled",
     "付款失敗": "cancelled", "交易失敗": "cancelled", "逾期未付款": "cancelled", "未取貨": "cancelled",
+    "不成立": "cancelled",  # Shopee: an order that never went through
     # refunded: a purchase undone
     "refunded": "refunded", "returned": "refunded", "return": "refunded", "refund": "refunded",
     "已退款": "refunded", "退款": "refunded", "已退貨": "refunded", "退貨": "refunded", "退貨完成": "refunded",
