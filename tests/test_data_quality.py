@@ -174,3 +174,59 @@ def test_check_data_explains_the_netting_and_the_amount_excluded(tmp_path, capsy
                                         "  cancel_prefix: C\n  max_excluded_share: 0.28\n", encoding="utf-8")
     assert run_report.main(["--client", "uci", "--check-data", "--clients-dir", str(tmp_path)]) == 1
     assert "The excluded rows carry 28.9% of the amount, over the limit 28.0%" in capsys.readouterr().out
+
+
+def check_output(root, client: str, source_yaml: str, files: dict[str, str], capsys) -> tuple[int, str]:
+    folder = make_client(root, client, source_yaml)
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    code = run_report.main(["--client", client, "--check-data", "--clients-dir", str(root)])
+    return code, capsys.readouterr().out
+
+
+def test_check_data_explains_the_preset_it_detected_and_every_decision_before_the_first_run(tmp_path, capsys):
+    from tests.test_platforms import FILES
+
+    text = (FILES / "shopline_訂單報表.csv").read_text(encoding="utf-8-sig")
+    code, out = check_output(tmp_path, "sl", "path: o.csv", {"o.csv": text}, capsys)
+    assert code == 0
+    for expected in ("欄位對應（預設集 shopline；自動辨識：檔案有 SHOPLINE 匯出檔的欄位 訂單號碼, 訂單日期, 商品結帳價）：",
+                     "order_id        ← 訂單號碼  (SHOPLINE 預設集)", "amount          ← quantity × unit_price",
+                     "日期：沒有年份在後的日期，不需判定日月順序",
+                     "折讓單／作廢單：沒有（未設定 source.cancel_prefix；也沒有所屬訂單無正數明細的負數明細）",
+                     "幣別：TWD（預設值：client.yaml 未設定 currency）"):
+        assert expected in out, expected
+    both = "購物車編號,主單編號,訂單編號,成立日期,商品詳情,訂單總額,會員編號,訂單日期\nTG1,TM1,TS1,2024-03-01,a,100,M1,2024-03-01\n"
+    code, out = check_output(tmp_path, "both", "path: o.csv\n  cancel_prefix: C", {"o.csv": both}, capsys)
+    assert "欄位同時符合 91APP, CYBERBIZ 的匯出檔，無法判定，改用常見欄名對應（請在 source.preset 指定）" in out
+    assert "訂單編號以 'C' 開頭者為折讓單／作廢單（source.cancel_prefix）" in out
+    generic = "訂單編號,會員編號,訂單日期,金額\nA1,M1,2024-03-01,100\n"
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "client.yaml").write_text("display_name: En\nlocale: en\ncurrency: TWD\nsource:\n  path: o.csv\n"
+                                                 "  preset: generic-zh\n", encoding="utf-8")
+    (tmp_path / "en" / "o.csv").write_text(generic, encoding="utf-8")
+    assert run_report.main(["--client", "en", "--check-data", "--clients-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for expected in ("Columns → fields (preset generic-zh; named in client.yaml (source.preset)):",
+                     "No product column (product_id, product_name): the report's product sections will have no products",
+                     "Currency: TWD (currency in client.yaml)"):
+        assert expected in out, expected
+
+
+def test_check_data_suggests_the_product_column(tmp_path, capsys):
+    text = "訂單編號,會員編號,訂單日期,金額,品項名稱\nA1,M1,2024-03-01,100,維他命\n"
+    code, out = check_output(tmp_path, "p", "path: o.csv", {"o.csv": text}, capsys)
+    assert code == 0 and "product_name: 品項名稱   # 欄名近似 '品項'" in out
+    assert "沒有商品欄位" not in out
+
+
+def test_check_data_names_renamed_columns_and_the_newer_export(tmp_path, capsys):
+    header = "訂單編號,會員編號,訂單日期,{},商品小計,訂單狀態\n"
+    files = {"exports/a-reexport.csv": header.format("貨品名") + "A2,M2,2024-02-28,魚油,590,已退款\n",
+             "exports/b-february.csv": header.format("商品敘述") + "A2,M2,2024-02-28,魚油,590,已完成\n"
+                                                             "A1,M1,2024-02-01,維他命,790,已完成\n"}
+    code, out = check_output(tmp_path, "f", "path: exports\n  columns: {product_name: [貨品名, 商品敘述]}", files, capsys)
+    assert code == 0
+    assert "source.columns.product_name：本檔沒有 商品敘述（匯出檔間改名的欄位；使用清單中的另一個欄名）" in out
+    assert "重疊匯出檔中有 1 筆重複明細（只保留一次，以較新的匯出檔為準：最晚一筆訂單較晚的檔案，與檔名無關）" in out

@@ -3,9 +3,11 @@
 A consultant onboarding a client runs this first: which file and encoding, which column went to which
 field (and how it was recognised), the columns left over with suggested mappings, rows read, used and
 excluded by reason with the first example of each, customers and how they were identified, the date range,
-the currency and the problems that would stop a report; and each decision the loader made on its own: the order
-of dates written with the year last, the credit notes netted against their orders (and those without one), the
-share of the amount the excluded rows carry.
+the currency and the problems that would stop a report; and each decision the loader made on its own: which
+preset and why (the platform whose columns it found, or why none), the product column (or that there is
+none), the order of dates written with the year last (or that no date needed one), columns renamed between
+exports, which of overlapping exports won, where the currency comes from, the credit notes netted against
+their orders (or that there were none, and why), the share of the amount the excluded rows carry.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any
 
 from crm_report.config import ClientConfig
 from crm_report.data.load import OVERLAP, LoadResult, credit_notes
+from crm_report.data.presets import PRESETS
 from crm_report.errors import ReportError
 from crm_report.formatting import number, pct
 
@@ -26,15 +29,24 @@ def check_report(config: ClientConfig, result: LoadResult | None, words: dict[st
     if result is None:
         return "\n".join([*out, "", w["error"], f"  {error}"]), False
     for f in result.files:
+        matching = f.matching
         out.append("  " + _file_line(f, w))
-        out.append("  " + w["preset"].format(preset=f.matching.preset))
-        width = max((len(m.field) for m in f.matching.matches.values()), default=0)
-        for m in f.matching.matches.values():
+        out.append("  " + w["preset"].format(preset=matching.preset, why=_preset_why(matching, w)))
+        width = max((len(m.field) for m in matching.matches.values()), default=0)
+        for m in matching.matches.values():
             source = ", ".join(m.columns) if m.columns else m.how
-            how = f"  ({w['how'].get(m.how, m.how)})" if m.columns else ""
+            how = f"  ({_how(m.how, w)})" if m.columns else ""
             out.append(f"    {m.field:<{width}} ← {source}{how}")
+        for field_name, names in matching.unlisted.items():
+            out.append("  " + w["unlisted"].format(field=field_name, columns=", ".join(names)))
+        if matching.product_list and "product_name" in matching.matches:
+            out.append("  " + w["product_list"].format(column=", ".join(matching.matches["product_name"].columns)))
+        if not {"product_id", "product_name"} & ({*matching.matches} | {s.field for s in f.suggestions}):
+            out.append("  " + w["no_product"])
         if f.date_order is not None:
             out.append("  " + _date_order_line(f.date_order, words["data_decisions"]))
+        else:
+            out.append("  " + w["date_year_first"])
         if f.matching.unmatched:
             out.append("  " + w["unmatched"].format(columns=", ".join(f.matching.unmatched)))
         if f.suggestions:
@@ -61,7 +73,11 @@ def check_report(config: ClientConfig, result: LoadResult | None, words: dict[st
     decided = words["data_decisions"]
     out.append("  " + decided["amount_share"].format(share=pct(result.excluded_amount_share)))
     notes = credit_notes(result.lines, excluded)
-    if notes.lines or notes.unmatched:
+    if not (notes.lines or notes.unmatched):
+        prefix = config.source.cancel_prefix
+        out.append(w["no_credit_notes"].format(prefix=w["cancel_prefix"].format(prefix=prefix) if prefix
+                                               else w["no_cancel_prefix"]))
+    else:
         out.append(decided["credit_notes"].format(
             notes=number(notes.notes), reference=number(notes.by_reference), product=number(notes.by_product),
             days=notes.window_days, cancelled=number(notes.orders_cancelled), reduced=number(notes.orders_reduced),
@@ -83,7 +99,8 @@ def check_report(config: ClientConfig, result: LoadResult | None, words: dict[st
                                   last=f"{lines['order_date'].max():%Y-%m-%d}", timezone=config.timezone)]
     else:
         problems.append(w["no_rows"])
-    out.append(w["currency"].format(currency=config.currency))
+    out.append(w["currency_set" if "currency" in config.model_fields_set else "currency_default"].format(
+        currency=config.currency))
     if result.over_threshold:
         rows_over = result.excluded_share > result.max_excluded_share
         problems.append((w["over_threshold"] if rows_over else decided["over_threshold_amount"]).format(
@@ -97,6 +114,24 @@ def check_report(config: ClientConfig, result: LoadResult | None, words: dict[st
     usable = len(lines) > 0 and not result.over_threshold
     out += ["", w["ok"] if usable else w["stop"]]
     return "\n".join(out), usable
+
+
+def _preset_why(matching, w: dict[str, Any]) -> str:
+    """Why this preset: named in client.yaml, the platform whose signature columns the file has, or why none."""
+    why = w["preset_why"][matching.chosen_by]
+    if matching.chosen_by == "detected":
+        preset = PRESETS[matching.preset]
+        names = [e if isinstance(e, str) else next((n for n in e if n in matching.columns), e[0])
+                 for e in preset.signature]
+        return why.format(platform=preset.platform, columns=", ".join(names))
+    return why.format(platforms=", ".join(PRESETS[c].platform for c in matching.candidates))
+
+
+def _how(how: str, w: dict[str, Any]) -> str:
+    """How a column was found, in words: by client.yaml, a platform preset, a known name, the same name."""
+    if how in PRESETS and PRESETS[how].platform:
+        return w["how"]["preset"].format(platform=PRESETS[how].platform)
+    return w["how"].get(how, how)
 
 
 def _file_line(f, w: dict[str, Any]) -> str:
