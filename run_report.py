@@ -78,10 +78,11 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{len(clients)} clients, {args.processes} at a time ...", flush=True)
         outcomes = batch.run_many(clients, month, clients_dir=clients_dir, reports_dir=reports_dir,
                                   processes=args.processes, notebook_jobs=args.jobs,
-                                  accept_exclusions=args.accept_exclusions)
+                                  accept_exclusions=args.accept_exclusions,
+                                  allow_partial_month=args.allow_partial_month)
     else:
-        outcomes = [_run_with_progress(c, month, clients_dir, reports_dir, args.jobs, args.accept_exclusions)
-                    for c in clients]
+        outcomes = [_run_with_progress(c, month, clients_dir, reports_dir, args.jobs, args.accept_exclusions,
+                                       args.allow_partial_month) for c in clients]
     print()
     for outcome in outcomes:
         if outcome.ok:
@@ -98,7 +99,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _run_with_progress(client: str, month: str, clients_dir: Path, reports_dir: Path, jobs: int,
-                       accept_exclusions: bool = False) -> Outcome:
+                       accept_exclusions: bool = False, allow_partial_month: bool = False) -> Outcome:
     from tqdm import tqdm
 
     from crm_report import batch, pipeline
@@ -116,7 +117,7 @@ def _run_with_progress(client: str, month: str, clients_dir: Path, reports_dir: 
             bar.update(1)
         remaining = list(steps)
         return batch.run_one(client, month, clients_dir, reports_dir, jobs, progress,
-                             accept_exclusions=accept_exclusions)
+                             accept_exclusions=accept_exclusions, allow_partial_month=allow_partial_month)
 
 
 def _list(clients_dir: Path) -> int:
@@ -175,6 +176,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--accept-exclusions", action="store_true",
                         help="build the report even when more rows are excluded than the client's "
                              "source.max_excluded_share allows (the data-quality appendix says so)")
+    parser.add_argument("--allow-partial-month", action="store_true",
+                        help="build the report even when the data end before the month does: every comparison "
+                             "is labelled partial and page 1 says to which day the data run")
     parser.add_argument("--jobs", type=_at_least_one, default=2, help="notebooks run at once per report (default 2)")
     parser.add_argument("--processes", type=_at_least_one, default=1,
                         help="clients run at once with --all (default 1: each report already uses --jobs cores)")

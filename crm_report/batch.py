@@ -34,12 +34,14 @@ class Outcome:
 
 
 def run_one(client: str, month: str, clients_dir: Path = CLIENTS_DIR, reports_dir: Path = REPORTS_DIR,
-            jobs: int = 2, progress: pipeline.Progress | None = None, *, accept_exclusions: bool = False) -> Outcome:
+            jobs: int = 2, progress: pipeline.Progress | None = None, *, accept_exclusions: bool = False,
+            allow_partial_month: bool = False) -> Outcome:
     """`pipeline.run_report`, with any failure turned into an Outcome instead of an exception."""
     start = time.perf_counter()
     try:
         folder = pipeline.run_report(client, month, clients_dir=clients_dir, reports_dir=reports_dir, jobs=jobs,
-                                     progress=progress, accept_exclusions=accept_exclusions)
+                                     progress=progress, accept_exclusions=accept_exclusions,
+                                     allow_partial_month=allow_partial_month)
     except Exception as exc:  # one client's failure must not stop the others
         notes = "".join(f" ({note})" for note in getattr(exc, "__notes__", []))
         expected = isinstance(exc, ReportError)
@@ -51,7 +53,7 @@ def run_one(client: str, month: str, clients_dir: Path = CLIENTS_DIR, reports_di
 
 def run_many(clients: list[str], month: str, *, clients_dir: Path = CLIENTS_DIR, reports_dir: Path = REPORTS_DIR,
              processes: int = 1, notebook_jobs: int = 2, accept_exclusions: bool = False,
-             runner: Callable[..., Outcome] | None = None) -> list[Outcome]:
+             allow_partial_month: bool = False, runner: Callable[..., Outcome] | None = None) -> list[Outcome]:
     """Reports for `clients`, `processes` at a time (1 = in this process, one after another), one Outcome each,
     in the order given.
 
@@ -62,11 +64,12 @@ def run_many(clients: list[str], month: str, *, clients_dir: Path = CLIENTS_DIR,
     """
     runner = runner or run_one
     args = (month, clients_dir, reports_dir, notebook_jobs)
+    flags = {"accept_exclusions": accept_exclusions, "allow_partial_month": allow_partial_month}
     if processes <= 1 or len(clients) <= 1:
-        return [runner(c, *args, accept_exclusions=accept_exclusions) for c in clients]
+        return [runner(c, *args, **flags) for c in clients]
     outcomes: dict[str, Outcome] = {}
     with ProcessPoolExecutor(max_workers=processes) as pool:
-        futures = {c: pool.submit(runner, c, *args, accept_exclusions=accept_exclusions) for c in clients}
+        futures = {c: pool.submit(runner, c, *args, **flags) for c in clients}
         for client, future in futures.items():
             try:
                 outcomes[client] = future.result()
@@ -76,7 +79,7 @@ def run_many(clients: list[str], month: str, *, clients_dir: Path = CLIENTS_DIR,
         start = time.perf_counter()
         with ProcessPoolExecutor(max_workers=1) as alone:
             try:
-                outcomes[client] = alone.submit(runner, client, *args, accept_exclusions=accept_exclusions).result()
+                outcomes[client] = alone.submit(runner, client, *args, **flags).result()
             except BrokenProcessPool as exc:
                 outcomes[client] = Outcome(client, month, time.perf_counter() - start,
                                            error="the worker process running this report died twice "

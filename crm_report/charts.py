@@ -78,13 +78,21 @@ def palette(brand: Brand) -> list[str]:
 
 def new_vs_returning(monthly: pd.DataFrame, labels: Mapping[str, str], measure: str = "customers",
                      ax: plt.Axes | None = None, locale: str = "zh-TW", currency: str = "TWD") -> plt.Axes:
-    """Stacked monthly bars of new and returning customers (or `measure` = 'revenue')."""
+    """Stacked monthly bars of new and returning customers (or `measure` = 'revenue'); a partial month's bars
+    (`acquisition.mark_partial`) are hatched and named in the legend."""
     ax = ax or _axes(2.3)
     x = np.arange(len(monthly))
     new, returning = monthly[f"new_{measure}"], monthly[f"returning_{measure}"]
     colors = _colors()
-    ax.bar(x, returning, color=colors[0], label=labels["returning"], width=0.75)
-    ax.bar(x, new, bottom=returning, color=colors[1], label=labels["new"], width=0.75)
+    low = ax.bar(x, returning, color=colors[0], label=labels["returning"], width=0.75)
+    high = ax.bar(x, new, bottom=returning, color=colors[1], label=labels["new"], width=0.75)
+    partial = monthly["partial"].to_numpy(dtype=bool) if "partial" in monthly else np.zeros(len(monthly), bool)
+    for i in np.flatnonzero(partial):
+        for bars in (low, high):
+            bars.patches[i].set_hatch("////")
+            bars.patches[i].set_edgecolor("white")
+    if partial.any():
+        ax.bar([x[partial][0]], [0], color="none", hatch="////", edgecolor="grey", label=labels["partial"])
     _month_ticks(ax, monthly["month"])
     if measure == "revenue":
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: money_short(v, locale, currency)))

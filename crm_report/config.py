@@ -286,6 +286,9 @@ class Economics(_Strict):
                                      "an extra message in Taiwan: about NT$0.2).")
     email_message_cost: float = Field(0.05, ge=0, description="One e-mail (e-mail service, per message).")
     sms_message_cost: float = Field(0.8, ge=0, description="One SMS (Taiwanese SMS gateways: about NT$0.7–1).")
+    own_tool_message_cost: float | None = Field(None, ge=0, description="One message sent with the client's own "
+                                                "campaign tool (used when the data holds no contact at all); by "
+                                                "default the dearest of the three prices above.")
     discount_rate: float = Field(0.10, ge=0, lt=1, description="The discount a discount offer gives, as a share "
                                  "of the order (0.10 = 9折, the default discount_label).")
     prior_uplift_none: float = Field(0.01, ge=0, le=1, description="Prior: extra chance of a purchase in the month "
@@ -293,11 +296,19 @@ class Economics(_Strict):
     prior_uplift_reminder: float = Field(0.02, ge=0, le=1, description="... after a reminder.")
     prior_uplift_discount: float = Field(0.04, ge=0, le=1, description="... after a discount offer.")
 
+    @property
+    def message_costs(self) -> dict[str, float]:
+        """One message's price by channel (`campaign.SENDING_CHANNELS`): the client's own tool costs
+        `own_tool_message_cost`, or when not given the dearest of LINE, e-mail and SMS (a plan never looks
+        cheaper than the dearest channel would make it)."""
+        prices = {"line": self.line_message_cost, "email": self.email_message_cost, "sms": self.sms_message_cost}
+        own = self.own_tool_message_cost
+        return {**prices, "own": max(prices.values()) if own is None else own}
+
     def plan_options(self) -> dict:
         """The keywords of `economics.campaign_plan`."""
         return {"gross_margin": self.gross_margin, "discount_rate": self.discount_rate,
-                "message_cost": {"line": self.line_message_cost, "email": self.email_message_cost,
-                                 "sms": self.sms_message_cost},
+                "message_cost": self.message_costs,
                 "prior_uplift": {"none": self.prior_uplift_none, "reminder": self.prior_uplift_reminder,
                                  "discount": self.prior_uplift_discount}}
 
@@ -308,6 +319,9 @@ class ClientConfig(_Strict):
     locale: Literal["zh-TW", "en"] = "zh-TW"
     currency: str = Field("TWD", description="ISO 4217 code of the client's amounts (TWD, HKD, USD, MYR, SGD …).")
     timezone: str = "Asia/Taipei"
+    phone_region: str = Field("TW", description="ISO 3166 country code whose numbering plan reads phone numbers "
+                              "written without a country code (TW: 0912-345-678; GB: 07911 123456); every "
+                              "number is then written in E.164 (+886912345678).")
     brand: Brand = Brand()
     source: Source
     member_tiers: tuple[MemberTier, ...] = (
@@ -341,6 +355,17 @@ class ClientConfig(_Strict):
         code = value.strip().upper()
         if code not in list_currencies():
             raise ValueError(f"unknown currency {value!r} (use an ISO 4217 code like TWD, HKD, USD, MYR or SGD)")
+        return code
+
+    @field_validator("phone_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        from phonenumbers import SUPPORTED_REGIONS  # libphonenumber's metadata: only when a client.yaml is read
+
+        code = value.strip().upper()
+        if code not in SUPPORTED_REGIONS:
+            raise ValueError(f"unknown phone region {value!r} (use an ISO 3166 country code like TW, HK, MY, SG "
+                             "or GB)")
         return code
 
     @model_validator(mode="after")
@@ -377,7 +402,8 @@ class ClientConfig(_Strict):
 
     def campaign_options(self) -> dict:
         """The keywords of `campaign.build_targets`."""
-        return {**self.winback.campaign_options(), "discount_label": self.discount_label}
+        return {**self.winback.campaign_options(), "discount_label": self.discount_label,
+                "phone_region": self.phone_region}
 
     def resolve(self, relative: str) -> Path:
         """A path from the config, inside the client's folder (never outside it)."""

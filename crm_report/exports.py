@@ -62,14 +62,16 @@ def write_campaign_csv(targets: pd.DataFrame, path: Path, words: Mapping[str, An
 
 
 _FORMULA_START = r"^[=+\-@\t\r]"
-_PLAIN_NUMBER = r"^-?[0-9]+(?:\.[0-9]+)?$"
+_PLAIN_NUMBER = r"^-?[0-9]+(?:\.[0-9]+)?$|^\+[1-9][0-9]{6,14}$"  # a number, or a phone number in E.164
 
 
 def neutralise_formulas(rows: pd.DataFrame) -> pd.DataFrame:
     """Text cells that begin with `=`, `+`, `-`, `@`, a tab or a carriage return get a leading `'`, as OWASP
     recommends against CSV injection (owasp.org/www-community/attacks/CSV_Injection): customer names come
     from shoppers' sign-up forms, and Excel or Google Sheets would run `=HYPERLINK(…)` as a formula. Numbers
-    stay numbers: numeric columns are not touched, nor text that is a plain number such as `-100`."""
+    stay numbers: numeric columns are not touched, nor text that is a plain number such as `-100` or a phone
+    number in E.164 such as `+886912345678` (SMS tools need the `+`; a spreadsheet reads it as the number it
+    is, nothing runs)."""
     text = [c for c in rows if not pd.api.types.is_numeric_dtype(rows[c])
             and not pd.api.types.is_datetime64_any_dtype(rows[c])]
     fixed = {}

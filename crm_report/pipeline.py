@@ -30,10 +30,13 @@ def report_steps(client: str, clients_dir: Path = CLIENTS_DIR) -> list[str]:
 
 
 def run_report(client: str, month: str, *, clients_dir: Path = CLIENTS_DIR, reports_dir: Path = REPORTS_DIR,
-               jobs: int = 2, progress: Progress | None = None, accept_exclusions: bool = False) -> Path:
+               jobs: int = 2, progress: Progress | None = None, accept_exclusions: bool = False,
+               allow_partial_month: bool = False) -> Path:
     """Build the report for `client` and `month` ('YYYY-MM'); returns the published report folder.
 
-    `accept_exclusions` goes on when more rows are excluded than the client's threshold allows."""
+    `accept_exclusions` goes on when more rows are excluded than the client's threshold allows;
+    `allow_partial_month` builds a report labelled partial when the export ends inside the month
+    (`period.data_end`) instead of refusing."""
     step = progress or (lambda name: None)
     period = parse_month(month)
     config = load_config(client, clients_dir)
@@ -44,16 +47,18 @@ def run_report(client: str, month: str, *, clients_dir: Path = CLIENTS_DIR, repo
         raise ReportError(f"cannot make the report folder {final.parent}: {exc.strerror or exc}") from None
     with run_lock(final):
         recover(final)
-        return _run_locked(config, period, final, step, jobs, accept_exclusions)
+        return _run_locked(config, period, final, step, jobs, accept_exclusions, allow_partial_month)
 
 
-def _run_locked(config, period, final: Path, step: Progress, jobs: int, accept_exclusions: bool) -> Path:
+def _run_locked(config, period, final: Path, step: Progress, jobs: int, accept_exclusions: bool,
+                allow_partial_month: bool) -> Path:
     client = config.client_id
     staging = Path(tempfile.mkdtemp(prefix=f".{period}-staging-", dir=final.parent))
     plan = execute.notebook_plan(config)
     try:
         with execute.started_kernels(len(plan)) as kernels:  # they boot while the data is prepared
-            workspace.prepare(config, period, staging, accept_exclusions=accept_exclusions)
+            workspace.prepare(config, period, staging, accept_exclusions=accept_exclusions,
+                              allow_partial_month=allow_partial_month)
             step("load")
             execute.run_notebooks(plan, {"client": client, "month": str(period), "report_dir": str(staging)},
                                   staging, jobs=jobs, kernels=kernels, on_done=lambda source: step(source.stem))

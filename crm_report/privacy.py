@@ -29,12 +29,17 @@ def mask_email(email: object) -> str:
 
 
 def mask_phone(phone: object) -> str:
-    """0912345678 or +886 912 345 678 → 0912-＊＊＊-678: the last three digits stay, to recognise a caller."""
+    """0912345678 or +886 912 345 678 → 0912-＊＊＊-678: the last three digits stay, to recognise a caller.
+    Another country's number in E.164 keeps its country code, the first four digits of its national number
+    (fewer when it is short: at least three are always hidden) and the last three: +447911123456 →
+    +44 7911-＊＊＊-456."""
     if not isinstance(phone, str):
         return ""
     digits = re.sub(r"\D", "", phone)
     if digits.startswith("886") and len(digits) == 12:  # +886 912 345 678 → 0912345678
         digits = "0" + digits[3:]
+    elif phone.strip().startswith("+"):
+        return _mask_international(phone)
     if len(digits) < 6:
         return _MASK * len(digits)
     return f"{digits[:4]}-{_MASK * 3}-{digits[-3:]}"
@@ -49,3 +54,15 @@ def mask_contacts(frame: pd.DataFrame) -> pd.DataFrame:
     if "line_user_id" in masked:
         masked["line_user_id"] = masked["line_user_id"].notna()
     return masked
+
+
+def _mask_international(phone: str) -> str:
+    import phonenumbers  # only for a foreign number, in the few rows a report shows
+
+    try:
+        number = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return _MASK * len(re.sub(r"\D", "", phone))
+    national = phonenumbers.national_significant_number(number)
+    head = national[:max(0, min(4, len(national) - 6))]
+    return f"+{number.country_code} {head}-{_MASK * 3}-{national[-3:]}"

@@ -18,6 +18,9 @@ of the change relative to its base); the first `MAX_INSIGHTS` are shown.
   (the year-on-year event shifts are said once, with `year_move`).
 - `guests_only`: the month's orders are all guest checkouts (no customer id, e-mail or mobile): said first,
   because it is why every section built on customers is empty.
+- In a **partial month** (the export ends inside it: `period.data_end`, run with --allow-partial-month)
+  `month_move`, `year_move` and `new_move` are withheld: a part of a month set against whole months says
+  nothing about the business. Page 1 says to which day the data run instead.
 - `campaign`: the verdict on the past lists (`campaign.campaign_verdict`) when it is a finding (lift or
   drop, weight = the return-rate difference ÷ the control's rate) or a clear non-finding (unclear with
   enough customers: weight 0, the honest "no effect measured").
@@ -108,22 +111,32 @@ def campaign_insight(verdict: Mapping[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def is_partial(sections: Mapping[str, Section]) -> bool:
+    """The report month is partial: the export ends inside it (`period.data_end`, decided by the prepare
+    step and saved with the data-quality section)."""
+    quality = sections.get("data_quality")
+    return bool(quality is not None and quality.values.get("partial_month", False))
+
+
 def insights(sections: Mapping[str, Section], month: str, events: Mapping[str, Any] | None = None,
              top: int = MAX_INSIGHTS) -> list[dict[str, Any]]:
     """Up to `top` insights (see the module docstring): real moves first by weight, then statements that
-    nothing moved beyond chance. `events`: `events.explain_change` for the month (or None)."""
+    nothing moved beyond chance; no move in a partial month (`is_partial`). `events`:
+    `events.explain_change` for the month (or None)."""
     events = events or {}
     acquisition = sections["acquisition"]
     period = pd.Period(month, freq="M")
     previous, last_year = str(period - 1), str(period - 12)
-    candidates = [
-        move(acquisition, month, previous, "month_move", events.get("new_vs_previous", ()),
-             gone=events.get("gone_vs_previous", ())),
-        move(acquisition, month, last_year, "year_move", shifts=events.get("yoy_shifts", ())),
-    ]
-    month_move = candidates[0]
-    if month_move is None or month_move["stable"] or month_move["driver"] != "new":
-        candidates.append(new_customer_move(acquisition, month, last_year))
+    candidates: list[dict[str, Any] | None] = []
+    if not is_partial(sections):
+        candidates += [
+            move(acquisition, month, previous, "month_move", events.get("new_vs_previous", ()),
+                 gone=events.get("gone_vs_previous", ())),
+            move(acquisition, month, last_year, "year_move", shifts=events.get("yoy_shifts", ())),
+        ]
+        month_move = candidates[0]
+        if month_move is None or month_move["stable"] or month_move["driver"] != "new":
+            candidates.append(new_customer_move(acquisition, month, last_year))
     if "winback" in sections:
         candidates.append(campaign_insight(sections["winback"].values.get("verdict", {})))
     now = _month_rows(acquisition).get(month)

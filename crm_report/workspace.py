@@ -22,7 +22,7 @@ from crm_report.metrics.winback import CONTACT_FIELDS, latest_contacts
 from crm_report.metrics.lifecycle import previous_as_of
 from crm_report.metrics.orders import purchase_orders
 from crm_report.paths import CLIENTS_DIR, REPORTS_DIR
-from crm_report.period import as_of, parse_month
+from crm_report.period import DataEnd, as_of, data_end, parse_month
 
 
 PRIVATE_DIR = "private"
@@ -61,6 +61,13 @@ class Run:
         if number.isdigit():
             return f"{self.words['clusters'][base]} {number}"
         return self.words["clusters"][key]
+
+    @cached_property
+    def partial_end(self) -> pd.Timestamp | None:
+        """The day the data end when the report month is partial (decided by `prepare`, `period.data_end`; the
+        run then had --allow-partial-month), else None."""
+        values = json.loads((self.build_dir / "results" / "data_quality.json").read_text(encoding="utf-8"))["values"]
+        return pd.Timestamp(values["data_end"]) if values.get("partial_month") else None
 
     @cached_property
     def lines(self) -> pd.DataFrame:
@@ -106,13 +113,15 @@ class Run:
 
 
 def prepare(config: ClientConfig, month: pd.Period, report_dir: Path, *,
-            accept_exclusions: bool = False) -> LoadResult:
+            accept_exclusions: bool = False, allow_partial_month: bool = False) -> LoadResult:
     """Load and validate the client's orders; write the quarantine file (every excluded row with its reason),
     the lines up to the month's end, the config snapshot and the data-quality section.
 
     Stops with DataError when more rows are excluded than the client's `source.max_excluded_share` allows
-    (unless `accept_exclusions`), after writing quarantine.csv so the rows can be inspected; and when no
-    order line is left up to the month's end.
+    (unless `accept_exclusions`), after writing quarantine.csv so the rows can be inspected; when no
+    order line is left up to the month's end; and when the export ends before the month does
+    (`period.data_end`: a partial month) unless `allow_partial_month`, which labels the report partial
+    instead (data-quality values `partial_month`, `data_end`, `days_missing`).
     """
     cutoff = as_of(month)
     loaded = load_orders(config, as_of=cutoff)  # customers keyed as of the month's end, as every metric
@@ -120,6 +129,14 @@ def prepare(config: ClientConfig, month: pd.Period, report_dir: Path, *,
     if pd.notna(last_date) and last_date < month.start_time:
         raise DataError(f"{loaded.source}: the orders end on {last_date:%Y-%m-%d}, before {month} begins: "
                         f"report a month the data covers (or add the newer export)")
+    end = data_end(loaded.lines["order_date"], loaded.lines["order_id"], month)
+    if end is not None and end.partial and not allow_partial_month:
+        raise DataError(
+            f"{loaded.source}: the orders end on {end.last_day:%Y-%m-%d}, {end.days_missing} days before {month} "
+            f"ends; at this shop's {end.daily_orders:.1f} orders a day so many days without one are unlikely "
+            f"({end.chance:.2%}), so the export stops inside the month and {month} would be partial, every "
+            f"comparison with last month and last year misleading. Report {month - 1}, add the newer export, or "
+            f"run with --allow-partial-month for a report labelled partial (data to {end.last_day:%Y-%m-%d})")
     build = report_dir / "build"
     build.mkdir(parents=True, exist_ok=True)
     loaded.excluded.to_csv(report_dir / "quarantine.csv", index=False, encoding="utf-8-sig")
@@ -139,13 +156,14 @@ def prepare(config: ClientConfig, month: pd.Period, report_dir: Path, *,
     customer_history(orders, cutoff, config.report.rfm_style).to_parquet(build / "customers.parquet")
     (build / "config.json").write_text(config.model_dump_json(indent=1), encoding="utf-8")
     values, tables = data_quality(loaded, lines, orders, rows_after=int(after.sum()),
-                                  accepted=accept_exclusions and loaded.over_threshold, as_of=cutoff)
+                                  accepted=accept_exclusions and loaded.over_threshold, as_of=cutoff, end=end)
     results.save(build, "data_quality", values=values, tables=tables)
     return loaded
 
 
 def data_quality(loaded: LoadResult, lines: pd.DataFrame, orders: pd.DataFrame, rows_after: int,
-                 accepted: bool = False, as_of: pd.Timestamp | None = None) -> tuple[dict, dict]:
+                 accepted: bool = False, as_of: pd.Timestamp | None = None,
+                 end: DataEnd | None = None) -> tuple[dict, dict]:
     """Rows read, used and excluded (by reason, with the amount they carry and its share), how customers
     were identified, guest orders, the data's coverage, the credit notes netted up to `as_of` (and those
     without their order), and how each file's dates with the year last were read.
@@ -157,6 +175,7 @@ def data_quality(loaded: LoadResult, lines: pd.DataFrame, orders: pd.DataFrame, 
     copies in overlapping exports), both without sign as for the threshold (`LoadResult.excluded_amount_share`);
     copies in overlapping exports lose nothing, so they have none.
     `accepted` says the run went on although more rows than the client's threshold were excluded.
+    `end` (`period.data_end`): where the export ends; `partial_month` says the report month is partial.
     """
     excluded = loaded.excluded
     amounts = pd.to_numeric(excluded["amount"], errors="coerce") if "amount" in excluded else None
@@ -207,6 +226,9 @@ def data_quality(loaded: LoadResult, lines: pd.DataFrame, orders: pd.DataFrame, 
         "first_date": lines["order_date"].min(),
         "last_date": lines["order_date"].max(),
         "credit_notes": credit_notes(lines, excluded, as_of),
+        "partial_month": bool(end is not None and end.partial),
+        "data_end": end.last_day if end is not None else None,
+        "days_missing": end.days_missing if end is not None else 0,
     }
     files = pd.DataFrame([{"file": f.info.name, "rows": f.rows, "blank_rows": f.blank_rows,
                            "encoding": f.info.encoding or "", "sheet": f.info.sheet or "",

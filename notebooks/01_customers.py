@@ -31,6 +31,7 @@ monthly = acquisition.monthly_new_vs_returning(run.orders, run.month, n_months=o
 intervals = repurchase.purchase_intervals(run.orders)  # also the repurchase section's
 reliable = acquisition.reliable_from(run.orders, intervals["interval_days"])  # the export's first months
 monthly = acquisition.mark_censored(monthly, reliable)
+monthly = acquisition.mark_partial(monthly, run.month if run.partial_end is not None else None)
 kpis = acquisition.month_kpis(monthly, run.month)
 kpis
 
@@ -54,7 +55,8 @@ first_products
 
 # %%
 run.save("acquisition",
-         values={**acquisition.kpi_values(kpis), "so_what": conclusions.acquisition(kpis),
+         values={**acquisition.kpi_values(kpis),
+                 "so_what": conclusions.acquisition(kpis, partial=run.partial_end is not None),
                  "reliable_from": None if reliable is None else str(reliable)},
          tables={"kpis": kpis, "monthly": monthly, "first_products": first_products},
          figures={"customers": customers_chart, "revenue": revenue_chart})
@@ -255,6 +257,8 @@ run.save("winback",
                  "economics": run.config.economics, "plan_totals": totals,
                  "discount_label": run.config.discount_label, "so_what": conclusions.winback(totals),
                  "exports": {key: path.name for key, path in export_paths.items()},
+                 "channels": campaign.report_channels(targets),
+                 "message_costs": run.config.economics.message_costs,
                  "evaluated_month": str(run.month - 1), "has_previous": history is not None, "verdict": verdict,
                  "pooled_months": sorted(shown["campaign_month"].unique()) if shown is not None else []},
          tables={"groups": target_summary, "plan": plan, "top": top, "calendar": calendar,

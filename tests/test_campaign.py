@@ -12,8 +12,8 @@ from crm_report.metrics import campaign
 from crm_report.metrics.campaign import (
     TARGETS_FILE, assign_control, assign_offers, build_targets, choose_channels, contact_calendar,
     control_sizes, evaluate_campaign, evaluation_window, join_value, latest_consents, load_targets,
-    newcombe_interval, parse_consent, previous_targets, priority_scores, save_targets, summarise_targets,
-    taiwan_mobile)
+    newcombe_interval, parse_consent, previous_targets, priority_scores, report_channels, save_targets,
+    summarise_targets, uses_own_tool)
 
 LINE_A, LINE_B = "U" + "a" * 32, "U" + "b" * 32
 
@@ -141,45 +141,43 @@ def test_latest_consents_take_the_most_recent_filled_in_value():
     }
 
 
-@pytest.mark.parametrize("raw, mobile", [
-    ("0912345678", "0912345678"), ("0912-345-678", "0912345678"), ("+886 912 345 678", "0912345678"),
-    ("+886-0912-345-678", "0912345678"), ("00886912345678", "0912345678"), ("886912345678", "0912345678"),
-    ("０９１２３４５６７８", "0912345678"), ("(02) 2345-6789", None), ("091234567", None), ("09123456789", None),
-    (None, None),
-])
-def test_taiwan_mobile(raw, mobile):
-    result = taiwan_mobile(pd.Series([raw], dtype=object)).iloc[0]
-    assert (None if pd.isna(result) else result) == mobile
-
-
 def contacts_and_consents():
     """a: LINE. b: LINE refused → e-mail. c: LINE id and e-mail malformed → SMS (normalised number).
-    d: landline only, e-mail refused → none. e: unreadable e-mail consent counts as a refusal → SMS."""
-    index = pd.Index(list("abcde"), name="customer_id")
+    d: landline only, e-mail refused → none. e: unreadable e-mail consent counts as a refusal → SMS.
+    f: a British mobile with its country code, e-mail refused → SMS in E.164."""
+    index = pd.Index(list("abcdef"), name="customer_id")
     contacts = pd.DataFrame({
-        "customer_name": ["甲", "乙", "丙", "丁", "戊"],
-        "line_user_id": [LINE_A, LINE_B, "abc", None, None],
-        "email": [None, "b@example.com", "not-an-email", "d@example.com", "e@example.com"],
-        "phone": [None, None, "+886 912 345 678", "02-2345-6789", "0987654321"],
+        "customer_name": ["甲", "乙", "丙", "丁", "戊", "Fay"],
+        "line_user_id": [LINE_A, LINE_B, "abc", None, None, None],
+        "email": [None, "b@example.com", "not-an-email", "d@example.com", "e@example.com", "f@example.com"],
+        "phone": [None, None, "+886 912 345 678", "02-2345-6789", "0987654321", "+44 7911 123456"],
     }, index=index)
-    consents = pd.DataFrame({"line_consent": ["blank", "refused", "blank", "blank", "blank"],
-                             "email_consent": ["blank", "given", "blank", "refused", "unrecognised"],
-                             "sms_consent": ["blank", "blank", "blank", "blank", "given"]}, index=index)
+    consents = pd.DataFrame({"line_consent": ["blank", "refused", "blank", "blank", "blank", "blank"],
+                             "email_consent": ["blank", "given", "blank", "refused", "unrecognised", "refused"],
+                             "sms_consent": ["blank", "blank", "blank", "blank", "given", "blank"]}, index=index)
     return contacts, consents
 
 
 def test_channel_respects_consent_and_address_format():
     contacts, consents = contacts_and_consents()
     chosen = choose_channels(contacts, consents)
-    assert chosen["channel"].to_dict() == {"a": "line", "b": "email", "c": "sms", "d": "none", "e": "sms"}
-    assert chosen["contact"].tolist()[:3] == [LINE_A, "b@example.com", "0912345678"]
-    assert pd.isna(chosen.at["d", "contact"])
+    assert chosen["channel"].to_dict() == {"a": "line", "b": "email", "c": "sms", "d": "none", "e": "sms",
+                                           "f": "sms"}
+    assert chosen["contact"].fillna("-").tolist() == [LINE_A, "b@example.com", "+886912345678", "-",
+                                                      "+886987654321", "+447911123456"]
+
+
+def test_numbers_without_a_country_code_are_read_in_the_clients_region():
+    """A Hong Kong client's 9123 4567 is a Hong Kong mobile; read as Taiwanese it is no number at all."""
+    contacts = pd.DataFrame({"phone": ["9123 4567", "0912-345-678"]}, index=pd.Index(["h", "t"], name="customer_id"))
+    assert choose_channels(contacts, region="HK")["contact"].fillna("-").tolist() == ["+85291234567", "-"]
+    assert choose_channels(contacts, region="TW")["contact"].fillna("-").tolist() == ["-", "+886912345678"]
 
 
 def test_missing_consent_columns_are_not_a_refusal():
     contacts, _ = contacts_and_consents()
     assert choose_channels(contacts)["channel"].to_dict() == {
-        "a": "line", "b": "line", "c": "sms", "d": "email", "e": "email"}
+        "a": "line", "b": "line", "c": "sms", "d": "email", "e": "email", "f": "email"}
 
 
 # --- control group --------------------------------------------------------------------------------------------
@@ -215,6 +213,7 @@ def test_control_draw_is_the_smallest_sha256_and_ignores_row_order():
 
 def test_build_targets_draws_the_control_only_among_reachable_customers():
     contacts, consents = contacts_and_consents()
+    contacts, consents = contacts.loc[list("abcde")], consents.loc[list("abcde")]
     frame = pd.DataFrame({
         "customer_id": list("abcde"), "group": ["slipping"] * 5, "historic_revenue": [1000.0] * 5,
         "tenure_days": [365.25] * 5, "days_since": [60, 70, 80, 90, 100], "cycle_days": [30.0] * 5,
@@ -227,12 +226,41 @@ def test_build_targets_draws_the_control_only_among_reachable_customers():
                                           "offer", "offer_detail", "channel", "held_back", "control", "contact_date",
                                           "product"]
     assert {"historic_revenue", "days_since", "cycle_days", "contact"} <= set(targets.columns)  # kept after them
-    assert targets.at["c", "contact"] == "0912345678"
+    assert targets.at["c", "contact"] == "+886912345678"
     summary = summarise_targets(targets.reset_index()).set_index("group")
     contacted = targets.loc[~targets["control"] & targets["channel"].ne("none")]
     assert summary.loc["slipping", ["customers", "contacted", "control"]].tolist() == [5, 2, 2]
     assert summary.loc["slipping", ["channel_line", "channel_email", "channel_sms"]].tolist() == [
         contacted["channel"].eq(c).sum() for c in ("line", "email", "sms")]
+
+
+def test_a_client_whose_data_holds_no_contact_sends_the_whole_list_to_its_own_tool():
+    """No customer has a LINE id, e-mail or phone: all five targets are listed for the client's own campaign tool
+    with their customer id as the contact, and the control is drawn among all five (50% of 5 = 2.5 → 3).
+    One other customer with an e-mail (not on the list) means the data does hold contacts: then the five have
+    no channel, as before."""
+    frame = pd.DataFrame({
+        "customer_id": list("abcde"), "group": ["slipping"] * 5, "historic_revenue": [1000.0] * 5,
+        "tenure_days": [365.25] * 5, "days_since": [60, 70, 80, 90, 100], "cycle_days": [30.0] * 5,
+        "contact_date": pd.to_datetime(["2026-04-01"] * 5), "product": ["魚油"] * 5})
+    bare = pd.DataFrame({"customer_name": list("甲乙丙丁戊"), "line_user_id": None, "email": None, "phone": None},
+                        index=pd.Index(list("abcde"), name="customer_id"))
+    options = Winback(control_share=0.5, control_min_group=2).campaign_options()
+    assert uses_own_tool(bare) and uses_own_tool(bare[["customer_name"]])
+    targets = build_targets(frame, bare, None, "demo", "2026-03", **options).set_index("customer_id")
+    assert targets["channel"].eq("own").all() and targets["contact"].tolist() == list("abcde")
+    assert targets["control"].sum() == 3
+    summary = summarise_targets(targets.reset_index()).set_index("group")
+    assert summary.loc["slipping", ["contacted", "channel_own", "channel_line"]].tolist() == [2, 2, 0]
+    assert report_channels(targets) == ["own"]
+    calendar = contact_calendar(targets.reset_index(), "2026-03")
+    assert calendar["own"].sum() == 2 and calendar["contacts"].sum() == 2
+
+    with_one = pd.concat([bare, pd.DataFrame({"email": ["z@example.com"]}, index=pd.Index(["z"], name="customer_id"))])
+    assert not uses_own_tool(with_one)
+    reached = build_targets(frame, with_one, None, "demo", "2026-03", **options)
+    assert reached["channel"].eq("none").all() and not reached["control"].any()
+    assert report_channels(reached) == ["line", "email", "sms"]
 
 
 # --- targets file ---------------------------------------------------------------------------------------------

@@ -21,6 +21,17 @@ def test_minimal_config_gets_defaults(tmp_path):
     assert (config.locale, config.timezone, config.currency) == ("zh-TW", "Asia/Taipei", "TWD")
     assert [t.name for t in config.member_tiers] == ["銀卡", "金卡"]
     assert config.folder == tmp_path / "acme"
+    assert config.phone_region == "TW" and config.campaign_options()["phone_region"] == "TW"
+    # the client's own tool costs the dearest channel unless priced: SMS NT$0.8
+    assert config.economics.message_costs == {"line": 0.2, "email": 0.05, "sms": 0.8, "own": 0.8}
+
+
+def test_phone_region_and_own_tool_price(tmp_path):
+    config = load_config("acme", write_client(tmp_path, MINIMAL + "phone_region: hk\n"
+                                              "economics: {own_tool_message_cost: 0.1}\n"))
+    assert config.phone_region == "HK" and config.economics.message_costs["own"] == 0.1
+    with pytest.raises(ConfigError, match=r"phone_region: .*unknown phone region 'XX'"):
+        load_config("acme", write_client(tmp_path, MINIMAL + "phone_region: XX\n"))
 
 
 HKD_TIERS = "member_tiers:\n  - {name: Silver, min_spend_12m: 500}\n"

@@ -132,3 +132,24 @@ def test_a_guest_only_report_says_on_its_highlights_page_why_it_has_no_customers
     mobile), which is why the sections built on customers are empty, instead of showing 0 customers beside the
     month's orders."""
     assert "訪客結帳" in _pages(guest_report / "report.pdf")[0]
+
+
+def test_a_client_whose_export_holds_no_contact_gets_its_target_list_for_its_own_tool(demo_orders, tmp_path):
+    """Issue 11 (reaching customers): an export with customer ids but no e-mail, phone or LINE id reached nobody
+    (an empty winback.csv, page 1 advising no contact). Now every target is listed for the client's own
+    campaign tool by customer id; the e-mail and SMS lists are written empty, and no channel text is blank."""
+    bare = demo_orders.drop(columns=["email", "phone", "line_user_id"])
+    clients = tmp_path / "clients"
+    _client(clients, "bare", bare)
+    folder = pipeline.run_report("bare", MONTH, clients_dir=clients, reports_dir=tmp_path / "reports")
+    winback = json.loads((folder / "results.json").read_text(encoding="utf-8"))["sections"]["winback"]
+    assert winback["values"]["channels"] == ["own"] and winback["values"]["no_channel"] == 0
+    listed = pd.read_csv(folder / "exports" / "winback.csv", encoding="utf-8-sig", dtype=str)
+    assert len(listed) == winback["values"]["contacted"] > 0
+    assert (listed["contact"] == listed["customer_id"]).all()
+    assert set(listed["channel"]) == {"貴公司自有工具（依顧客編號）"}
+    assert listed["customer_id"].isin(bare["customer_id"]).all()
+    for name in ("email_list.csv", "sms_list.csv"):
+        assert pd.read_csv(folder / "exports" / name, encoding="utf-8-sig").empty
+    first_page = _pages(folder / "report.pdf")[0].replace("\n", "")
+    assert "主要透過 貴公司自有工具" in first_page and "透過 –" not in first_page and "透過 ，" not in first_page

@@ -56,7 +56,8 @@ def comparable(lines: pd.DataFrame) -> pd.DataFrame:
 def test_parquet_is_the_truth(truth, loaded):
     parquet = loaded["parquet"]
     assert parquet.excluded.empty and len(parquet.lines) == len(truth)
-    assert_frame_equal(comparable(parquet.lines), comparable(truth), check_dtype=False)
+    expected = truth.assign(phone="+886" + truth["phone"].str[1:])  # the loader writes phones in E.164
+    assert_frame_equal(comparable(parquet.lines), comparable(expected), check_dtype=False)
 
 
 @pytest.mark.parametrize("name", FORMATS)

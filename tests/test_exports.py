@@ -12,7 +12,7 @@ BOM = b"\xef\xbb\xbf"
 LONG_LABEL = "半睡/需要關懷的高價值顧客：過去一年消費很高但已超過兩倍購買週期"  # "/" is not allowed in a sheet name
 WORDS = {
     "winback_groups_short": {"slipping": "開始流失", "at_risk": LONG_LABEL, "asleep": "沉睡"},
-    "channels": {"line": "LINE", "email": "電子郵件", "sms": "簡訊", "none": "無可用管道"},
+    "channels": {"line": "LINE", "email": "電子郵件", "sms": "簡訊", "own": "自有工具", "none": "無可用管道"},
     "campaign": {
         "columns": {"customer_id": "顧客編號", "customer_name": "姓名", "contact": "聯絡方式", "channel": "管道",
                     "group": "族群", "group_rank": "族群內排名", "priority": "優先分數", "contact_date": "建議聯絡日",
@@ -35,7 +35,7 @@ def targets() -> pd.DataFrame:
         "contact_date": pd.to_datetime(["2026-04-06", "2026-04-01", "2026-04-02", "2026-04-01", "2026-04-03",
                                         "2026-04-03", "2026-04-09"]),
         "channel": ["email", "line", "line", "none", "sms", "line", "line"],
-        "contact": ["a@example.com", LINE[1], LINE[2], None, "0912345678", LINE[3], LINE[1]],
+        "contact": ["a@example.com", LINE[1], LINE[2], None, "+886912345678", LINE[3], LINE[1]],
         "product": ["魚油", "維他命", None, "魚油", "葉黃素", "魚油", "益生菌"],
         "offer": ["reminder", "none", "discount", "reminder", "discount", "reminder", "reminder"],
         "offer_detail": [None, None, "9折", None, "9折", None, None],
@@ -109,8 +109,39 @@ def test_write_exports_writes_every_file_with_only_its_channel(tmp_path):
     email = pd.read_csv(paths["email"], encoding="utf-8-sig", dtype=str)
     assert email[["customer_id", "contact", "offer"]].values.tolist() == [["s3", "a@example.com", "提醒訊息"]]
     sms = pd.read_csv(paths["sms"], encoding="utf-8-sig", dtype=str)
-    assert sms[["customer_id", "contact"]].values.tolist() == [["r1", "0912345678"]]  # leading 0 kept
+    assert sms[["customer_id", "contact"]].values.tolist() == [["r1", "+886912345678"]]  # E.164, no "'" added
     assert load_workbook(paths["xlsx"]).sheetnames[0] == "開始流失"
+
+
+@pytest.mark.parametrize("only", ["email", "sms"])
+def test_an_email_only_or_phone_only_client_gets_its_channels_list(tmp_path, only):
+    """Every target reachable on one channel: that channel's list and winback.csv hold the same customers to
+    contact (s2 and r2, the control, left out; s4 has no channel), the other lists are empty with a header."""
+    frame = targets().assign(channel=lambda t: t["channel"].mask(t["channel"].ne("none"), only),
+                             contact=lambda t: t["contact"].mask(t["channel"].ne("none"),
+                                                                 "+447911123456" if only == "sms" else "x@example.com"))
+    paths = write_exports(frame, tmp_path, WORDS)
+    listed = pd.read_csv(paths[only], encoding="utf-8-sig", dtype=str)
+    assert listed["customer_id"].tolist() == ["s1", "s3", "s5", "r1"]
+    assert set(listed["contact"]) == {"+447911123456" if only == "sms" else "x@example.com"}
+    other = "sms" if only == "email" else "email"
+    assert pd.read_csv(paths[other], encoding="utf-8-sig").empty and paths["line"].read_bytes() == b""
+    everyone = pd.read_csv(paths["csv"], encoding="utf-8-sig", dtype=str)
+    assert everyone["customer_id"].tolist() == ["s1", "s3", "s5", "r1"]
+
+
+def test_a_client_without_any_channel_gets_the_list_for_its_own_tool(tmp_path):
+    """Channel 'own' (`campaign.choose_channels` when the data holds no contact): winback.csv and the workbook
+    list the customers to contact with their customer id as the contact; the channel lists stay empty."""
+    frame = targets().assign(channel="own", contact=lambda t: t["customer_id"])
+    paths = write_exports(frame, tmp_path, WORDS)
+    everyone = pd.read_csv(paths["csv"], encoding="utf-8-sig", dtype=str)
+    assert everyone["customer_id"].tolist() == ["s1", "s3", "s5", "s4", "r1"]  # s4 reachable too now
+    assert (everyone["contact"] == everyone["customer_id"]).all() and set(everyone["channel"]) == {"自有工具"}
+    book = load_workbook(paths["xlsx"])
+    assert [book[name].max_row - 1 for name in book.sheetnames] == [4, 1]  # four slipping, one at risk
+    for key in ("email", "sms"):
+        assert pd.read_csv(paths[key], encoding="utf-8-sig").empty
 
 
 def test_a_code_without_a_label_is_an_error():

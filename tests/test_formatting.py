@@ -56,6 +56,9 @@ def test_mask_contacts():
     assert privacy.mask_email("alice.chen@example.com") == "a＊＊＊@example.com"
     assert privacy.mask_phone("0912-345-678") == "0912-＊＊＊-678"
     assert privacy.mask_phone("+886 912 345 678") == "0912-＊＊＊-678"
+    assert privacy.mask_phone("+886912345678") == "0912-＊＊＊-678"  # the E.164 form the loader writes
+    assert privacy.mask_phone("+447911123456") == "+44 7911-＊＊＊-456"  # country code, 4 digits, last 3
+    assert privacy.mask_phone("+85291234567") == "+852 91-＊＊＊-567"  # 8 digits: at least 3 stay hidden
 
 
 @pytest.mark.parametrize("value, expected", [(0.2, "NT$0.2"), (0.05, "NT$0.05"), (12, "NT$12"), (100, "NT$100"),

@@ -1,5 +1,6 @@
-"""Customers without an id: normalised e-mail and Taiwanese mobile, linked where rows share them."""
+"""Customers without an id: normalised e-mail and mobile (any country, E.164), linked where rows share them."""
 import pandas as pd
+import pytest
 
 from crm_report import workspace
 from crm_report.config import ClientConfig
@@ -8,10 +9,42 @@ from crm_report.data import identity
 
 def test_mobiles_in_one_form_and_landlines_left_out():
     cells = pd.Series(["0912-345-678", "0912 345 678", "+886 912 345 678", "+886-0912-345678", "886912345678",
-                       "912345678", "０９１２３４５６７８", "02-2345-6789", "09123456789", None], dtype="str")
-    assert identity.normalise_mobiles(cells).tolist()[:7] == ["0912345678"] * 7
-    assert identity.normalise_mobiles(cells).iloc[7:].isna().all()
-    assert identity.normalise_phones(cells).iloc[7] == "02-2345-6789"  # kept as a contact, not as identity
+                       "912345678", "０９１２３４５６７８", "886-912-345-678", "02-2345-6789", "09123456789", None],
+                      dtype="str")
+    assert identity.normalise_mobiles(cells).tolist()[:8] == ["+886912345678"] * 8
+    assert identity.normalise_mobiles(cells).iloc[8:].isna().all()
+    phones = identity.normalise_phones(cells)
+    assert phones.iloc[8] == "+886223456789"  # a landline: kept as a contact (E.164), never as identity
+    assert phones.iloc[9] == "09123456789"  # not a number of any plan: kept as written
+
+
+@pytest.mark.parametrize("raw, region, mobile", [
+    ("+44 7911 123456", "TW", "+447911123456"),  # a country code wins over the client's region
+    ("07911 123456", "GB", "+447911123456"),
+    ("07911 123456", "TW", None),  # read as a Taiwanese number it is none
+    ("9123 4567", "HK", "+85291234567"),
+    ("+852 9123 4567", "TW", "+85291234567"),
+    ("012-345 6789", "MY", "+60123456789"),
+    ("(212) 555-0123", "US", "+12125550123"),  # FIXED_LINE_OR_MOBILE in the US plan: counts as a mobile
+    ("+886 912 345 678", "GB", "+886912345678"),  # Taiwanese by its country code, whatever the region
+    ("912345678", "GB", None),  # ...but not without it
+    ("020 7946 0018", "GB", None),  # a London landline
+    ("call me", "TW", None),
+])
+def test_mobiles_of_any_country_in_e164(raw, region, mobile):
+    result = identity.normalise_mobiles(pd.Series([raw], dtype="str"), region).iloc[0]
+    assert (None if pd.isna(result) else result) == mobile
+
+
+def test_taiwanese_mobiles_keep_the_keys_they_had_before_e164():
+    """Keys pinned from before numbers were E.164 (M- + the hash of 0912345678 / 0922222222): a client's
+    customers without an id keep their keys, so their history and past target lists still match."""
+    mobile = identity.normalise_mobiles(pd.Series(["0912-345-678", "+886922222222", "+44 7911 123456"], dtype="str"))
+    key, match = identity.resolve_customers(pd.Series([None] * 3, dtype="str"), pd.Series([None] * 3, dtype="str"),
+                                            mobile, pd.Series(pd.Timestamp("2025-01-10"), index=mobile.index))
+    assert key.tolist()[:2] == ["M-fb88c729c3e0dafd", "M-be7664ae56359b78"]
+    assert key.iloc[2] == identity.hashed_keys(pd.Series(["+447911123456"]), "M-").iloc[0]
+    assert match.tolist() == ["phone"] * 3
 
 
 def test_emails_trimmed_lower_case_and_only_addresses():
@@ -99,3 +132,23 @@ def test_a_january_report_keys_customers_the_same_with_or_without_march_in_the_e
         keys[name] = pd.read_parquet(folder / "report" / "build" / "lines.parquet")[["order_id", "customer_id"]]
     pd.testing.assert_frame_equal(keys["march"], keys["january"])
     assert keys["january"]["customer_id"].str[:2].tolist() == ["E-", "M-", "M-"]
+
+
+def test_a_british_clients_phone_numbers_are_read_in_its_region_and_link_its_guests(tmp_path):
+    """phone_region GB: 07911 123456 and +44 7911 123456 are one mobile, so the two guest orders are one
+    customer keyed by it; the London landline is kept as a contact in E.164 but keys no one (a guest order)."""
+    (tmp_path / "orders.csv").write_text(
+        "order_id,phone,order_date,amount\n"
+        "A1,07911 123456,2025-01-10,100\n"
+        "A2,+44 7911 123456,2025-01-12,80\n"
+        "A3,020 7946 0018,2025-01-15,50\n", encoding="utf-8")
+    config = ClientConfig(client_id="acme", display_name="Acme", folder=tmp_path, source={"path": "orders.csv"},
+                          phone_region="gb")
+    assert config.phone_region == "GB"
+    workspace.prepare(config, pd.Period("2025-01", freq="M"), tmp_path / "report")
+    lines = pd.read_parquet(tmp_path / "report" / "build" / "lines.parquet")
+    assert lines["customer_id"].iloc[0] == lines["customer_id"].iloc[1]
+    assert lines["customer_id"].iloc[0] == identity.hashed_keys(pd.Series(["+447911123456"]), "M-").iloc[0]
+    assert lines["customer_match"].astype("str").tolist() == ["phone", "phone", "guest"]
+    contacts = pd.read_parquet(tmp_path / "report" / "build" / workspace.PRIVATE_DIR / "contacts.parquet")
+    assert contacts["phone"].tolist() == ["+447911123456"]  # the one customer; the landline's order is a guest's

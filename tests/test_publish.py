@@ -47,7 +47,7 @@ def test_a_second_run_of_the_same_client_month_is_refused_while_the_first_holds_
     assert os.path.exists(final.with_name(".2026-10.lock"))
 
 
-def _runner(client, month, clients_dir, reports_dir, jobs, *, accept_exclusions=False):
+def _runner(client, month, clients_dir, reports_dir, jobs, *, accept_exclusions=False, allow_partial_month=False):
     """Stands in for batch.run_one: 'killer' kills its worker process the way the OOM killer would."""
     import time
 

@@ -1,4 +1,4 @@
-"""Who bought: customer ids, or when a row has none, a normalised e-mail or Taiwanese mobile number.
+"""Who bought: customer ids, or when a row has none, a normalised e-mail or mobile number.
 
 Exports without a customer id (Shopify's, many guest checkouts) still name the buyer by e-mail or phone.
 `resolve_customers` gives every row a customer key in this order:
@@ -18,7 +18,12 @@ e-mail only and registered as member M-42 in March is an e-mail-keyed customer i
 whether or not the export runs to March; from March's report on the January order is M-42's. When one
 e-mail or mobile belongs to several ids, the earliest-dated row's id wins (ties: file order).
 
-Landline numbers are kept as contacts but never identify a customer (a shop's or family's shared line).
+Phone numbers from any country are written in E.164 (`+886912345678`, `+447911123456`) with Google's
+libphonenumber rules (the `phonenumbers` package); a number without a country code is read as a number of the
+client's `phone_region` (client.yaml, default TW). Landline numbers are kept as contacts but never identify a
+customer (a shop's or family's shared line); where libphonenumber cannot tell a landline from a mobile (the
+US and Canada, `FIXED_LINE_OR_MOBILE`) the number counts as a mobile. A Taiwanese mobile's key is made from
+its national form `09XXXXXXXX` (`key_form`), so keys made before phone numbers were E.164 stay the same.
 """
 from __future__ import annotations
 
@@ -40,17 +45,70 @@ def normalise_emails(values: pd.Series) -> pd.Series:
     return text.where(text.str.match(_EMAIL.pattern, na=False))
 
 
-def normalise_mobiles(values: pd.Series) -> pd.Series:
-    """Taiwanese mobiles in one form, `0912345678`: from `0912-345-678`, `0912 345 678`, `+886 912 345 678`,
-    `+886-0912-345678`, `886912345678` or `912345678`. Missing for anything else (landlines, foreign)."""
-    digits = halfwidth(clean_text(values)).str.replace(r"[^0-9]", "", regex=True)
-    core = extract(digits, r"^(?:8860?|0)?(?P<mobile>9[0-9]{8})$")["mobile"]
-    return ("0" + core).where(core.ne("") & digits.notna())
+def normalise_mobiles(values: pd.Series, region: str = "TW") -> pd.Series:
+    """Mobile numbers in E.164 (`+886912345678`), missing for anything else (landlines, text, invalid numbers).
+
+    Numbers without a country code are read as numbers of `region` (ISO 3166 code, client.yaml
+    `phone_region`). Taiwanese mobiles are read by a pattern, whatever the region, when written with +886 or
+    00886, and for region TW also as `0912-345-678`, `0912 345 678`, `886912345678`, `912345678` or
+    `+886-0912-345678` (a trunk 0 after the country code); full-width digits are read. Every other value is
+    parsed by `phonenumbers` (each distinct value once, about 0.3 ms each) and kept when it is a valid number
+    of type MOBILE or FIXED_LINE_OR_MOBILE."""
+    return parse_phones(values, region)["mobile"]
 
 
-def normalise_phones(values: pd.Series) -> pd.Series:
-    """Contact phone numbers: mobiles in the one form of `normalise_mobiles`, others as written (trimmed)."""
-    return normalise_mobiles(values).fillna(clean_text(values))
+def normalise_phones(values: pd.Series, region: str = "TW") -> pd.Series:
+    """Contact phone numbers: every valid number (mobile or landline) in E.164, the rest as written (trimmed),
+    so nothing the shopper wrote is lost."""
+    return parse_phones(values, region)["phone"]
+
+
+def key_form(mobile: pd.Series) -> pd.Series:
+    """The text a mobile's customer key is hashed from: a Taiwanese mobile's national form (`+886912345678` →
+    `0912345678`, the form keys were made from before numbers were E.164, so keys stay the same), any other
+    number its E.164 form."""
+    return mobile.str.replace(r"^\+886(9[0-9]{8})$", r"0\1", regex=True)
+
+
+_TW_MOBILE = r"^(?:8860?|0)?(?P<mobile>9[0-9]{8})$"
+
+
+def parse_phones(values: pd.Series, region: str = "TW") -> pd.DataFrame:
+    """Both readings at once: `phone` (`normalise_phones`) and `mobile` (`normalise_mobiles`) of each cell."""
+    written = clean_text(values)
+    text = halfwidth(written).str.strip()
+    digits = text.str.replace(r"[^0-9]", "", regex=True)
+    international = text.str.match(r"^(?:\+|00)886", na=False)
+    taiwanese = international | (region == "TW")
+    tw = extract(digits.where(taiwanese), _TW_MOBILE)["mobile"]
+    tw = ("+886" + tw).where(tw.ne("") & taiwanese & digits.notna())
+    phone = tw.copy()
+    mobile = tw.copy()
+    rest = tw.isna() & text.notna() & digits.str.len().ge(5)
+    if rest.any():  # everything the pattern does not settle: libphonenumber, once per distinct value
+        codes, unique = pd.factorize(text[rest])
+        found = [_parse_one(value, region) for value in unique]
+        numbers = np.array([f[0] for f in found] + [None], dtype=object)
+        mobiles = np.array([f[0] if f[1] else None for f in found] + [None], dtype=object)
+        phone[rest] = numbers[codes]
+        mobile[rest] = mobiles[codes]
+    return pd.DataFrame({"phone": phone.astype("str").fillna(written), "mobile": mobile.astype("str")},
+                        index=values.index)
+
+
+def _parse_one(value: str, region: str) -> tuple[str | None, bool]:
+    """(E.164 or None, whether it is a mobile) for one written number."""
+    import phonenumbers  # only when a file holds numbers the Taiwanese pattern does not read
+
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        return None, False
+    kind = phonenumbers.number_type(number)
+    if kind == phonenumbers.PhoneNumberType.UNKNOWN:  # not a valid number of its country
+        return None, False
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164, kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
 def hashed_keys(values: pd.Series, prefix: str) -> pd.Series:
@@ -66,7 +124,8 @@ def resolve_customers(customer_id: pd.Series, email: pd.Series, mobile: pd.Serie
     """Customer keys and how each was found ('id', 'email', 'phone', 'guest'); see the module docstring.
 
     `customer_id` is the cleaned id (missing where blank), `email` and `mobile` the normalised values of
-    `normalise_emails` and `normalise_mobiles`, `order_date` each row's date (NaT where unreadable).
+    `normalise_emails` and `normalise_mobiles` (E.164; a mobile key is hashed from `key_form`), `order_date`
+    each row's date (NaT where unreadable).
 
     Only rows dated at or before `as_of` (None: every dated row) link one row to another: a report for
     month M keys its customers as they were known at the end of M, so an export that runs past M gives the
@@ -91,7 +150,7 @@ def resolve_customers(customer_id: pd.Series, email: pd.Series, mobile: pd.Serie
     open_rows = key.isna() & mobile.notna()
     if open_rows.any():  # 4. the e-mail key of the same mobile, else a mobile key
         linked = _first_by_date(mobile, key.where(match.eq("email")), order_date, linking)
-        by_mobile = _lookup(mobile[open_rows], linked).fillna(hashed_keys(mobile[open_rows], "M-"))
+        by_mobile = _lookup(mobile[open_rows], linked).fillna(hashed_keys(key_form(mobile[open_rows]), "M-"))
         key[open_rows], match[open_rows] = by_mobile, "phone"
     return key, match.fillna("guest")
 

@@ -335,7 +335,8 @@ def _read_table(table: sources.Table, config: ClientConfig) -> tuple[pd.DataFram
         frame = pd.concat([frame, malformed], ignore_index=True).sort_values("source_row", kind="stable")
     blank = frame["_blank"].fillna(False).astype(bool)
     frame = frame.loc[~blank].drop(columns="_blank").reset_index(drop=True).assign(source_file=info.name)
-    suggestions = tuple(presets.suggest_mappings(matching, table.sample)) if matching.unmatched else ()
+    suggestions = (tuple(presets.suggest_mappings(matching, table.sample, config.phone_region))
+                   if matching.unmatched else ())
     return frame, SourceFile(info, matching, rows=len(frame), blank_rows=int(blank.sum()),
                              suggestions=suggestions, date_order=date_order)
 
@@ -429,7 +430,7 @@ def _mapping_error(info: TableInfo, matching: presets.Matching, sample: pd.DataF
     where = ", ".join(([f"sheet {info.sheet}"] if info.sheet else [])
                       + ([f"header on row {info.header_row}"] if info.header_row else []))
     where = f" ({where})" if where else ""
-    suggested = presets.suggest_mappings(matching, sample)
+    suggested = presets.suggest_mappings(matching, sample, config.phone_region)
     hint = ("; suggested: " + ", ".join(f"{s.field}: {s.column}" for s in suggested)) if suggested else ""
     return (f"{info.name}{where}: " + "; ".join(problems) + f". Columns in the file: {list(info.columns)}{hint}. "
             f"Map them under source.columns in {config.folder / 'client.yaml'} "
@@ -445,8 +446,8 @@ def _parse_chunk(chunk: pd.DataFrame, matching: presets.Matching, config: Client
         out["email"] = identity.normalise_emails(raw["email"])
         out["_email_text"] = values.clean_text(raw["email"]).notna()
     if "phone" in raw:
-        out["_mobile"] = identity.normalise_mobiles(raw["phone"])
-        out["phone"] = out["_mobile"].fillna(values.clean_text(raw["phone"]))
+        phones = identity.parse_phones(raw["phone"], config.phone_region)
+        out["_mobile"], out["phone"] = phones["mobile"], phones["phone"]
     out["order_date"], bad["order_date"], year_last = values.read_dates(raw["order_date"], config.timezone)
     if len(year_last):  # both readings until the whole file has been read (`_read_date_order`)
         out["_dmy"], out["_mdy"] = (year_last[order].reindex(chunk.index) for order in ("dmy", "mdy"))

@@ -483,13 +483,14 @@ class Suggestion:
     like: str = ""
 
 
-def suggest_mappings(matching: Matching, sample: pd.DataFrame) -> list[Suggestion]:
+def suggest_mappings(matching: Matching, sample: pd.DataFrame, region: str = "TW") -> list[Suggestion]:
     """Suggested `source.columns` entries: for fields without a column, among the file's unmatched columns.
 
     A column is suggested for a field when its name resembles one of the field's known names (difflib
     ratio ≥ 0.75, or one name contains the other and the shorter has at least two CJK characters or four
     letters), or when at least 80% of its sample values look like the field's: e-mail addresses, Taiwanese
-    mobiles, or dates (order_date). Each field and each column is suggested at most once, strongest first;
+    mobile numbers (`identity.normalise_mobiles`, numbers without a country code read in `region`), or dates
+    (order_date). Each field and each column is suggested at most once, strongest first;
     unnamed columns never.
     """
     from crm_report.data import identity, values  # the value checks; imported here to keep presets light
@@ -515,7 +516,7 @@ def suggest_mappings(matching: Matching, sample: pd.DataFrame) -> list[Suggestio
         if len(cells):
             numeric = cells.str.fullmatch(r"-?[0-9.,]+").mean() > 0.5
             checks = (("email", identity.normalise_emails(cells).notna().mean()),
-                      ("phone", identity.normalise_mobiles(cells).notna().mean()),
+                      ("phone", identity.normalise_mobiles(cells, region).notna().mean()),
                       ("order_date", 0.0 if numeric else 1 - values.read_dates(cells, "UTC")[1].mean()))
             candidates += [(share, Suggestion(column, f, "values")) for f, share in checks
                            if f in open_fields and share >= 0.8]

@@ -91,6 +91,12 @@ def mark_censored(monthly: pd.DataFrame, reliable: pd.Period | None) -> pd.DataF
     return monthly.assign(new_censored=False if reliable is None else months.lt(reliable))
 
 
+def mark_partial(monthly: pd.DataFrame, partial: pd.Period | None) -> pd.DataFrame:
+    """`monthly_new_vs_returning` with `partial`: the month is the report month whose data end inside it
+    (`period.data_end`; None: no partial month)."""
+    return monthly.assign(partial=False if partial is None else monthly["month"].astype("str").eq(str(partial)))
+
+
 def month_kpis(monthly: pd.DataFrame, month: pd.Period) -> pd.DataFrame:
     """KPI tiles for `month`: each KPI's value, previous month, same month last year and relative changes.
 

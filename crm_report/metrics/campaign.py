@@ -8,7 +8,8 @@ The rules, in the order `build_targets` applies them (each function's docstring 
 - **Offer** (`assign_offers`): no offer for customers likely to come back anyway, a discount only for the most
   valuable of the rest, a plain reminder for everyone else (restraint against over-promotion, seed 003).
 - **Channel** (`choose_channels`): LINE, else e-mail, else SMS, each only with a usable address and without a
-  refusal in the consent columns (`latest_consents`).
+  refusal in the consent columns (`latest_consents`); when the data holds no contact at all, the client's own
+  campaign tool, by customer id.
 - **Control group** (`assign_control`): a reproducible random share of each group is held out of the exports.
 - **Evaluation** (`evaluate_campaign`): next month, return rate and revenue of contacted vs control with 95%
   confidence intervals and the incremental revenue.
@@ -25,10 +26,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from crm_report.data.identity import normalise_mobiles
 from crm_report.period import as_of, parse_month
 
 OFFERS = ("none", "reminder", "discount")
-CHANNELS = ("line", "email", "sms", "none")
+CHANNELS = ("line", "email", "sms", "own", "none")
+CONTACT_CHANNELS = ("line", "email", "sms")
+"""The channels whose addresses the data gives; `own` (the client's own tool, by customer id) stands alone."""
+SENDING_CHANNELS = (*CONTACT_CHANNELS, "own")
+"""Every channel a customer can be contacted on: the columns of `summarise_targets` and `contact_calendar`."""
 OUTCOMES = ("lift", "drop", "unclear", "mixed", "too_small", "no_control", "unconfirmed")
 BASES = ("model", "history")
 CONSENT_FIELDS = ("line_consent", "email_consent", "sms_consent")
@@ -49,7 +55,6 @@ _GIVEN = frozenset({
 })
 _LINE_USER_ID = r"U[0-9a-f]{32}"
 _EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s.]+"
-_TW_MOBILE = r"09\d{8}"
 
 
 HELD_BACK = ("frequency_cap", "unanswered", "unprofitable")
@@ -214,24 +219,29 @@ def latest_consents(lines: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(consents, index=customers)
 
 
-def taiwan_mobile(phone: pd.Series) -> pd.Series:
-    """A Taiwanese mobile number as 09XXXXXXXX, or NA. Accepts full-width digits, spaces, '-', '.', brackets,
-    and the +886 / 00886 / 886 prefixes (with or without the trunk 0): '+886 912-345-678' → '0912345678'."""
-    digits = (phone.astype("string").str.normalize("NFKC").str.replace(r"[\s\-.()]", "", regex=True)
-              .str.replace(r"^(?:\+|00)?8860?(?=9\d{8}$)", "0", regex=True))
-    return digits.where(digits.str.fullmatch(_TW_MOBILE).fillna(False).astype(bool))
+def uses_own_tool(contacts: pd.DataFrame) -> bool:
+    """True when no customer in `contacts` (`winback.latest_contacts`, every customer) has a LINE user id, an
+    e-mail or a phone: the export carries no contact columns, so the list goes to the client's own tool."""
+    fields = [f for f in ("line_user_id", "email", "phone") if f in contacts]
+    return not bool(contacts[fields].notna().to_numpy().any()) if fields else True
 
 
-def choose_channels(contacts: pd.DataFrame, consents: pd.DataFrame | None = None) -> pd.DataFrame:
+def choose_channels(contacts: pd.DataFrame, consents: pd.DataFrame | None = None, region: str = "TW",
+                    own_tool: bool = False) -> pd.DataFrame:
     """Per customer (the index of `contacts`): `channel` and `contact`, the address to use.
 
     LINE when the LINE user id looks like one (U + 32 lower-case hex digits, the Messaging API's format) and
     line_consent is not refused; else e-mail when the address looks valid (x@y.z) and email_consent is not
-    refused; else SMS when the phone is a Taiwanese mobile (09XXXXXXXX, see `taiwan_mobile`) and sms_consent
-    is not refused; else 'none'. Refused means 'refused' or 'unrecognised' in `consents` (codes from
-    `latest_consents`): an answer we cannot read is treated as a no. A missing consent column or a blank
-    value is not a refusal.
+    refused; else SMS when the phone is a mobile number of any country (`identity.normalise_mobiles`, numbers
+    without a country code read in `region`; the contact is its E.164 form) and sms_consent is not refused;
+    else 'none'. Refused means 'refused' or 'unrecognised' in `consents` (codes from `latest_consents`): an
+    answer we cannot read is treated as a no. A missing consent column or a blank value is not a refusal.
+
+    `own_tool` (`uses_own_tool`: the data holds no contact at all): every customer gets 'own', the client's
+    own campaign tool, with the customer id as the contact; that tool holds the addresses and the consents.
     """
+    if own_tool:
+        return pd.DataFrame({"channel": "own", "contact": contacts.index.astype("str")}, index=contacts.index)
     consents = (consents if consents is not None else pd.DataFrame(index=contacts.index)).reindex(
         index=contacts.index, columns=list(CONSENT_FIELDS)).astype(object).fillna("blank")
     allowed = ~consents.isin(["refused", "unrecognised"])
@@ -239,7 +249,7 @@ def choose_channels(contacts: pd.DataFrame, consents: pd.DataFrame | None = None
             .astype("string").str.strip() for field in ("line_user_id", "email", "phone")}
     line = text["line_user_id"].where(text["line_user_id"].str.fullmatch(_LINE_USER_ID).fillna(False).astype(bool))
     email = text["email"].where(text["email"].str.fullmatch(_EMAIL).fillna(False).astype(bool))
-    mobile = taiwan_mobile(text["phone"])
+    mobile = normalise_mobiles(text["phone"], region)
     usable = [line.notna() & allowed["line_consent"], email.notna() & allowed["email_consent"],
               mobile.notna() & allowed["sms_consent"]]
     channel = np.select(usable, ["line", "email", "sms"], default="none")
@@ -279,7 +289,7 @@ def assign_control(targets: pd.DataFrame, client_id: str, month: str | pd.Period
 
 def build_targets(candidates: pd.DataFrame, contacts: pd.DataFrame, consents: pd.DataFrame | None,
                   client_id: str, month: str | pd.Period, *, held_back: pd.Series | None = None,
-                  control_share: float = 0.10,
+                  phone_region: str = "TW", control_share: float = 0.10,
                   control_min_group: int = 10, no_offer_min_p_alive: float = 0.7,
                   no_offer_max_cycle_ratio: float = 1.5, discount_top_share: float = 0.2,
                   discount_label: str = "9折") -> pd.DataFrame:
@@ -289,14 +299,17 @@ def build_targets(candidates: pd.DataFrame, contacts: pd.DataFrame, consents: pd
     neither exported nor compared). `candidates` needs the `priority_scores` columns plus contact_date, and may
     carry product and customer_name; every candidate column is kept after `TARGET_COLUMNS`. `contacts`/`consents` are indexed by customer id
     (`winback.latest_contacts`, `latest_consents`). `held_back` (by customer id, from `contact_hygiene`) keeps
-    customers with a channel out of this month's contacts and out of the control draw. The keywords are
-    `config.Winback`'s campaign fields (`config.Winback.campaign_options`).
+    customers with a channel out of this month's contacts and out of the control draw. `contacts` holds every
+    customer, so whether the list goes to the client's own tool (`uses_own_tool`) is decided for the client,
+    not for this month's targets. The keywords are `config.Winback`'s campaign fields and the client's
+    `phone_region` (`config.ClientConfig.campaign_options`).
     """
     _require(candidates, ("contact_date",), "candidates")
     scored = assign_offers(priority_scores(candidates), no_offer_min_p_alive, no_offer_max_cycle_ratio,
                            discount_top_share, discount_label)
     reached = choose_channels(contacts.reindex(scored["customer_id"]),
-                              None if consents is None else consents.reindex(scored["customer_id"]))
+                              None if consents is None else consents.reindex(scored["customer_id"]),
+                              phone_region, uses_own_tool(contacts))
     held = (pd.Series("", index=scored.index, dtype="str") if held_back is None
             else scored["customer_id"].map(held_back).fillna("").astype("str"))
     with_channel = scored.drop(columns=["channel", "contact"], errors="ignore").assign(
@@ -319,7 +332,7 @@ def summarise_targets(targets: pd.DataFrame, order: Sequence[str] | None = None)
     summary = summary.join(contacted.groupby("group").agg(contacted=("group", "size"),
                                                            first_contact=("contact_date", "min")))
     by_offer = pd.crosstab(contacted["group"], contacted["offer"]).reindex(columns=list(OFFERS), fill_value=0)
-    by_channel = pd.crosstab(contacted["group"], contacted["channel"]).reindex(columns=["line", "email", "sms"],
+    by_channel = pd.crosstab(contacted["group"], contacted["channel"]).reindex(columns=list(SENDING_CHANNELS),
                                                                                   fill_value=0)
     summary = summary.join(by_offer.add_prefix("offer_")).join(by_channel.add_prefix("channel_"))
     groups = list(order) if order is not None else sorted(summary.index)
@@ -327,7 +340,13 @@ def summarise_targets(targets: pd.DataFrame, order: Sequence[str] | None = None)
     return (summary.reindex(groups).fillna({c: 0 for c in [*counts, "value_at_stake"]})
             .astype({c: "int64" for c in counts}).rename_axis("group").reset_index()
             [["group", "customers", "contacted", "control", "value_at_stake", "first_contact",
-              *[f"offer_{o}" for o in OFFERS], "channel_line", "channel_email", "channel_sms"]])
+              *[f"offer_{o}" for o in OFFERS], *[f"channel_{c}" for c in SENDING_CHANNELS]]])
+
+
+def report_channels(targets: pd.DataFrame) -> list[str]:
+    """The channels the report's tables show: 'own' alone when the list goes to the client's own tool (then
+    no other channel exists), else LINE, e-mail and SMS (`CONTACT_CHANNELS`), used or not."""
+    return ["own"] if targets["channel"].eq("own").any() else list(CONTACT_CHANNELS)
 
 
 def save_targets(targets: pd.DataFrame, path: Path) -> Path:
@@ -583,7 +602,7 @@ def contact_calendar(targets: pd.DataFrame, month: str | pd.Period) -> pd.DataFr
     last = max(following.end_time.normalize(), days.max()) if len(days) else following.end_time.normalize()
     weeks = pd.date_range(first - pd.Timedelta(days=first.day_of_week), last, freq="7D")
     week_of = days - pd.to_timedelta(days.dt.day_of_week, unit="D")
-    counts = (pd.crosstab(week_of, contacted["channel"]).reindex(index=weeks, columns=["line", "email", "sms"],
+    counts = (pd.crosstab(week_of, contacted["channel"]).reindex(index=weeks, columns=list(SENDING_CHANNELS),
                                                                  fill_value=0).astype("int64"))
     iso = weeks.isocalendar()
     return pd.DataFrame({

@@ -6,7 +6,8 @@ Each function returns a list of conclusions, each {"key": the sentence (locale `
 which sentence applies is decided here, by these rules (thresholds are the module constants):
 
 - **acquisition**: new customers against the same month last year, when the change is beyond chance
-  (`beyond_chance`): fewer → review acquisition; more → the next job is their second purchase.
+  (`beyond_chance`) and the month is whole (in a partial month no comparison is made): fewer → review
+  acquisition; more → the next job is their second purchase.
   Otherwise by who brings the revenue: returning customers' share ≥ `RETURNING_LED` → keep them coming back;
   below → turn new customers into repeat customers.
 - **repurchase**: nobody bought twice → say so. Otherwise the latest cohorts' second-purchase share at the
@@ -52,12 +53,12 @@ def beyond_chance(now: float, before: float, z: float = CHANCE_Z) -> bool:
     return now + before > 0 and abs(now - before) > z * math.sqrt(now + before)
 
 
-def acquisition(kpis: pd.DataFrame) -> list[dict[str, object]]:
-    """`acquisition.month_kpis` of the report month."""
+def acquisition(kpis: pd.DataFrame, partial: bool = False) -> list[dict[str, object]]:
+    """`acquisition.month_kpis` of the report month; `partial`: the month's data end early (no comparison)."""
     row = kpis.set_index("kpi")
     new, last_year = float(row.at["new_customers", "value"]), float(row.at["new_customers", "last_year"])
     share = float(row.at["returning_revenue_share", "value"])
-    if beyond_chance(new, last_year):
+    if not partial and beyond_chance(new, last_year):
         change = (new - last_year) / last_year
         return [_c("new_down" if new < last_year else "new_up",
                    "review_acquisition" if new < last_year else "second_purchase",

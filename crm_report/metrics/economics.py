@@ -20,7 +20,7 @@ evaluation measures, `campaign.evaluation_window`). Money is in the client's cur
     alone, near 1 = the client's own results. With little data the prior dominates, with a lot the
     measurement does: a noisy result cannot swing the plan, a clear one does.
 - **Expected incremental revenue** = u × contacted customers (range: (u ± 1.96 sd(u)) × contacted).
-- **Cost** = message cost (one message per contacted customer at `Economics.<channel>_message_cost`) + offer
+- **Cost** = message cost (one message per contacted customer at its channel's `Economics.message_costs`) + offer
   cost: the discount (`Economics.discount_rate`) on what discount recipients are expected to buy in the
   window, i.e. on their usual spend (a twelfth of their 12-month expected spend, `priority`) plus the
   uplift: a discount is also given to those who would have bought anyway. Reminders and no-offer messages
@@ -132,7 +132,7 @@ def campaign_plan(targets: pd.DataFrame, evaluation: pd.DataFrame | None, *, gro
 
     `targets`: `campaign.build_targets` (group, offer, channel, control, held_back, priority, historic_revenue,
     orders, contact_date). `evaluation`: `campaign.evaluate_campaign` over confirmed past lists, or None.
-    `message_cost` by channel ('line', 'email', 'sms'); `prior_uplift` by offer (`campaign.OFFERS`).
+    `message_cost` by channel (`config.Economics.message_costs`); `prior_uplift` by offer (`campaign.OFFERS`).
     """
     contacted = targets.loc[to_contact(targets)].assign(prior=lambda t: customer_prior(t, prior_uplift))
     control = targets.loc[reachable(targets) & targets["control"].astype(bool)].groupby("group").size()
