@@ -73,6 +73,18 @@ def test_a_stray_quote_in_a_column_that_is_not_read_is_found_too(tmp_path):
     _assert_every_line_accounted(result, 30, {5: "unbalanced quote"})
 
 
+def test_two_stray_quotes_do_not_make_one_row_of_two_lines(tmp_path):
+    """Found by the loader's property test: the second stray quote closed the first, and since the two lines
+    together had the header's number of fields they were read as one row: row 12 vanished into row 11's
+    product name. A quote that closes with text after it (`"p11⏎12,…,"p12`) is not a quoted value."""
+    lines = _rows(20)
+    lines[9] = '11,c11,2026-03-05,10,"p11\n'
+    lines[10] = '12,c12,2026-03-05,10,"p12\n'
+    _stray_quote_file(tmp_path, lines)
+    result = load_orders(config_for(tmp_path, "orders.csv"), now=NOW)
+    _assert_every_line_accounted(result, 20, {11: "unbalanced quote", 12: "unbalanced quote"})
+
+
 def test_a_quoted_value_over_two_lines_is_still_one_row_beside_a_stray_quote(tmp_path):
     lines = _rows(20)
     lines[3] = '5,c5,2026-03-05,10,"gift\nwrap"\n'  # row 5 spans two lines: legitimate

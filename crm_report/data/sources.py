@@ -432,7 +432,7 @@ def _scan_lines(path: Path, info: TableInfo, read: int) -> _Scan:
     first_break: int | None = None
     with path.open("r", encoding=info.encoding, newline="") as handle:
         lines = _Lines(handle)
-        reader = csv.reader(lines, delimiter=delimiter)
+        reader = csv.reader(lines, delimiter=delimiter, strict=True)
         number = 0
         while True:
             lines.taken = []
@@ -453,7 +453,7 @@ def _scan_lines(path: Path, info: TableInfo, read: int) -> _Scan:
                 why.append("unbalanced quote")
                 first_break = len(valid) if first_break is None else first_break
                 lines.back.extendleft(reversed(taken[1:]))
-                reader = csv.reader(lines, delimiter=delimiter)  # start afresh on the next line
+                reader = csv.reader(lines, delimiter=delimiter, strict=True)  # afresh on the next line
             elif record and len(record) != width:
                 numbers.append(number)
                 texts.append(delimiter.join(record))
