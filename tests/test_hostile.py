@@ -367,6 +367,18 @@ def _png(width: int, height: int) -> bytes:
     ("logo.png", _png(100_000, 100_000), r"brand\.logo: 'logo\.png' is 100000 × 100000 pixels.*at most 4000"),
     ("logo.png", b"GIF89a not a png", r"brand\.logo: 'logo\.png' is not a PNG image"),
     ("logo.gif", b"GIF89a", r"brand\.logo: 'logo\.gif' .*SVG or PNG"),
+    ("logo.svg", b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "' + b"x" * 1000 + b'">'
+     b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><svg xmlns="http://www.w3.org/2000/svg"><text>'
+     + b"&b;" * 100 + b"</text></svg>", r"brand\.logo: 'logo\.svg' declares a DTD"),
+    ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><image href="http://127.0.0.1:9/x.png"/></svg>',
+     r"'logo\.svg' refers to 'http://127\.0\.0\.1:9/x\.png' \(image href\)"),
+    ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+     b'<use xlink:href="file:///etc/passwd#a"/></svg>', r"refers to 'file:///etc/passwd#a' \(use xlink:href\)"),
+    ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><style>@import "http://127.0.0.1:9/a.css";</style>'
+     b"</svg>", r"loads another file with CSS \(@import"),
+    ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><rect style="fill: url( \'x.svg#g\')"/></svg>',
+     r"loads another file with CSS \(url\("),
+    ("logo.svg", b"<svg><rect></svg>", r"'logo\.svg' is not an SVG image \(XML error: mismatched tag"),
 ])
 def test_an_oversized_or_odd_logo_is_a_config_error(tmp_path, name, content, message):
     from crm_report.config import ConfigError, load_config
@@ -378,6 +390,15 @@ def test_an_oversized_or_odd_logo_is_a_config_error(tmp_path, name, content, mes
                                         encoding="utf-8")
     with pytest.raises(ConfigError, match=message):
         load_config("acme", tmp_path)
+
+
+@pytest.mark.parametrize("client", ["demo-supplements", "demo-apparel", "demo-skincare"])
+def test_the_demo_logos_pass_the_logo_checks(client):
+    """Gradients and clip paths inside the file (`url(#a)`, `href="#a"`) are fine."""
+    from crm_report.config import load_config
+    from crm_report.paths import CLIENTS_DIR
+
+    assert load_config(client, CLIENTS_DIR).brand.logo == "logo.svg"
 
 
 def test_a_small_png_logo_is_fine(tmp_path):
