@@ -435,3 +435,23 @@ def test_a_file_where_no_row_has_an_order_id_excludes_every_row_instead_of_crash
     result = load_orders(config_for(tmp_path, "orders.csv"), now=NOW)
     assert result.lines.empty and result.rows_read == 2
     assert result.excluded["source_row"].tolist() == [2, 3]
+
+
+@pytest.mark.parametrize("body", ["Crème brûlée\n2,c2,2026-03-05,10,Café naïve", "Crème"])
+def test_a_windows_1252_file_reads_as_written(tmp_path, body):
+    """Issue 12, finding 5: a Windows-1252 file turned `Crème` into `Crčme` (read as Central European CP1250);
+    a file whose only accented word is `Crème` was read as Big5, since `è` followed by `m` is a Big5 pair."""
+    (tmp_path / "o.csv").write_bytes(f"{HEADER}1,c1,2026-03-05,10,{body}\n".encode("cp1252"))
+    result = load_orders(config_for(tmp_path, "o.csv"), now=NOW)
+    assert result.lines["product_name"].tolist() == [line.split(",")[-1] for line in body.split("\n")]
+    assert result.files[0].info.encoding == "cp1252"
+
+
+def test_a_utf8_file_with_a_row_from_another_encoding_is_refused_naming_its_line(tmp_path):
+    """Found by the loader's property test: a UTF-8 file with Chinese names whose first non-ASCII byte was in
+    a row pasted from a Windows-1252 file decoded as Big5 as a whole: every Chinese name became mojibake."""
+    rows = [f"{i},c{i},2026-03-05,10,魚油\n".encode() for i in range(3, 8)]
+    (tmp_path / "o.csv").write_bytes(HEADER.encode() + "2,c2,2026-03-05,10,Crème\n".encode("cp1252") + b"".join(rows))
+    from crm_report.data.sources import DataError
+    with pytest.raises(DataError, match=r"o\.csv: UTF-8 text with a byte that is not UTF-8 \(byte \d+ on line 2\)"):
+        load_orders(config_for(tmp_path, "o.csv"), now=NOW)
