@@ -455,3 +455,10 @@ def test_a_utf8_file_with_a_row_from_another_encoding_is_refused_naming_its_line
     from crm_report.data.sources import DataError
     with pytest.raises(DataError, match=r"o\.csv: UTF-8 text with a byte that is not UTF-8 \(byte \d+ on line 2\)"):
         load_orders(config_for(tmp_path, "o.csv"), now=NOW)
+
+
+def test_a_short_big5_file_is_still_read_as_big5(tmp_path):
+    """Found by the loader's property test while the Windows-1252 fix above was written: `魚油` read as
+    `³½ªo` when coherence, which favours the English header, decided between the two readings."""
+    (tmp_path / "o.csv").write_bytes(f"{HEADER}1,c1,2026-03-05,10,魚油\n".encode("cp950"))
+    assert load_orders(config_for(tmp_path, "o.csv"), now=NOW).lines["product_name"].tolist() == ["魚油"]
