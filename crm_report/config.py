@@ -386,6 +386,20 @@ class ClientConfig(_Strict):
         return path
 
 
+def read_utf8(path: Path, error: type[ReportError]) -> str:
+    """The text of a UTF-8 file a consultant wrote (client.yaml, an invitation list), a byte-order mark
+    dropped; `error` names the file, and the byte and line where it is not UTF-8, when it cannot be read."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise error(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise error(f"{path}: not UTF-8 text (byte {exc.start} on line {line}); save it as UTF-8") from None
+
+
 def load_config(client_id: str, clients_dir: Path) -> ClientConfig:
     """Read and validate `clients_dir/<client_id>/client.yaml`."""
     folder = clients_dir / client_id
@@ -393,15 +407,7 @@ def load_config(client_id: str, clients_dir: Path) -> ClientConfig:
     if not path.is_file():
         known = ", ".join(list_clients(clients_dir)) or "none"
         raise ConfigError(f"no client {client_id!r}: {path} does not exist (known clients: {known})")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start} on line {line}); save it as UTF-8") from None
+    text = read_utf8(path, ConfigError)
     try:
         raw = yaml.load(text, Loader=_StrictLoader) or {}  # noqa: S506 (a SafeLoader)
     except _RefusedYaml as exc:

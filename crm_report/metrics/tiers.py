@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from crm_report.config import ClientConfig, MemberTier
+from crm_report.config import ClientConfig, MemberTier, read_utf8
 from crm_report.metrics.lifecycle import GONE, NEW, _check_labels, _require, transition_matrix
 from crm_report.period import window_start
 
@@ -42,17 +42,7 @@ def read_invitation_list(path: Path) -> frozenset[str]:
     """
     from crm_report.data.sources import DataError
 
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read the invitation list ({exc.strerror or exc})") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise DataError(f"{path}: the invitation list is not UTF-8 text (byte {exc.start} on row {line}); save "
-                        "it as UTF-8 (CSV UTF-8 in Excel)") from None
+    text = read_utf8(Path(path), DataError)
     rows = []
     for number, line in enumerate(text.splitlines(), start=1):  # one row a line: an id list has no line breaks
         try:
