@@ -202,8 +202,11 @@ NASTY_LETTERS = st.sampled_from(list('"\',;\t\n\r =+-@$\\{}%<>&#') + list(CONTRO
 names = st.one_of(
     st.text(NASTY_LETTERS, min_size=1, max_size=12),
     st.text(min_size=1, max_size=8),  # anything Unicode has, surrogates aside
-    st.tuples(st.text(NASTY_LETTERS, min_size=1, max_size=3), st.integers(500, 30_000)).map(lambda p: p[0] * p[1]),
+    st.tuples(st.text(NASTY_LETTERS.filter(lambda c: c not in "\r\n"), min_size=1, max_size=3),
+              st.integers(500, 30_000)).map(lambda p: p[0] * p[1]),
 )
+"""Long names repeat a few letters other than line breaks: a quoted value over more than
+`sources.MAX_LINES_PER_ROW` lines is taken for a quote left open (a documented limit; the long run found it)."""
 amount_cells = st.one_of(
     st.integers(1, 2_000_000).map(str),
     st.floats(0.01, 1e12, allow_nan=False, allow_infinity=False).map(repr),
@@ -234,7 +237,7 @@ NASTY_HEADER = ["order_id", "customer_id", "order_date", "amount", "product_name
 @given(products=st.lists(names, min_size=1, max_size=25), data=st.data())
 def test_nasty_names_and_numbers_are_read_exactly_or_excluded_with_their_reason(tmp_path_factory, products, data):
     """Product names with quotes, separators, control characters, line breaks, any Unicode and up to
-    90,000 characters come back as written (control characters removed, white space stripped); amounts
+    90,000 characters (then without line breaks) come back as written (control characters removed, white space stripped); amounts
     come back exactly when finite and within `values.MAX_AMOUNT`, else their row is excluded as an
     unreadable or implausible amount. No row is lost."""
     amounts = data.draw(st.lists(amount_cells, min_size=len(products), max_size=len(products)), label="amounts")
