@@ -231,9 +231,12 @@ def _csv_bytes(rows: list[list[str]], encoding: str = "utf-8") -> bytes:
 
 
 NASTY_HEADER = ["order_id", "customer_id", "order_date", "amount", "product_name"]
+settings.register_profile("nasty", parent=settings.get_profile("loaders"),
+                          max_examples=int(os.environ.get("LOADER_EXAMPLES", "10")))
+"""The nasty cases write bigger files (names of up to 90,000 characters): 10 examples each in CI."""
 
 
-@settings(settings.get_profile("loaders"))
+@settings(settings.get_profile("nasty"))
 @given(products=st.lists(names, min_size=1, max_size=25), data=st.data())
 def test_nasty_names_and_numbers_are_read_exactly_or_excluded_with_their_reason(tmp_path_factory, products, data):
     """Product names with quotes, separators, control characters, line breaks, any Unicode and up to
@@ -261,7 +264,7 @@ def test_nasty_names_and_numbers_are_read_exactly_or_excluded_with_their_reason(
             assert excluded.get(order_id) in ("unreadable amount", "implausible amount"), (order_id, cell)
 
 
-@settings(settings.get_profile("loaders"))
+@settings(settings.get_profile("nasty"))
 @given(table=tables(), data=st.data())
 def test_stray_quotes_exclude_their_own_rows_only(tmp_path_factory, table, data):
     """A product cell that opens a quote and never closes it, in up to three rows, among cells that are
@@ -293,7 +296,7 @@ def test_stray_quotes_exclude_their_own_rows_only(tmp_path_factory, table, data)
     assert result.lines["product_name"].tolist() == expected
 
 
-@settings(settings.get_profile("loaders"))
+@settings(settings.get_profile("nasty"))
 @given(table=tables(), data=st.data())
 def test_day_first_dates_are_read_as_the_file_proves_or_not_at_all(tmp_path_factory, table, data):
     """Dates written day first (31/12/2024) with `date_order` left to the loader: when some day is over 12
@@ -313,7 +316,7 @@ def test_day_first_dates_are_read_as_the_file_proves_or_not_at_all(tmp_path_fact
     assert result.lines["order_date"].tolist() == table["order_date"].tolist()
 
 
-@settings(settings.get_profile("loaders"))
+@settings(settings.get_profile("nasty"))
 @given(table=tables(), data=st.data())
 def test_a_file_with_rows_in_two_encodings_is_refused_naming_a_line_or_read_exactly(tmp_path_factory, table,
                                                                                  data):
