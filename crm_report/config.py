@@ -413,6 +413,20 @@ class ClientConfig(_Strict):
         return path
 
 
+def read_utf8(path: Path, error: type[ReportError]) -> str:
+    """The text of a UTF-8 file a consultant wrote (client.yaml, an invitation list), a byte-order mark
+    dropped; `error` names the file, and the byte and line where it is not UTF-8, when it cannot be read."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise error(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise error(f"{path}: not UTF-8 text (byte {exc.start} on line {line}); save it as UTF-8") from None
+
+
 def load_config(client_id: str, clients_dir: Path) -> ClientConfig:
     """Read and validate `clients_dir/<client_id>/client.yaml`."""
     folder = clients_dir / client_id
@@ -420,15 +434,7 @@ def load_config(client_id: str, clients_dir: Path) -> ClientConfig:
     if not path.is_file():
         known = ", ".join(list_clients(clients_dir)) or "none"
         raise ConfigError(f"no client {client_id!r}: {path} does not exist (known clients: {known})")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start} on line {line}); save it as UTF-8") from None
+    text = read_utf8(path, ConfigError)
     try:
         raw = yaml.load(text, Loader=_StrictLoader) or {}  # noqa: S506 (a SafeLoader)
     except _RefusedYaml as exc:
@@ -462,8 +468,9 @@ can declare 100,000 × 100,000 pixels and decompress to tens of gigabytes)."""
 
 
 def check_logo(config: ClientConfig) -> Path:
-    """The logo's path once it is known to be an SVG or PNG of at most `MAX_LOGO_BYTES` and, for a PNG,
-    `MAX_LOGO_PIXELS` a side (read from its header). Raises ConfigError naming client.yaml and brand.logo."""
+    """The logo's path once it is known to be an SVG or PNG of at most `MAX_LOGO_BYTES`; for a PNG,
+    `MAX_LOGO_PIXELS` a side (read from its header); for an SVG, self-contained (`_check_svg`). Raises
+    ConfigError naming client.yaml and brand.logo."""
     import struct
 
     value = config.brand.logo or ""
@@ -476,9 +483,11 @@ def check_logo(config: ClientConfig) -> Path:
         if size > MAX_LOGO_BYTES:
             raise ConfigError(f"{where} is {size / (1 << 20):.1f} MB; a logo may be at most {MAX_LOGO_BYTES >> 20} MB")
         with logo.open("rb") as handle:
-            head = handle.read(24)
+            head = handle.read(24 if logo.suffix.lower() == ".png" else MAX_LOGO_BYTES)
     except OSError as exc:
         raise ConfigError(f"{where}: cannot read the file ({exc.strerror or exc})") from None
+    if logo.suffix.lower() == ".svg":
+        _check_svg(head, where)
     if logo.suffix.lower() == ".png":
         if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
             raise ConfigError(f"{where} is not a PNG image")
@@ -487,6 +496,41 @@ def check_logo(config: ClientConfig) -> Path:
             raise ConfigError(f"{where} is {width} × {height} pixels; a logo may be at most {MAX_LOGO_PIXELS} "
                               "pixels a side")
     return logo
+
+
+_OUTSIDE_REFERENCE = re.compile(rb"@import|url\(\s*['\"]?\s*(?!#)")
+"""CSS in an SVG that loads something else (`@import`, `url(file.css)`); `url(#gradient)` stays inside."""
+
+
+def _check_svg(data: bytes, where: str) -> None:
+    """An SVG logo must be self-contained XML without a DTD: entities declared in one make the renderer
+    expand a small file into megabytes (a 1 MB expansion took 75 s), and a reference to another file or an
+    address (`<image href="http://…">`, `<use href="other.svg#a">`, CSS `url()` / `@import`) would be
+    refused at render time, failing the report late. Raises ConfigError naming what was found."""
+    from xml.parsers import expat
+
+    def refuse(why: str) -> None:
+        raise ConfigError(f"{where} {why}; a logo must be one self-contained SVG file")
+
+    def doctype(name, *args) -> None:
+        refuse("declares a DTD (<!DOCTYPE …>), whose entities can expand it many times over")
+
+    def element(name: str, attributes: dict[str, str]) -> None:
+        for key, value in attributes.items():
+            if key.rpartition(":")[2] == "href" and not value.strip().startswith(("#", "data:")):
+                refuse(f"refers to {value!r} ({name} {key})")
+
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = doctype
+    parser.EntityDeclHandler = lambda name, *args: refuse(f"declares the entity {name!r}")
+    parser.StartElementHandler = element
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as exc:
+        raise ConfigError(f"{where} is not an SVG image (XML error: {exc})") from None
+    found = _OUTSIDE_REFERENCE.search(data)
+    if found:
+        refuse(f"loads another file with CSS ({found.group().decode(errors='replace').strip()}…)")
 
 
 def _check_inside(folder: Path, value: str, yaml_path: Path, key: str) -> None:

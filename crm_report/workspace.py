@@ -21,6 +21,7 @@ from crm_report.metrics.customers import customer_history
 from crm_report.metrics.winback import CONTACT_FIELDS, latest_contacts
 from crm_report.metrics.lifecycle import previous_as_of
 from crm_report.metrics.orders import purchase_orders
+from crm_report.metrics.tiers import read_invitations
 from crm_report.paths import CLIENTS_DIR, REPORTS_DIR
 from crm_report.period import DataEnd, as_of, data_end, parse_month
 
@@ -117,12 +118,14 @@ def prepare(config: ClientConfig, month: pd.Period, report_dir: Path, *,
     """Load and validate the client's orders; write the quarantine file (every excluded row with its reason),
     the lines up to the month's end, the config snapshot and the data-quality section.
 
-    Stops with DataError when more rows are excluded than the client's `source.max_excluded_share` allows
-    (unless `accept_exclusions`), after writing quarantine.csv so the rows can be inspected; when no
+    Stops with DataError when an invitation list of `config.member_tiers` cannot be read (before anything
+    else, so no notebook meets it); when more rows are excluded than the client's `source.max_excluded_share`
+    allows (unless `accept_exclusions`), after writing quarantine.csv so the rows can be inspected; when no
     order line is left up to the month's end; and when the export ends before the month does
     (`period.data_end`: a partial month) unless `allow_partial_month`, which labels the report partial
     instead (data-quality values `partial_month`, `data_end`, `days_missing`).
     """
+    read_invitations(config)  # a bad invitation list stops the run here, not in a notebook
     cutoff = as_of(month)
     loaded = load_orders(config, as_of=cutoff)  # customers keyed as of the month's end, as every metric
     last_date = loaded.lines["order_date"].max()

@@ -32,6 +32,12 @@ def test_acquisition_speaks_of_new_customers_only_when_they_moved_beyond_chance(
     assert keys(conclusions.acquisition(_kpis(110, 100, 0.59))) == [("new_led", "second_purchase")]
 
 
+def test_acquisition_without_new_customers_a_year_ago_speaks_of_who_brings_the_revenue():
+    """Issue 12, finding 7: a client whose every order is in the report month had 40 new customers against 0
+    a year ago, beyond chance, and (40 − 0) / 0 raised ZeroDivisionError: the whole report was lost."""
+    assert keys(conclusions.acquisition(_kpis(40, 0, 0.0))) == [("new_led", "second_purchase")]
+
+
 def _curve(share, at_risk, day=90):
     return pd.DataFrame({"day": [0, day], "at_risk": [at_risk, at_risk], "share": [0.0, share]})
 

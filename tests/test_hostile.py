@@ -73,6 +73,18 @@ def test_a_stray_quote_in_a_column_that_is_not_read_is_found_too(tmp_path):
     _assert_every_line_accounted(result, 30, {5: "unbalanced quote"})
 
 
+def test_two_stray_quotes_do_not_make_one_row_of_two_lines(tmp_path):
+    """Found by the loader's property test: the second stray quote closed the first, and since the two lines
+    together had the header's number of fields they were read as one row: row 12 vanished into row 11's
+    product name. A quote that closes with text after it (`"p11⏎12,…,"p12`) is not a quoted value."""
+    lines = _rows(20)
+    lines[9] = '11,c11,2026-03-05,10,"p11\n'
+    lines[10] = '12,c12,2026-03-05,10,"p12\n'
+    _stray_quote_file(tmp_path, lines)
+    result = load_orders(config_for(tmp_path, "orders.csv"), now=NOW)
+    _assert_every_line_accounted(result, 20, {11: "unbalanced quote", 12: "unbalanced quote"})
+
+
 def test_a_quoted_value_over_two_lines_is_still_one_row_beside_a_stray_quote(tmp_path):
     lines = _rows(20)
     lines[3] = '5,c5,2026-03-05,10,"gift\nwrap"\n'  # row 5 spans two lines: legitimate
@@ -355,6 +367,18 @@ def _png(width: int, height: int) -> bytes:
     ("logo.png", _png(100_000, 100_000), r"brand\.logo: 'logo\.png' is 100000 × 100000 pixels.*at most 4000"),
     ("logo.png", b"GIF89a not a png", r"brand\.logo: 'logo\.png' is not a PNG image"),
     ("logo.gif", b"GIF89a", r"brand\.logo: 'logo\.gif' .*SVG or PNG"),
+    ("logo.svg", b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "' + b"x" * 1000 + b'">'
+     b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><svg xmlns="http://www.w3.org/2000/svg"><text>'
+     + b"&b;" * 100 + b"</text></svg>", r"brand\.logo: 'logo\.svg' declares a DTD"),
+    ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><image href="http://127.0.0.1:9/x.png"/></svg>',
+     r"'logo\.svg' refers to 'http://127\.0\.0\.1:9/x\.png' \(image href\)"),
+    ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+     b'<use xlink:href="file:///etc/passwd#a"/></svg>', r"refers to 'file:///etc/passwd#a' \(use xlink:href\)"),
+    ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><style>@import "http://127.0.0.1:9/a.css";</style>'
+     b"</svg>", r"loads another file with CSS \(@import"),
+    ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><rect style="fill: url( \'x.svg#g\')"/></svg>',
+     r"loads another file with CSS \(url\("),
+    ("logo.svg", b"<svg><rect></svg>", r"'logo\.svg' is not an SVG image \(XML error: mismatched tag"),
 ])
 def test_an_oversized_or_odd_logo_is_a_config_error(tmp_path, name, content, message):
     from crm_report.config import ConfigError, load_config
@@ -366,6 +390,15 @@ def test_an_oversized_or_odd_logo_is_a_config_error(tmp_path, name, content, mes
                                         encoding="utf-8")
     with pytest.raises(ConfigError, match=message):
         load_config("acme", tmp_path)
+
+
+@pytest.mark.parametrize("client", ["demo-supplements", "demo-apparel", "demo-skincare"])
+def test_the_demo_logos_pass_the_logo_checks(client):
+    """Gradients and clip paths inside the file (`url(#a)`, `href="#a"`) are fine."""
+    from crm_report.config import load_config
+    from crm_report.paths import CLIENTS_DIR
+
+    assert load_config(client, CLIENTS_DIR).brand.logo == "logo.svg"
 
 
 def test_a_small_png_logo_is_fine(tmp_path):
@@ -402,3 +435,30 @@ def test_a_file_where_no_row_has_an_order_id_excludes_every_row_instead_of_crash
     result = load_orders(config_for(tmp_path, "orders.csv"), now=NOW)
     assert result.lines.empty and result.rows_read == 2
     assert result.excluded["source_row"].tolist() == [2, 3]
+
+
+@pytest.mark.parametrize("body", ["Crème brûlée\n2,c2,2026-03-05,10,Café naïve", "Crème"])
+def test_a_windows_1252_file_reads_as_written(tmp_path, body):
+    """Issue 12, finding 5: a Windows-1252 file turned `Crème` into `Crčme` (read as Central European CP1250);
+    a file whose only accented word is `Crème` was read as Big5, since `è` followed by `m` is a Big5 pair."""
+    (tmp_path / "o.csv").write_bytes(f"{HEADER}1,c1,2026-03-05,10,{body}\n".encode("cp1252"))
+    result = load_orders(config_for(tmp_path, "o.csv"), now=NOW)
+    assert result.lines["product_name"].tolist() == [line.split(",")[-1] for line in body.split("\n")]
+    assert result.files[0].info.encoding == "cp1252"
+
+
+def test_a_utf8_file_with_a_row_from_another_encoding_is_refused_naming_its_line(tmp_path):
+    """Found by the loader's property test: a UTF-8 file with Chinese names whose first non-ASCII byte was in
+    a row pasted from a Windows-1252 file decoded as Big5 as a whole: every Chinese name became mojibake."""
+    rows = [f"{i},c{i},2026-03-05,10,魚油\n".encode() for i in range(3, 8)]
+    (tmp_path / "o.csv").write_bytes(HEADER.encode() + "2,c2,2026-03-05,10,Crème\n".encode("cp1252") + b"".join(rows))
+    from crm_report.data.sources import DataError
+    with pytest.raises(DataError, match=r"o\.csv: UTF-8 text with a byte that is not UTF-8 \(byte \d+ on line 2\)"):
+        load_orders(config_for(tmp_path, "o.csv"), now=NOW)
+
+
+def test_a_short_big5_file_is_still_read_as_big5(tmp_path):
+    """Found by the loader's property test while the Windows-1252 fix above was written: `魚油` read as
+    `³½ªo` when coherence, which favours the English header, decided between the two readings."""
+    (tmp_path / "o.csv").write_bytes(f"{HEADER}1,c1,2026-03-05,10,魚油\n".encode("cp950"))
+    assert load_orders(config_for(tmp_path, "o.csv"), now=NOW).lines["product_name"].tolist() == ["魚油"]

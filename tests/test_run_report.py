@@ -186,3 +186,22 @@ def test_ctrl_c_ends_with_one_line(dirs, monkeypatch, capsys):
     monkeypatch.setattr(run_report, "_check_data", check)
     assert run_report.main(["--client", "acme", "--check-data", *dirs]) == 130
     assert capsys.readouterr().err == "interrupted\n"
+
+
+def test_a_bad_invitation_list_stops_the_run_before_the_notebooks_with_one_line(dirs, capsys):
+    """Issue 12: an invitation list that cannot be used raised a plain ValueError inside 02_segments (a
+    notebook traceback, after the other notebook's work). The prepare step reads it first: one line naming
+    the file and row, exit 1, no notebook run."""
+    folder = Path(dirs[1]) / "acme"
+    (folder / "vip.csv").write_text("name,customer_id\nA,c1\nB\n", encoding="utf-8")
+    (folder / "client.yaml").write_text(
+        "display_name: Acme\nlocale: en\nsource: {path: orders.csv}\n"
+        "member_tiers: [{name: Gold, min_spend_12m: 100}, {name: Black, invitation_list: vip.csv}]\n",
+        encoding="utf-8")
+    assert run_report.main(["--client", "acme", "--month", MONTH, *dirs]) == 1
+    captured = capsys.readouterr()
+    assert f"FAIL  acme                     {MONTH}  {folder / 'vip.csv'} row 3: no customer_id (column 2) in 'B'" \
+        in captured.out
+    assert "Traceback" not in captured.out + captured.err
+    failed = Path(dirs[3]) / "acme" / f".{MONTH}-failed"
+    assert not (failed / "notebooks").exists()  # stopped before any notebook ran

@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from crm_report.config import MemberTier
+from crm_report.data.sources import DataError
 from crm_report.metrics import tiers
 from crm_report.metrics.lifecycle import previous_as_of
 from crm_report.metrics.orders import purchase_orders
@@ -172,5 +173,19 @@ def test_read_invitation_list_refuses_empty_missing_and_undecodable_files(tmp_pa
     big5 = tmp_path / "big5.csv"
     big5.write_bytes("客戶編號\n".encode("big5"))
     for path in (header_only, tmp_path / "missing.csv", big5):
-        with pytest.raises(ValueError, match=path.name):
+        with pytest.raises(DataError, match=path.name):
             tiers.read_invitation_list(path)
+
+
+@pytest.mark.parametrize("content, message", [
+    ("customer_id\nC001\n".encode() + "王小明\n".encode("cp950"), r"vip\.csv: not UTF-8 text \(byte 17 on line 3\)"),
+    (b"name,customer_id\nA,C001\nB\nC,C003\n", r"vip\.csv row 3: no customer_id \(column 2\) in 'B'"),
+    (b'customer_id\nC001\n"C002\nC003\n', r"vip\.csv row 3: not readable as CSV"),
+    (b"customer_id\n\n , \n", r"vip\.csv: the invitation list holds no customer ids"),
+])
+def test_a_bad_invitation_list_is_a_data_error_naming_its_row_and_column(tmp_path, content, message):
+    """Issue 12: a bad invitation list raised a plain ValueError (a traceback from the notebook); an open
+    quote on row 3 swallowed the ids after it."""
+    (tmp_path / "vip.csv").write_bytes(content)
+    with pytest.raises(DataError, match=message):
+        tiers.read_invitation_list(tmp_path / "vip.csv")

@@ -162,9 +162,12 @@ def detect_encoding(path: Path, forced: str = "auto") -> tuple[str, bool]:
     """The file's text encoding and whether it was detected (True) or forced by client.yaml (False).
 
     Detection: a byte-order mark (UTF-8, UTF-16); else UTF-8 when the whole file decodes as UTF-8; else
-    Big5 (as CP950, Microsoft's Big5 with its extensions) when the whole file decodes as that; else the best
-    guess of charset-normalizer. A file that is UTF-8 up to a bad byte is reported, not re-guessed, so a
-    damaged UTF-8 file is never read as Big5 mojibake.
+    Big5 (as CP950, Microsoft's Big5 with its extensions) when the whole file decodes as that, unless
+    charset-normalizer finds it reads clearly better as Windows-1252 (`Crème` is also two valid Big5 bytes
+    and an `e`); else the best guess of charset-normalizer, Windows-1252 when it ties with other single-byte
+    code pages (it chose Central European CP1250 for `Crème`: `Crčme`). A file that is UTF-8 up to a bad
+    byte, or whose UTF-8 characters outnumber its bad bytes (a row pasted from a Big5 or Windows-1252 file),
+    is reported, not re-guessed, so a damaged UTF-8 file is never read as mojibake.
     """
     if forced != "auto":
         bad = _first_undecodable(path, forced)
@@ -182,11 +185,11 @@ def detect_encoding(path: Path, forced: str = "auto") -> tuple[str, bool]:
         bad = _first_undecodable(path, "utf-8")
         if bad is None:
             return "utf-8", True
-        if _has_utf8_before(path, bad):
+        if _has_utf8_before(path, bad) or _mostly_utf8(path):
             raise DataError(f"{path}: UTF-8 text with a byte that is not UTF-8 (byte {bad} on line "
                             f"{_line_at(path, bad)}); the file is damaged, or set source.encoding")
         if _first_undecodable(path, "cp950") is None:
-            return "cp950", True
+            return ("cp1252" if _reads_better_as_cp1252(path) else "cp950"), True
         return _guess_encoding(path), True
     bad = _first_undecodable(path, encoding)
     if bad is not None:
@@ -217,6 +220,27 @@ def _has_utf8_before(path: Path, offset: int) -> bool:
     return bool(re.search(rb"[\xc2-\xf4][\x80-\xbf]", prefix))
 
 
+def _mostly_utf8(path: Path, sample: int = 1 << 26) -> bool:
+    """Whether more characters of the file (its first `sample` bytes) decode as UTF-8 multi-byte characters
+    than bytes fail to: UTF-8 text damaged in a few places. Big5 or Windows-1252 text read as UTF-8 fails on
+    nearly every non-ASCII byte."""
+    with path.open("rb") as handle:
+        text = handle.read(sample).decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    return len(text) - len(text.encode("ascii", errors="ignore")) - bad > bad
+
+
+def _reads_better_as_cp1252(path: Path) -> bool:
+    """Whether charset-normalizer finds the file reads with less noise ("chaos") as Windows-1252 than as
+    CP950 (both decode it): `Cr鋗e` is noisier than `Crème`. On a tie Big5 stays, as the clients are Taiwanese:
+    `魚油` and `³½ªo` are both without noise, and coherence (which favours the English header) is not asked."""
+    from charset_normalizer import from_path
+
+    found = {match.encoding: match for match in from_path(path, cp_isolation=["cp950", "cp1252"])}
+    western, big5 = found.get("cp1252"), found.get("cp950")
+    return western is not None and (big5 is None or western.chaos < big5.chaos)
+
+
 def _line_at(path: Path, offset: int) -> int:
     with path.open("rb") as handle:
         return handle.read(offset).count(b"\n") + 1
@@ -225,11 +249,13 @@ def _line_at(path: Path, offset: int) -> int:
 def _guess_encoding(path: Path) -> str:
     from charset_normalizer import from_path
 
-    best = from_path(path).best()
+    matches = from_path(path)
+    best = matches.best()
     if best is None:
         raise DataError(f"{path}: cannot tell the text encoding (not UTF-8, not Big5); set source.encoding "
                         "in client.yaml")
-    return best.encoding
+    tied = [m for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
+    return "cp1252" if any("cp1252" in m.could_be_from_charset for m in tied) else best.encoding
 
 
 def _csv_table(path: Path, config: ClientConfig) -> Table:
@@ -433,7 +459,7 @@ def _scan_lines(path: Path, info: TableInfo, read: int) -> _Scan:
     first_break: int | None = None
     with path.open("r", encoding=info.encoding, newline="") as handle:
         lines = _Lines(handle)
-        reader = csv.reader(lines, delimiter=delimiter)
+        reader = csv.reader(lines, delimiter=delimiter, strict=True)
         number = 0
         while True:
             lines.taken = []
@@ -454,7 +480,7 @@ def _scan_lines(path: Path, info: TableInfo, read: int) -> _Scan:
                 why.append("unbalanced quote")
                 first_break = len(valid) if first_break is None else first_break
                 lines.back.extendleft(reversed(taken[1:]))
-                reader = csv.reader(lines, delimiter=delimiter)  # start afresh on the next line
+                reader = csv.reader(lines, delimiter=delimiter, strict=True)  # afresh on the next line
             elif record and len(record) != width:
                 numbers.append(number)
                 texts.append(delimiter.join(record))

@@ -5,9 +5,9 @@ Each function returns a list of conclusions, each {"key": the sentence (locale `
 `formatting.value` (number, pct, points, relative, money, money_short, text, segments, stage). Templates only word them;
 which sentence applies is decided here, by these rules (thresholds are the module constants):
 
-- **acquisition**: new customers against the same month last year, when the change is beyond chance
-  (`beyond_chance`) and the month is whole (in a partial month no comparison is made): fewer → review
-  acquisition; more → the next job is their second purchase.
+- **acquisition**: new customers against the same month last year, when that month had some, the change is
+  beyond chance (`beyond_chance`) and the month is whole (in a partial month no comparison is made): fewer →
+  review acquisition; more → the next job is their second purchase.
   Otherwise by who brings the revenue: returning customers' share ≥ `RETURNING_LED` → keep them coming back;
   below → turn new customers into repeat customers.
 - **repurchase**: nobody bought twice → say so. Otherwise the latest cohorts' second-purchase share at the
@@ -58,7 +58,7 @@ def acquisition(kpis: pd.DataFrame, partial: bool = False) -> list[dict[str, obj
     row = kpis.set_index("kpi")
     new, last_year = float(row.at["new_customers", "value"]), float(row.at["new_customers", "last_year"])
     share = float(row.at["returning_revenue_share", "value"])
-    if not partial and beyond_chance(new, last_year):
+    if not partial and last_year > 0 and beyond_chance(new, last_year):  # no base a year ago: no change
         change = (new - last_year) / last_year
         return [_c("new_down" if new < last_year else "new_up",
                    "review_acquisition" if new < last_year else "second_purchase",

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from crm_report.config import ClientConfig, MemberTier
+from crm_report.config import ClientConfig, MemberTier, read_utf8
 from crm_report.metrics.lifecycle import GONE, NEW, _check_labels, _require, transition_matrix
 from crm_report.period import window_start
 
@@ -35,23 +35,32 @@ def read_invitation_list(path: Path) -> frozenset[str]:
 
     When a cell of the first row is `customer_id` that row is the header and ids are read from that
     column; otherwise the file has no header and ids are the first field of every row. Ids are stripped of
-    surrounding whitespace and read as text (leading zeros kept); blank ids are dropped and duplicates
-    merged. Raises ValueError naming the file when it cannot be read as UTF-8 text or holds no ids.
+    surrounding whitespace and read as text (leading zeros kept); blank ids and blank lines are skipped and
+    duplicates merged. Raises DataError (a ValueError) naming the file, and the row and column where there
+    is one: a file that cannot be read, is not UTF-8 text (the byte and line), a row too short to have the
+    id column, or no ids at all.
     """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: cannot read the invitation list ({exc})") from None
-    rows = list(csv.reader(text.splitlines()))
-    column = 0
+    from crm_report.data.sources import DataError
+
+    text = read_utf8(Path(path), DataError)
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):  # one row a line: an id list has no line breaks
+        try:
+            rows.append(next(csv.reader([line], strict=True), []))
+        except csv.Error as exc:  # a quote left open would otherwise swallow the rows after it
+            raise DataError(f"{path} row {number}: not readable as CSV ({exc}): {line[:60]!r}") from None
+    column, first = 0, 1
     if rows:
         header = [cell.strip() for cell in rows[0]]
         if "customer_id" in header:
-            column, rows = header.index("customer_id"), rows[1:]
-    ids = {row[column].strip() for row in rows if len(row) > column} - {""}
+            column, rows, first = header.index("customer_id"), rows[1:], 2
+    for number, row in enumerate(rows, start=first):
+        if row and len(row) <= column:
+            raise DataError(f"{path} row {number}: no customer_id (column {column + 1}) in "
+                            f"{','.join(row)[:60]!r}")
+    ids = {row[column].strip() for row in rows if row} - {""}
     if not ids:
-        raise ValueError(f"{path}: the invitation list holds no customer ids")
+        raise DataError(f"{path}: the invitation list holds no customer ids")
     return frozenset(ids)
 
 
