@@ -18,7 +18,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
-from crm_report import formatting, i18n, pdf, results
+from crm_report import appendix, formatting, i18n, pdf, results
 from crm_report.config import ClientConfig, check_logo
 from crm_report.errors import ReportError
 from crm_report.metrics.events import event_label
@@ -48,6 +48,8 @@ def make_environment(locale: str, templates_dir: Path = TEMPLATES_DIR, currency:
         "number": formatting.number,
         "money": lambda v: formatting.money(v, locale, currency),
         "money_short": lambda v: formatting.money_short(v, locale, currency),
+        "money_unit": lambda rows, *columns: formatting.money_unit(rows, *columns, locale=locale),
+        "money_in": lambda v, unit: formatting.money_in(v, unit, locale, currency),
         "price": lambda v: formatting.price(v, locale, currency),
         "compact": lambda v: formatting.compact(v, locale),
         "pct": formatting.pct,
@@ -96,13 +98,15 @@ def render_report(report_dir: Path, config: ClientConfig, month: str,
     sections["summary"] = results.Section(values=executive_summary(sections, month, context_events), tables={},
                                           figures={})
     assets = _copy_assets(report_dir, config)
+    words = i18n.strings(config.locale, config.currency)
     context = {
         "client": {"name": config.display_name, "id": config.client_id, "locale": config.locale,
                    "primary": config.brand.primary_color, "accent": config.brand.accent_color,
                    "logo": assets.get("logo")},
         "month": month,
-        "t": i18n.strings(config.locale, config.currency),
+        "t": words,
         "s": sections,
+        "appendix": appendix.context(config, words),
     }
     html_text = make_environment(config.locale, currency=config.currency).get_template("report.html").render(
         **context)
