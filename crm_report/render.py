@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -83,6 +84,17 @@ def so_what(section: str, conclusions: list[dict[str, Any]], *, locale: str, wor
     return worded
 
 
+_INLINE_TAG = r"</?(?:span|strong|em|b|a)\b[^>]*>"
+_CJK_GAP = re.compile(rf"([。；：！？，、」』）])((?:\s*{_INLINE_TAG})*)\s+(?=(?:{_INLINE_TAG})*[^\s<])")
+
+
+def close_cjk_gaps(html_text: str) -> str:
+    """zh-TW: no space after full-width punctuation. Templates put one sentence per line, and a line break is a
+    space on the page: 「（+632 人）。 本月適逢…」 reads 「（+632 人）。本月適逢…」. Only whitespace after 。；：！？，、」』）
+    goes, also across inline tags (a sentence in its own <span>); never inside a tag, never between blocks."""
+    return _CJK_GAP.sub(lambda m: m.group(1) + re.sub(r"\s+(?=<)", "", m.group(2)), html_text)
+
+
 def unbreakable_words(text: str) -> Markup:
     """`text` with each space-separated word in a `<span class="word">` that the stylesheet keeps on one
     line: a table header then wraps only between words, never inside one (購買人/數, E-/mail)."""
@@ -110,6 +122,8 @@ def render_report(report_dir: Path, config: ClientConfig, month: str,
     }
     html_text = make_environment(config.locale, currency=config.currency).get_template("report.html").render(
         **context)
+    if config.locale == "zh-TW":
+        html_text = close_cjk_gaps(html_text)
     html_path = report_dir / "report.html"
     html_path.write_text(html_text, encoding="utf-8")
     pdf_path = report_dir / "report.pdf"

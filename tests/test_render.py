@@ -128,3 +128,12 @@ def test_the_render_process_ends_by_itself_when_nobody_stops_it(tmp_path):
     done = subprocess.run([sys.executable, "-P", pdf.__file__, str(page), str(tmp_path / "out.pdf"), str(tmp_path),
                            "1"], capture_output=True, timeout=60)
     assert done.returncode == -signal.SIGXCPU
+
+
+def test_no_space_after_full_width_punctuation_in_zh_tw():
+    """A template's line break after 「。」 showed as a space on the page (「+632 人）。 本月適逢」)."""
+    assert render.close_cjk_gaps("<p>回購客（+632 人）。\n    本月適逢雙11</p>") == "<p>回購客（+632 人）。本月適逢雙11</p>"
+    assert (render.close_cjk_gaps('<p>撐起。</span>\n <span class="so what">把資源</span></p>')
+            == '<p>撐起。</span><span class="so what">把資源</span></p>')
+    assert render.close_cjk_gaps("<td>一。</td>\n<td>二</td>") == "<td>一。</td>\n<td>二</td>"  # between cells
+    assert render.close_cjk_gaps("<p>Done. Next</p>") == "<p>Done. Next</p>"  # only full-width punctuation
