@@ -40,7 +40,7 @@ def test_the_methodology_states_the_clients_own_settings_not_the_defaults():
     assert "隨機保留 10% 有聯絡管道的顧客" in default["對照組"] and "不足 10 人的客群" in default["對照組"]
     assert "隨機保留 20% 有聯絡管道的顧客" in own["對照組"] and "不足 25 人的客群" in own["對照組"]
     assert "已收到 4 次以上訊息" in own["聯絡頻率與未回應"]
-    assert "仍活躍機率 ≥ 80%" in own["優惠克制"] and "前 12.5% 者才提供折扣（85折）" in own["優惠克制"]
+    assert "存活機率 ≥ 80%" in own["優惠克制"] and "前 12.5% 者才提供折扣（85折）" in own["優惠克制"]
     assert "前 20% 者才提供折扣（9折）" in default["優惠克制"]
     assert "回購顧客少於 50 人的商品" in own["補貨週期"] and "− 5) 天" in own["消耗品與提醒日"]
     assert "獲客成本（本品牌設定為 NT$450）" in own["簡易公式顧客終身價值"]
