@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import font_manager
 from matplotlib.colors import LinearSegmentedColormap, to_rgb
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from crm_report.config import Brand
 from crm_report.errors import ReportError
@@ -258,6 +258,7 @@ def value_by_segment(by_segment: pd.DataFrame, names: Mapping[str, str], labels:
     ax.invert_yaxis()
     ax.grid(axis="x")
     ax.grid(axis="y", visible=False)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4))  # money labels are long: 'NT$1,250 萬' side by side collide
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: money_short(v, locale, currency)))
     ax.legend(loc="best")
     _title(ax, labels["title"])
@@ -280,7 +281,7 @@ def cluster_bubbles(profile: pd.DataFrame, labels: Mapping[str, str], ax: plt.Ax
     ax.set_ylabel(labels["ylabel"])
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: compact(v, locale)))
     ax.grid(axis="x")
-    ax.margins(0.18)
+    ax.margins(x=0.25, y=0.2)  # room for the biggest bubble (about 42 pt across) and its label at either edge
     _title(ax, labels["title"])
     return ax
 

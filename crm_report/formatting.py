@@ -107,7 +107,7 @@ def money_unit(rows: Iterable[Mapping[str, Any]], *columns: str, locale: str = "
     """The one unit a table prints all its amounts in (`money_in`): the unit `compact` gives the largest amount
     of `columns` over `rows` ('萬', '億', 'K', 'M'), '' (whole amounts) when none is that large. A table never
     mixes 'NT$28.1 萬' and 'NT$35,176' in one column."""
-    sizes = [abs(row[c]) for row in rows for c in columns if not _missing(row[c])]
+    sizes = [abs(row[c]) for row in rows for c in columns if not _missing(row.get(c))]
     largest = max(sizes, default=0)
     return next((unit for threshold, unit, _ in _UNITS[locale] if largest >= threshold), "")
 
@@ -119,9 +119,10 @@ def money_in(value: float | None, unit: str, locale: str = "zh-TW", currency: st
     if _missing(value):
         return "–"
     decimals = next(d for _, u, d in _UNITS[locale] if u == unit)
-    sign = "−" if value < 0 else ""
+    shown = round(abs(value) / _UNIT_VALUE[unit], decimals)
+    sign = "−" if value < 0 and shown else ""  # −12 in 萬 is NT$0.0 萬, not −NT$0.0 萬
     space = " " if locale == "zh-TW" else ""
-    return f"{sign}{currency_symbol(currency, locale)}{abs(value) / _UNIT_VALUE[unit]:,.{decimals}f}{space}{unit}"
+    return f"{sign}{currency_symbol(currency, locale)}{shown:,.{decimals}f}{space}{unit}"
 
 
 def compact(value: float | None, locale: str = "zh-TW") -> str:
@@ -177,12 +178,12 @@ def month_label(value: str | pd.Period, locale: str = "zh-TW") -> str:
 
 
 def date_label(value: str | dt.date | pd.Timestamp | None, locale: str = "zh-TW") -> str:
-    """'2026-11-03' → '2026/11/03 (二)' / 'Tue 3 Nov 2026'."""
+    """'2026-11-03' → '2026/11/03（二）' (full-width brackets, as Taiwanese type sets them) / 'Tue 3 Nov 2026'."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     day = pd.Timestamp(value)
     if locale == "zh-TW":
-        return f"{day:%Y/%m/%d} ({'一二三四五六日'[day.weekday()]})"
+        return f"{day:%Y/%m/%d}（{'一二三四五六日'[day.weekday()]}）"
     return f"{day:%a} {day.day} {day:%b %Y}"
 
 

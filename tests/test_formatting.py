@@ -42,7 +42,7 @@ def test_percentages_and_changes():
 
 def test_dates():
     assert f.month_label("2026-10", "zh-TW") == "2026 年 10 月" and f.month_label("2026-10", "en") == "Oct 2026"
-    assert f.date_label("2026-11-03", "zh-TW") == "2026/11/03 (二)"
+    assert f.date_label("2026-11-03", "zh-TW") == "2026/11/03（二）"
     assert f.date_label("2026-11-03", "en") == "Tue 3 Nov 2026"
 
 
@@ -106,3 +106,4 @@ def test_a_table_prints_all_its_amounts_in_one_unit():
     assert f.money_unit([{"a": 2_500_000}], "a", locale="en") == "M"
     assert f.money_in(35_176, "M", "en") == "NT$0.04M"
     assert f.money_unit([], "a", locale="en") == ""
+    assert f.money_in(-120, "萬", "zh-TW") == "NT$0.0 萬"  # no negative zero

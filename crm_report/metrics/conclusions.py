@@ -91,8 +91,7 @@ def products(first_table: pd.DataFrame, baseline_rate: float, consumables: int,
              window_days: int) -> list[dict[str, object]]:
     """`products.first_product_table`, the baseline repeat rate, the number of consumables."""
     out = []
-    margin = CHANCE_Z * np.sqrt(baseline_rate * (1 - baseline_rate) / first_table["customers"].clip(lower=1))
-    above = first_table.loc[first_table["rate"] - baseline_rate > margin]
+    above = first_table.loc[first_table["above_baseline"]]
     if len(above):
         best = above.sort_values(["rate", "customers"], ascending=False, kind="stable").iloc[0]
         out.append(_c("entry_product", "feature_entry", product=("text", best["product_name"]),
