@@ -55,7 +55,7 @@ def test_english_amounts_and_offers_follow_the_clients_currency_and_language():
                                                "sms_message_cost": 0.3}),
                              i18n.strings("en", "HKD"))
     text = {i["term"]: i["text"] for i in shown["methodology"]}
-    assert "top 20% of this month's list get the discount (10% off)" in text["Offer restraint"]
+    assert "top 20% of this month's list get the discount (10% off)" in text["Offer rule"]
     assert "(set at HK$80.00 for this client)" in text["Rule-of-thumb lifetime value"]
     assert "SMS HK$0.3" in text["Expected value of contacting, and whether to contact"]
     assert "NT$" not in " ".join(text.values())
@@ -76,7 +76,7 @@ def test_the_glossary_explains_the_terms_the_report_uses_in_both_languages():
     assert len(zh) == len(en) >= 10
     for term in ("RFM", "NES 顧客狀態", "存活機率", "新客群（Cohort）", "信賴區間", "提升度（Lift）", "對照組"):
         assert term in zh
-    for term in ("RFM", "Cohort", "Confidence interval", "Lift", "Control group", "Probability of being active"):
+    for term in ("RFM", "Cohort", "Confidence interval", "Lift", "Control group", "Probability of being active, P(active)"):
         assert term in en
 
 
