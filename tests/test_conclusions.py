@@ -84,6 +84,17 @@ def test_segments_name_the_fewest_segments_holding_half_the_revenue():
     assert found["params"]["revenue"] == ["pct", pytest.approx(0.7)]
     exactly_half = table.assign(revenue_share=[0.5, 0.2, 0.2, 0.1])
     assert conclusions.segments(exactly_half)[0]["params"]["segments"][1] == ["champions"]
+    recent = ("champions", "loyal", "new")
+    assert conclusions.segments(table, recent)[0]["action"] == "protect_top"
+
+
+def test_top_segments_past_their_cycle_are_named_as_win_back_candidates():
+    """Issue 14 review: 'check that they come back within their cycle' was said of At risk, past it by definition."""
+    table = pd.DataFrame({"segment": ["champions", "at_risk", "lost"], "revenue": [400.0, 300.0, 300.0],
+                          "revenue_share": [0.4, 0.3, 0.3], "customer_share": [0.1, 0.1, 0.8]})
+    (found,) = conclusions.segments(table, recent=("champions", "loyal"))
+    assert found["action"] == "protect_top_lapsed"
+    assert found["params"]["lapsed"] == ["segments", ["at_risk"]]
 
 
 def test_lifecycle_reports_the_largest_lapsing_move():
@@ -126,7 +137,10 @@ def test_every_conclusion_has_its_words(locale):
         ("products", conclusions.products(table, 0.1, 3, 180)
          + conclusions.products(_first_table([500], [0.2], 0.5), 0.5, 0, 180)),
         ("segments", conclusions.segments(pd.DataFrame({"segment": ["champions"], "revenue": [1.0],
-                                                        "revenue_share": [1.0], "customer_share": [1.0]}))),
+                                                        "revenue_share": [1.0], "customer_share": [1.0]}),
+                                          recent=("champions",))
+         + conclusions.segments(pd.DataFrame({"segment": ["at_risk"], "revenue": [1.0], "revenue_share": [1.0],
+                                              "customer_share": [1.0]}))),
         ("lifecycle", conclusions.lifecycle(pd.DataFrame({"from": ["E0"], "to": ["S1"], "customers": [5],
                                                           "share_of_from": [0.1]}))
          + conclusions.lifecycle(pd.DataFrame(columns=["from", "to", "customers", "share_of_from"]))),
