@@ -162,11 +162,11 @@ def signed_count(value: float | None) -> str:
 
 
 def signed_points(value: float | None, locale: str = "zh-TW", decimals: int = 1) -> str:
-    """A change of a share in percentage points: 0.021 → '+2.1 個百分點' / '+2.1 pts', with a no-break space, so
-    a line never ends between the number and its unit ('−2.4 / pts')."""
+    """A change of a share in percentage points: 0.021 → '+2.1 個百分點' / '+2.1 pts'. (Not a no-break space: one
+    in the PDF makes its font map the space glyph to U+00A0, so every space of the PDF's text becomes one.)"""
     if _missing(value):
         return "–"
-    unit = "\u00a0個百分點" if locale == "zh-TW" else "\u00a0pts"
+    unit = " 個百分點" if locale == "zh-TW" else " pts"
     return f"{'+' if value >= 0 else '−'}{abs(value) * 100:.{decimals}f}{unit}"
 
 

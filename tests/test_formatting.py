@@ -37,7 +37,7 @@ def test_numbers_round_half_up():
 def test_percentages_and_changes():
     assert f.pct(0.1234) == "12.3%" and f.pct(math.nan) == "–"
     assert f.signed_pct(0.052) == "+5.2%" and f.signed_pct(-0.1) == "−10.0%"
-    assert f.signed_points(0.021, "zh-TW") == "+2.1\u00a0個百分點" and f.signed_points(-0.021, "en") == "−2.1\u00a0pts"
+    assert f.signed_points(0.021, "zh-TW") == "+2.1 個百分點" and f.signed_points(-0.021, "en") == "−2.1 pts"
 
 
 def test_dates():
