@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import font_manager
 from matplotlib.colors import LinearSegmentedColormap, to_rgb
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from crm_report.config import Brand
 from crm_report.errors import ReportError
@@ -252,6 +252,27 @@ def share_bars(summary: pd.DataFrame, names: Mapping[str, str], labels: Mapping[
     return ax
 
 
+def value_by_segment(by_segment: pd.DataFrame, names: Mapping[str, str], labels: Mapping[str, str],
+                     ax: plt.Axes | None = None, locale: str = "zh-TW", currency: str = "TWD") -> plt.Axes:
+    """Horizontal paired bars per segment, in money: what its customers have spent so far (`historic_total`)
+    and what they are predicted to spend in the coming months (`clv_total`, `clv.value_by_group`). Segments
+    without a prediction show only their past."""
+    ax = ax or _axes(0.24 * len(by_segment) + 0.7)
+    y = np.arange(len(by_segment))
+    colors = _colors()
+    ax.barh(y - 0.2, by_segment["historic_total"], height=0.38, color=colors[2], label=labels["historic"])
+    ax.barh(y + 0.2, by_segment["clv_total"].fillna(0), height=0.38, color=colors[0], label=labels["predicted"])
+    ax.set_yticks(y, [names.get(str(k), str(k)) for k in by_segment["group"]])
+    ax.invert_yaxis()
+    ax.grid(axis="x")
+    ax.grid(axis="y", visible=False)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4))  # money labels are long: 'NT$1,250 萬' side by side collide
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: money_short(v, locale, currency)))
+    ax.legend(loc="best")
+    _title(ax, labels["title"])
+    return ax
+
+
 def cluster_bubbles(profile: pd.DataFrame, labels: Mapping[str, str], ax: plt.Axes | None = None,
                     locale: str = "zh-TW") -> plt.Axes:
     """Bubbles per cluster: mean days since last purchase (x) × mean spend (y), area ∝ customers."""
@@ -268,7 +289,7 @@ def cluster_bubbles(profile: pd.DataFrame, labels: Mapping[str, str], ax: plt.Ax
     ax.set_ylabel(labels["ylabel"])
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: compact(v, locale)))
     ax.grid(axis="x")
-    ax.margins(0.18)
+    ax.margins(x=0.25, y=0.2)  # room for the biggest bubble (about 42 pt across) and its label at either edge
     _title(ax, labels["title"])
     return ax
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from typing import Any
@@ -97,6 +97,34 @@ def money_short(value: float | None, locale: str = "zh-TW", currency: str = "TWD
     return sign + currency_symbol(currency, locale) + compact(abs(value), locale)
 
 
+_UNITS = {"zh-TW": ((1e8, "億", 2), (1e5, "萬", 1)), "en": ((1e6, "M", 2), (1e4, "K", 1))}
+"""Per locale, from this size on (the largest amount), the unit and its decimals; the divisor is the unit's
+value: 億 10⁸, 萬 10⁴, M 10⁶, K 10³. Shared by `compact` (one number) and `money_unit` (a table)."""
+_UNIT_VALUE = {"億": 1e8, "萬": 1e4, "M": 1e6, "K": 1e3}
+
+
+def money_unit(rows: Iterable[Mapping[str, Any]], *columns: str, locale: str = "zh-TW") -> str:
+    """The one unit a table prints all its amounts in (`money_in`): the unit `compact` gives the largest amount
+    of `columns` over `rows` ('萬', '億', 'K', 'M'), '' (whole amounts) when none is that large. A table never
+    mixes 'NT$28.1 萬' and 'NT$35,176' in one column."""
+    sizes = [abs(row[c]) for row in rows for c in columns if not _missing(row.get(c))]
+    largest = max(sizes, default=0)
+    return next((unit for threshold, unit, _ in _UNITS[locale] if largest >= threshold), "")
+
+
+def money_in(value: float | None, unit: str, locale: str = "zh-TW", currency: str = "TWD") -> str:
+    """An amount in a table's `unit` (`money_unit`): 35,176 in 萬 → 'NT$3.5 萬', in M → 'NT$0.04M'; '' → `money`."""
+    if not unit:
+        return money(value, locale, currency)
+    if _missing(value):
+        return "–"
+    decimals = next(d for _, u, d in _UNITS[locale] if u == unit)
+    shown = round(abs(value) / _UNIT_VALUE[unit], decimals)
+    sign = "−" if value < 0 and shown else ""  # −12 in 萬 is NT$0.0 萬, not −NT$0.0 萬
+    space = " " if locale == "zh-TW" else ""
+    return f"{sign}{currency_symbol(currency, locale)}{shown:,.{decimals}f}{space}{unit}"
+
+
 def compact(value: float | None, locale: str = "zh-TW") -> str:
     """Compact plain number: zh-TW uses 萬 (10⁴) and 億 (10⁸); en uses K and M; trailing zeros dropped.
 
@@ -104,13 +132,10 @@ def compact(value: float | None, locale: str = "zh-TW") -> str:
     """
     if _missing(value):
         return "–"
-    size = abs(value)
-    # (from this size on, divide by, decimals, unit)
-    steps = (((1e8, 1e8, 2, " 億"), (1e5, 1e4, 1, " 萬")) if locale == "zh-TW"
-             else ((1e6, 1e6, 2, "M"), (1e4, 1e3, 1, "K")))
-    for threshold, divisor, decimals, unit in steps:
-        if size >= threshold:
-            return f"{value / divisor:,.{decimals}f}".rstrip("0").rstrip(".") + unit
+    space = " " if locale == "zh-TW" else ""
+    for threshold, unit, decimals in _UNITS[locale]:
+        if abs(value) >= threshold:
+            return f"{value / _UNIT_VALUE[unit]:,.{decimals}f}".rstrip("0").rstrip(".") + space + unit
     return number(value)
 
 
@@ -137,7 +162,8 @@ def signed_count(value: float | None) -> str:
 
 
 def signed_points(value: float | None, locale: str = "zh-TW", decimals: int = 1) -> str:
-    """A change of a share in percentage points: 0.021 → '+2.1 個百分點' / '+2.1 pts'."""
+    """A change of a share in percentage points: 0.021 → '+2.1 個百分點' / '+2.1 pts'. (Not a no-break space: one
+    in the PDF makes its font map the space glyph to U+00A0, so every space of the PDF's text becomes one.)"""
     if _missing(value):
         return "–"
     unit = " 個百分點" if locale == "zh-TW" else " pts"
@@ -153,12 +179,12 @@ def month_label(value: str | pd.Period, locale: str = "zh-TW") -> str:
 
 
 def date_label(value: str | dt.date | pd.Timestamp | None, locale: str = "zh-TW") -> str:
-    """'2026-11-03' → '2026/11/03 (二)' / 'Tue 3 Nov 2026'."""
+    """'2026-11-03' → '2026/11/03（二）' (full-width brackets, as Taiwanese type sets them) / 'Tue 3 Nov 2026'."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     day = pd.Timestamp(value)
     if locale == "zh-TW":
-        return f"{day:%Y/%m/%d} ({'一二三四五六日'[day.weekday()]})"
+        return f"{day:%Y/%m/%d}（{'一二三四五六日'[day.weekday()]}）"
     return f"{day:%a} {day.day} {day:%b %Y}"
 
 

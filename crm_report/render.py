@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -18,7 +19,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
-from crm_report import formatting, i18n, pdf, results
+from crm_report import appendix, formatting, i18n, pdf, results
 from crm_report.config import ClientConfig, check_logo
 from crm_report.errors import ReportError
 from crm_report.metrics.events import event_label
@@ -48,6 +49,8 @@ def make_environment(locale: str, templates_dir: Path = TEMPLATES_DIR, currency:
         "number": formatting.number,
         "money": lambda v: formatting.money(v, locale, currency),
         "money_short": lambda v: formatting.money_short(v, locale, currency),
+        "money_unit": lambda rows, *columns: formatting.money_unit(rows, *columns, locale=locale),
+        "money_in": lambda v, unit: formatting.money_in(v, unit, locale, currency),
         "price": lambda v: formatting.price(v, locale, currency),
         "compact": lambda v: formatting.compact(v, locale),
         "pct": formatting.pct,
@@ -81,6 +84,17 @@ def so_what(section: str, conclusions: list[dict[str, Any]], *, locale: str, wor
     return worded
 
 
+_INLINE_TAG = r"</?(?:span|strong|em|b|a)\b[^>]*>"
+_CJK_GAP = re.compile(rf"([。；：！？，、」』）])((?:\s*{_INLINE_TAG})*)\s+(?=(?:{_INLINE_TAG})*[^\s<])")
+
+
+def close_cjk_gaps(html_text: str) -> str:
+    """zh-TW: no space after full-width punctuation. Templates put one sentence per line, and a line break is a
+    space on the page: 「（+632 人）。 本月適逢…」 reads 「（+632 人）。本月適逢…」. Only whitespace after 。；：！？，、」』）
+    goes, also across inline tags (a sentence in its own <span>); never inside a tag, never between blocks."""
+    return _CJK_GAP.sub(lambda m: m.group(1) + re.sub(r"\s+(?=<)", "", m.group(2)), html_text)
+
+
 def unbreakable_words(text: str) -> Markup:
     """`text` with each space-separated word in a `<span class="word">` that the stylesheet keeps on one
     line: a table header then wraps only between words, never inside one (購買人/數, E-/mail)."""
@@ -96,16 +110,20 @@ def render_report(report_dir: Path, config: ClientConfig, month: str,
     sections["summary"] = results.Section(values=executive_summary(sections, month, context_events), tables={},
                                           figures={})
     assets = _copy_assets(report_dir, config)
+    words = i18n.strings(config.locale, config.currency)
     context = {
         "client": {"name": config.display_name, "id": config.client_id, "locale": config.locale,
                    "primary": config.brand.primary_color, "accent": config.brand.accent_color,
                    "logo": assets.get("logo")},
         "month": month,
-        "t": i18n.strings(config.locale, config.currency),
+        "t": words,
         "s": sections,
+        "appendix": appendix.context(config, words),
     }
     html_text = make_environment(config.locale, currency=config.currency).get_template("report.html").render(
         **context)
+    if config.locale == "zh-TW":
+        html_text = close_cjk_gaps(html_text)
     html_path = report_dir / "report.html"
     html_path.write_text(html_text, encoding="utf-8")
     pdf_path = report_dir / "report.pdf"

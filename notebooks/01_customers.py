@@ -156,6 +156,10 @@ by_segment = clv.value_by_group(value.table, segments, order=rfm.segment_order(o
 seed = clv.seed_clv(run.orders, run.as_of, options.acquisition_cost)
 stake = clv.value_at_stake(value.table)
 alive_chart = charts.p_alive_histogram(value.table["p_alive"], words["charts"]["p_alive"])
+segment_value_chart = charts.value_by_segment(
+    by_segment, words["segment_names"],
+    {key: text.format(months=options.clv_months) for key, text in words["charts"]["value_segments"].items()},
+    locale=locale, currency=run.config.currency)
 value.model_kind, value.purchases, value.spend, value.problem, value.selection
 
 # %% [markdown]
@@ -189,7 +193,7 @@ run.save("value",
                  **({} if value.selection is None else {"selection": value.selection}),
                  **({} if checks is None else {"backtest": checks["totals"], "backtest_deciles": checks["deciles"],
                                                "backtest_segments": checks["groups"]})},
-         figures={"p_alive": alive_chart, **check_figures})
+         figures={"p_alive": alive_chart, "by_segment": segment_value_chart, **check_figures})
 
 # %% [markdown]
 # ## Win-back: target groups (NES stages, RFM segments, P(alive), consumables running low), contact date, product

@@ -62,7 +62,7 @@ run.save("segments",
                  "active_months": rfm.ACTIVE_MONTHS, "agreement": agreement,
                  "recent_segments": list(rfm.RECENT_SEGMENTS[options.rfm_style]),
                  "k": int(silhouettes.loc[silhouettes["chosen"], "k"].iloc[0]) if can_cluster else None,
-                 "so_what": conclusions.segments(segments)},
+                 "so_what": conclusions.segments(segments, rfm.RECENT_SEGMENTS[options.rfm_style])},
          tables={"segments": segments, "clusters": clusters, "silhouettes": silhouettes},
          figures={"segments": segment_chart, **cluster_figures})
 

@@ -152,9 +152,37 @@ def half_empty_pages(document, max_empty: float = MAX_EMPTY) -> list[str]:
     return problems
 
 
+CONFIG_KEY = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
+"""A configuration key as client.yaml writes it (control_share): the client never needs one."""
+
+
+def forbidden_words(document) -> list[str]:
+    """Words the report's locale file forbids (`forbidden`: mainland or ambiguous terms, the Japanese dot,
+    file and folder names, internal references) and configuration keys, on any page, with their context."""
+    from crm_report import i18n
+
+    phrases = i18n.strings(document.metadata.lang or "zh-TW")["forbidden"]
+    problems = []
+    for number, page in enumerate(document.pages):
+        text = "".join(b.text for root in page._page_box.children for b in root.descendants()
+                       if isinstance(b, boxes.TextBox))
+        found = [(m.start(), m.group()) for m in CONFIG_KEY.finditer(text)]
+        found += [(i, phrase) for phrase in phrases for i in _positions(text, phrase)]
+        problems += [f"page {number + 1}: {word!r} in …{text[max(0, at - 15):at + len(word) + 15]}…"
+                     for at, word in sorted(found)]
+    return problems
+
+
+def _positions(text: str, phrase: str) -> Iterator[int]:
+    at = text.find(phrase)
+    while at >= 0:
+        yield at
+        at = text.find(phrase, at + 1)
+
+
 def all_problems(document) -> list[str]:
     return [*text_outside_page(document), *wide_tables(document), *broken_headers(document),
-            *half_empty_pages(document)]
+            *half_empty_pages(document), *forbidden_words(document)]
 
 
 def chart_problems(ax) -> list[str]:

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from crm_report import formatting, i18n
-from crm_report.metrics import conclusions
+from crm_report.metrics import conclusions, products
 from crm_report.render import so_what
 
 
@@ -58,18 +58,26 @@ def test_repurchase_compares_cohorts_against_their_standard_error():
     assert keys(conclusions.repurchase({}, 90, {"count": 0})) == [("no_repeat", None)]
 
 
+def _first_table(customers, rates, baseline):
+    """`products.first_product_table` (where the beyond-chance flags live) of products A, B, C …"""
+    names = list("ABCDEFG"[: len(customers)])
+    return products.first_product_table(pd.DataFrame({
+        "product_key": names, "product_name": names, "customers": customers,
+        "repeat_customers": [round(n * r) for n, r in zip(customers, rates)], "rate": rates,
+        "enough_sample": True}), baseline)
+
+
 def test_products_feature_the_best_entry_product_and_talk_of_refills_only_with_consumables():
-    table = pd.DataFrame({"product_name": ["A", "B", "C", "D"], "customers": [500, 200, 100, 30],
-                          "rate": [0.20, 0.35, 0.10, 0.40], "below_baseline": [False, False, True, False]})
+    table = _first_table([500, 200, 100, 30], [0.20, 0.35, 0.10, 0.40], 0.18)
     found = conclusions.products(table, 0.18, consumables=0, window_days=180)
     assert keys(found) == [("entry_product", "feature_entry")]  # no consumables: no refill sentence
     # beyond chance: B 0.17 > 2 √(0.18 × 0.82 / 200) = 0.054 and D 0.22 > 2 √(0.18 × 0.82 / 30) = 0.140; A's
     # 0.02 < 0.034 is not. D has the higher rate, so D is chosen
     assert found[0]["params"]["product"] == ["text", "D"]
-    assert conclusions.products(table.assign(customers=[500, 200, 100, 3]), 0.18, 0, 180)[0]["params"][
-        "product"] == ["text", "B"]  # D with 3 customers: 0.22 < 2 √(0.18 × 0.82 / 3) = 0.44
+    assert conclusions.products(_first_table([500, 200, 100, 3], [0.20, 0.35, 0.10, 0.40], 0.18), 0.18, 0, 180)[0][
+        "params"]["product"] == ["text", "B"]  # D with 3 customers: 0.22 < 2 √(0.18 × 0.82 / 3) = 0.44
     assert keys(conclusions.products(table, 0.18, 4, 180))[-1] == ("refills", "due_soon")
-    below = table.assign(below_baseline=True)
+    below = _first_table([500, 200, 100, 30], [0.20, 0.35, 0.10, 0.40], 0.5)
     assert keys(conclusions.products(below, 0.5, 0, 180)) == [("no_entry_product", None)]
 
 
@@ -82,6 +90,17 @@ def test_segments_name_the_fewest_segments_holding_half_the_revenue():
     assert found["params"]["revenue"] == ["pct", pytest.approx(0.7)]
     exactly_half = table.assign(revenue_share=[0.5, 0.2, 0.2, 0.1])
     assert conclusions.segments(exactly_half)[0]["params"]["segments"][1] == ["champions"]
+    recent = ("champions", "loyal", "new")
+    assert conclusions.segments(table, recent)[0]["action"] == "protect_top"
+
+
+def test_top_segments_past_their_cycle_are_named_as_win_back_candidates():
+    """Issue 14 review: 'check that they come back within their cycle' was said of At risk, past it by definition."""
+    table = pd.DataFrame({"segment": ["champions", "at_risk", "lost"], "revenue": [400.0, 300.0, 300.0],
+                          "revenue_share": [0.4, 0.3, 0.3], "customer_share": [0.1, 0.1, 0.8]})
+    (found,) = conclusions.segments(table, recent=("champions", "loyal"))
+    assert found["action"] == "protect_top_lapsed"
+    assert found["params"]["lapsed"] == ["segments", ["at_risk"]]
 
 
 def test_lifecycle_reports_the_largest_lapsing_move():
@@ -114,17 +133,20 @@ def test_winback_states_the_plan_and_what_it_leaves_out():
 def test_every_conclusion_has_its_words(locale):
     """Each key and action any function can return is worded in both locales, with the numbers filled in."""
     words = i18n.strings(locale)
-    table = pd.DataFrame({"product_name": ["A"], "customers": [500], "rate": [0.2], "below_baseline": [False]})
+    table = _first_table([500], [0.2], 0.1)
     produced = [
         ("acquisition", conclusions.acquisition(_kpis(70, 100, 0.7)) + conclusions.acquisition(_kpis(140, 100, 0.7))
          + conclusions.acquisition(_kpis(110, 100, 0.7)) + conclusions.acquisition(_kpis(110, 100, 0.2))),
         ("repurchase", conclusions.repurchase({"latest": _curve(0.3, 1000), "year_ago": _curve(0.2, 1000)}, 90,
                                               {"count": 5, "q25": 10, "q75": 40})
          + conclusions.repurchase({}, 90, {"count": 0})),
-        ("products", conclusions.products(table, 0.1, 3, 180) + conclusions.products(table, 0.5, 0, 180)
-         + conclusions.products(table.assign(below_baseline=True), 0.5, 0, 180)),
+        ("products", conclusions.products(table, 0.1, 3, 180)
+         + conclusions.products(_first_table([500], [0.2], 0.5), 0.5, 0, 180)),
         ("segments", conclusions.segments(pd.DataFrame({"segment": ["champions"], "revenue": [1.0],
-                                                        "revenue_share": [1.0], "customer_share": [1.0]}))),
+                                                        "revenue_share": [1.0], "customer_share": [1.0]}),
+                                          recent=("champions",))
+         + conclusions.segments(pd.DataFrame({"segment": ["at_risk"], "revenue": [1.0], "revenue_share": [1.0],
+                                              "customer_share": [1.0]}))),
         ("lifecycle", conclusions.lifecycle(pd.DataFrame({"from": ["E0"], "to": ["S1"], "customers": [5],
                                                           "share_of_from": [0.1]}))
          + conclusions.lifecycle(pd.DataFrame(columns=["from", "to", "customers", "share_of_from"]))),

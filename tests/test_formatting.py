@@ -42,7 +42,7 @@ def test_percentages_and_changes():
 
 def test_dates():
     assert f.month_label("2026-10", "zh-TW") == "2026 年 10 月" and f.month_label("2026-10", "en") == "Oct 2026"
-    assert f.date_label("2026-11-03", "zh-TW") == "2026/11/03 (二)"
+    assert f.date_label("2026-11-03", "zh-TW") == "2026/11/03（二）"
     assert f.date_label("2026-11-03", "en") == "Tue 3 Nov 2026"
 
 
@@ -91,3 +91,22 @@ def test_short_money_and_prices_in_other_currencies():
     assert f.money_short(1_234_567, "zh-TW", "HKD") == "HK$123.5 萬"
     assert f.money_short(-1_234_567, "en", "USD") == "−$1.23M"
     assert f.price(0.05, "en", "SGD").endswith("0.05") and "NT$" not in f.price(0.05, "en", "SGD")
+
+
+def test_a_table_prints_all_its_amounts_in_one_unit():
+    """Issue 14: one money format per table. The unit is the one `compact` gives the table's largest amount;
+    every amount then takes it with one decimal, so NT$35,176 beside NT$28.1 萬 reads NT$3.5 萬."""
+    rows = [{"a": 281_234, "b": 35_176}, {"a": None, "b": -12_000}]
+    assert f.money_unit(rows, "a", "b", locale="zh-TW") == "萬"
+    assert [f.money_in(r["b"], "萬", "zh-TW") for r in rows] == ["NT$3.5 萬", "−NT$1.2 萬"]
+    assert f.money_in(281_234, "萬", "zh-TW") == "NT$28.1 萬" and f.money_in(None, "萬", "zh-TW") == "–"
+    assert f.money_unit([{"a": 99_999}], "a", locale="zh-TW") == ""
+    assert f.money_in(35_176, "", "zh-TW") == "NT$35,176"  # whole amounts when none reaches 萬
+    assert f.money_unit([{"a": 123_456_789}], "a", locale="zh-TW") == "億"
+    assert f.money_in(35_176_000, "億", "zh-TW") == "NT$0.35 億"
+    assert f.money_unit(rows, "a", "b", locale="en") == "K"
+    assert f.money_in(35_176, "K", "en", "HKD") == "HK$35.2K"
+    assert f.money_unit([{"a": 2_500_000}], "a", locale="en") == "M"
+    assert f.money_in(35_176, "M", "en") == "NT$0.04M"
+    assert f.money_unit([], "a", locale="en") == ""
+    assert f.money_in(-120, "萬", "zh-TW") == "NT$0.0 萬"  # no negative zero

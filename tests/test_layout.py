@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from weasyprint import HTML
+from weasyprint.formatting_structure import boxes
 
 from crm_report import charts, i18n
 from crm_report.config import Brand
@@ -47,8 +48,26 @@ def test_no_page_is_half_empty_unless_a_chapter_ends_on_it(document):
 
 # The checks themselves, on pages built to fail them: a check that finds nothing must be because there is nothing.
 
-def _laid_out(body: str):
-    return HTML(string=PAGE + body).render()
+def _laid_out(body: str, lang: str = "en"):
+    return HTML(string=f"<html lang='{lang}'>{PAGE}{body}").render()
+
+
+def test_no_forbidden_word_or_configuration_key_reaches_the_reader(document):
+    assert layout.forbidden_words(document) == []
+
+
+def test_the_appendix_has_a_glossary(document):
+    text = " ".join(b.text for page in document.pages for root in page._page_box.children
+                    for b in root.descendants() if isinstance(b, boxes.TextBox))
+    assert ("附錄 A　名詞解釋" in text and "信賴區間" in text) or ("Appendix A: Glossary" in text and "Lift" in text)
+
+
+def test_forbidden_word_check_finds_a_key_a_term_and_the_japanese_dot():
+    document = _laid_out("<p>保留 control_share 的族群・名單</p>", lang="zh-TW")
+    assert layout.forbidden_words(document) == [
+        "page 1: 'control_share' in …保留 control_share 的族群・名單…",
+        "page 1: '族群' in …control_share 的族群・名單…",
+        "page 1: '・' in …ntrol_share 的族群・名單…"]
 
 
 def test_checks_find_a_table_and_text_past_the_margin():
@@ -141,6 +160,11 @@ def _chart(name: str, locale: str):
         deciles = pd.DataFrame({"decile": range(1, 11), "predicted_purchases": np.linspace(200, 1800, 10),
                                 "actual_purchases": np.linspace(100, 1400, 10)})
         return charts.backtest_deciles(deciles, w["backtest"])
+    if name == "value_segments":
+        by_segment = pd.DataFrame({"group": segments, "historic_total": rng.uniform(1e5, 4e7, len(segments)),
+                                   "clv_total": rng.uniform(1e5, 2e7, len(segments))})
+        labels = {key: text.format(months=12) for key, text in w["value_segments"].items()}
+        return charts.value_by_segment(by_segment, words["segment_names"], labels, locale=locale)
     if name == "winback":
         groups = list(words["winback_groups_short"])
         summary = pd.DataFrame({"group": groups, "customers": [2190, 1540, 980, 3200, 410, 2600][: len(groups)],
@@ -150,7 +174,7 @@ def _chart(name: str, locale: str):
 
 
 CHARTS = ["customers", "revenue", "repeat_rates", "intervals", "second_purchase", "cohorts", "cohort_value",
-          "cycles", "segments", "stages", "clusters", "p_alive", "backtest", "winback"]
+          "cycles", "segments", "stages", "clusters", "p_alive", "backtest", "value_segments", "winback"]
 
 
 @pytest.fixture

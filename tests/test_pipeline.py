@@ -35,10 +35,10 @@ def pdf_text(path):
 
 @pytest.mark.parametrize("client, new_label, titles", [
     ("demo-supplements", "新客", ["本月重點", "新客與回購客", "回購行為", "商品回購與推薦", "RFM 分群與集群", "顧客狀態與會員等級",
-                          "顧客終身價值", "喚醒名單", "附錄 A・指標定義與方法", "附錄 B・資料品質"]),
+                          "顧客終身價值", "喚醒名單", "附錄 A　名詞解釋", "附錄 B　指標定義與方法", "附錄 C　資料品質", "附錄 D　模型細節"]),
     ("demo-apparel", "New customers", ["Highlights", "New and returning customers", "Repurchase behaviour",
-                      "Products: replenishment", "RFM segments and clusters", "Life-cycle stages and member tiers",
-                      "Customer lifetime value", "Win-back list", "Appendix A", "Appendix B"]),
+                      "Products:", "RFM segments and clusters", "Life-cycle stages and member tiers",
+                      "Customer lifetime value", "Win-back list", "Appendix A: Glossary", "Appendix B", "Appendix C", "Appendix D"]),
 ])
 def test_report_pdf(reports, client, new_label, titles):
     folder = reports / client / MONTH

@@ -241,6 +241,8 @@ def test_next_product_affinity_by_hand(affinity_lines):
         "lift": [4 / 3, 4 / 3, 8 / 9, 2.0, 2 / 3],
         "support": [1 / 4, 1 / 4, 2 / 4, 1 / 4, 1 / 4],
         "same_product": [False, False, True, False, False],
+        # clear: pairs > n·p + 2 √(n·p(1 − p)); P→Q: 1 < 0.75 + 2 × 0.75; Q→R: 1 < 0.5 + 2 × 0.61 — none on so few
+        "clear": [False] * 5,
         "rank": [1, 2, 3, 1, 2],
     })
     pd.testing.assert_frame_equal(table, expected)
@@ -316,7 +318,8 @@ def affinity() -> pd.DataFrame:
     # W → S would win on lift, but W has a cycle: A is reminded to replenish W instead.
     # S → X has lift below 1 (less likely than after an average purchase): never recommended.
     return pd.DataFrame({"product_key": ["T", "T", "G", "W", "S"], "next_product_key": ["V", "S", "S", "S", "X"],
-                         "lift": [3.0, 5.0, 1.2, 9.0, 0.8], "pairs": [50, 10, 30, 40, 100]})
+                         "lift": [3.0, 5.0, 1.2, 9.0, 0.8], "pairs": [50, 10, 30, 40, 100],
+                         "clear": [True, True, True, True, False]})
 
 
 def test_best_sellers_by_revenue_in_the_window(step_lines):
@@ -385,7 +388,7 @@ def test_empty_input_gives_empty_tables(cycle_lines):
         assert first_product_repeat(lines, AS_OF).empty
         assert np.isnan(baseline_repeat_rate(lines, AS_OF)["rate"])
         affinity = next_product_affinity(lines, AS_OF)
-        assert affinity.empty and list(affinity.columns)[-2:] == ["same_product", "rank"]
+        assert affinity.empty and list(affinity.columns)[-3:] == ["same_product", "clear", "rank"]
         assert best_sellers(lines, AS_OF).empty
         steps = customer_next_steps(lines, AS_OF, cycles, affinity)
         assert steps.empty and "recommendation_basis" in steps
@@ -460,19 +463,45 @@ def test_a_product_bought_again_rarely_or_irregularly_is_not_a_consumable():
 
 
 def test_first_product_table_lists_the_biggest_entry_products_and_flags_those_below_baseline():
-    """Issue 14: the table showed the 8 best rates, which hid the products that bring most customers."""
-    first_buys = pd.DataFrame({"product_key": ["a", "b", "c", "d"], "product_name": ["A", "B", "C", "D"],
-                               "customers": [40, 500, 35, 10], "repeat_customers": [30, 100, 14, 9],
-                               "rate": [0.75, 0.2, 0.4, 0.9], "enough_sample": [True, True, True, False]})
+    """Issue 14: the table showed the 8 best rates, which hid the products that bring most customers. A product
+    is flagged above or below the baseline only beyond chance: by more than 2 √(p(1 − p)/n), p the baseline
+    (0.3), n its customers — b: 2 √(0.21/500) = 0.041, 0.2 < 0.259; a: 2 √(0.21/40) = 0.145, 0.75 > 0.445;
+    c: 2 √(0.21/35) = 0.155, 0.4 < 0.455; e: 2 √(0.21/100) = 0.092, 0.28 > 0.208 (−2 points is noise)."""
+    first_buys = pd.DataFrame({"product_key": ["a", "b", "c", "d", "e"], "product_name": ["A", "B", "C", "D", "E"],
+                               "customers": [40, 500, 35, 10, 100], "repeat_customers": [30, 100, 14, 9, 28],
+                               "rate": [0.75, 0.2, 0.4, 0.9, 0.28],
+                               "enough_sample": [True, True, True, False, True]})
     table = products.first_product_table(first_buys, baseline_rate=0.3)
-    assert table["product_key"].tolist() == ["b", "a", "c"]  # by customers; d is too small to list
-    assert table["below_baseline"].tolist() == [True, False, False]
-    assert table["rate_vs_baseline"].tolist() == pytest.approx([-0.1, 0.45, 0.1])
+    assert table["product_key"].tolist() == ["b", "e", "a", "c"]  # by customers; d is too small to list
+    assert table["below_baseline"].tolist() == [True, False, False, False]
+    assert table["above_baseline"].tolist() == [False, False, True, False]
+    assert table["rate_vs_baseline"].tolist() == pytest.approx([-0.1, -0.02, 0.45, 0.1])
 
 
-def test_recommendable_pairs_keep_only_lift_above_one():
+def test_a_pair_is_clear_only_when_its_lift_above_one_is_beyond_chance():
+    """Issue 14 review: pairs with lift 1.01–1.05 on a few dozen transitions were recommended. 300 customers with
+    one transition each: 100 buy P then Q (40) or S (60); 100 buy R then Q (20), S (40) or U (40); 100 buy T
+    twice. Next days: Q 60, S 100, T 100, U 40 of 300, so base rates Q 0.2, S 1/3, U 0.133. Clear when pairs >
+    n·p + 2 √(n·p(1 − p)), n = 100:
+    P → Q: 40 > 20 + 2 √16 = 28 (lift 2.0), clear;   P → S: 60 > 33.3 + 2 √22.2 = 42.8 (lift 1.8), clear;
+    R → Q: 20 (lift 1.0), not clear;   R → S: 40 < 42.8 (lift 1.2: noise), not clear;
+    R → U: 40 > 13.3 + 2 √11.6 = 20.1 (lift 3.0), clear."""
+    rows = []
+    for i in range(300):
+        first, then = ("P", "Q" if i < 40 else "S") if i < 100 else \
+            ("R", "Q" if i < 120 else "S" if i < 160 else "U") if i < 200 else ("T", "T")
+        rows += [(f"a{i}", f"c{i}", "2026-01-05", 10, first, first, "x"),
+                 (f"b{i}", f"c{i}", "2026-02-05", 10, then, then, "x")]
+    table = next_product_affinity(product_lines(rows), AS_OF, min_pairs=1).set_index(["product_key", "next_product_key"])
+    assert table.at[("P", "Q"), "lift"] == pytest.approx(2.0) and table.at[("R", "S"), "lift"] == pytest.approx(1.2)
+    assert table["clear"].to_dict() == {("P", "Q"): True, ("P", "S"): True, ("R", "Q"): False, ("R", "S"): False,
+                                        ("R", "U"): True, ("T", "T"): True}
+
+
+def test_recommendable_pairs_keep_only_clear_pairs():
     affinity = pd.DataFrame({"product_key": ["x", "x", "y", "z"], "next_product_key": ["p", "q", "p", "p"],
-                             "lift": [1.5, 0.8, 1.0, 2.0], "from_transitions": [100, 100, 300, 50]})
+                             "lift": [1.5, 0.8, 1.0, 2.0], "from_transitions": [100, 100, 300, 50],
+                             "clear": [True, False, False, True]})
     pairs = products.recommendable_pairs(affinity, top_products=8)
     assert list(zip(pairs["product_key"], pairs["next_product_key"])) == [("x", "p"), ("z", "p")]
     assert products.recommendable_pairs(affinity, top_products=1)["product_key"].tolist() == ["x"]

@@ -27,14 +27,14 @@ def test_cjk_page_renders_and_embeds_the_font(tmp_path):
 
 
 def test_harfbuzz_subsetter_is_used_for_cjk_fonts(tmp_path):
-    """Without libharfbuzz-subset0 WeasyPrint falls back to fontTools: 10–15 s for one CJK page here."""
+    """Without libharfbuzz-subset0 WeasyPrint falls back to fontTools: 10–15 s for one CJK page here. The
+    fallback logs a warning ('Using fontTools instead of HarfBuzz-Subset'), and a warning fails the render, so
+    a CJK page that renders was subset by HarfBuzz (no timing: a loaded machine must not fail this test)."""
     from weasyprint.text.ffi import harfbuzz, harfbuzz_subset
 
     assert harfbuzz_subset is not None, "install Debian's libharfbuzz-subset0 (make setup)"
     assert harfbuzz.hb_version_atleast(4, 1, 0)
-    start = time.perf_counter()
     render.write_pdf(write_page(tmp_path), tmp_path / "out.pdf", root=tmp_path)
-    assert time.perf_counter() - start < 5, "one CJK page took seconds: font subsetting is on the slow path"
 
 
 @pytest.mark.parametrize("extra", [
@@ -105,7 +105,7 @@ def test_a_render_over_the_time_limit_is_stopped_with_a_clear_error(tmp_path):
     start = time.perf_counter()
     with pytest.raises(render.RenderError, match=r"page.html: no PDF after 2 s, the render time limit"):
         render.write_pdf(page, tmp_path / "out.pdf", root=tmp_path, timeout=2)
-    assert time.perf_counter() - start < 10
+    assert time.perf_counter() - start < 30  # stopped, not minutes: a loaded machine starts the child slowly
     assert not (tmp_path / "out.pdf").exists()
     assert render.RENDER_TIMEOUT == 300
 
@@ -128,3 +128,12 @@ def test_the_render_process_ends_by_itself_when_nobody_stops_it(tmp_path):
     done = subprocess.run([sys.executable, "-P", pdf.__file__, str(page), str(tmp_path / "out.pdf"), str(tmp_path),
                            "1"], capture_output=True, timeout=60)
     assert done.returncode == -signal.SIGXCPU
+
+
+def test_no_space_after_full_width_punctuation_in_zh_tw():
+    """A template's line break after 「。」 showed as a space on the page (「+632 人）。 本月適逢」)."""
+    assert render.close_cjk_gaps("<p>回購客（+632 人）。\n    本月適逢雙11</p>") == "<p>回購客（+632 人）。本月適逢雙11</p>"
+    assert (render.close_cjk_gaps('<p>撐起。</span>\n <span class="so what">把資源</span></p>')
+            == '<p>撐起。</span><span class="so what">把資源</span></p>')
+    assert render.close_cjk_gaps("<td>一。</td>\n<td>二</td>") == "<td>一。</td>\n<td>二</td>"  # between cells
+    assert render.close_cjk_gaps("<p>Done. Next</p>") == "<p>Done. Next</p>"  # only full-width punctuation

@@ -32,6 +32,7 @@ which sentence applies is decided here, by these rules (thresholds are the modul
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
@@ -92,8 +93,7 @@ def products(first_table: pd.DataFrame, baseline_rate: float, consumables: int,
              window_days: int) -> list[dict[str, object]]:
     """`products.first_product_table`, the baseline repeat rate, the number of consumables."""
     out = []
-    margin = CHANCE_Z * np.sqrt(baseline_rate * (1 - baseline_rate) / first_table["customers"].clip(lower=1))
-    above = first_table.loc[first_table["rate"] - baseline_rate > margin]
+    above = first_table.loc[first_table["above_baseline"]]
     if len(above):
         best = above.sort_values(["rate", "customers"], ascending=False, kind="stable").iloc[0]
         out.append(_c("entry_product", "feature_entry", product=("text", best["product_name"]),
@@ -105,9 +105,12 @@ def products(first_table: pd.DataFrame, baseline_rate: float, consumables: int,
     return out
 
 
-def segments(table: pd.DataFrame) -> list[dict[str, object]]:
+def segments(table: pd.DataFrame, recent: Collection[str] = ()) -> list[dict[str, object]]:
     """`rfm.summarise_groups` by segment: the segments spending most per customer, taken in that order until
-    they hold `CONCENTRATION` of revenue."""
+    they hold `CONCENTRATION` of revenue. The action is to keep them buying within their cycle when all of them
+    are `recent` (`rfm.RECENT_SEGMENTS`: within their purchase cycle by construction); when some are already
+    past it (At risk, Previously loyal), it names those as win-back candidates instead of asking to watch a
+    cycle they have left."""
     ranked = (table.loc[table["revenue"].gt(0)]
               .assign(per_customer=lambda t: t["revenue_share"] / t["customer_share"])
               .sort_values("per_customer", ascending=False, kind="stable"))
@@ -115,8 +118,12 @@ def segments(table: pd.DataFrame) -> list[dict[str, object]]:
         return []
     total = ranked["revenue_share"].cumsum()
     top = ranked.iloc[: int(np.searchsorted(total.to_numpy(), CONCENTRATION - 1e-12)) + 1]
-    return [_c("concentration", "protect_top", segments=("segments", top["segment"].tolist()),
-               customers=("pct", top["customer_share"].sum()), revenue=("pct", top["revenue_share"].sum()))]
+    lapsed = [s for s in top["segment"] if s not in recent]
+    params = {"segments": ("segments", top["segment"].tolist()), "customers": ("pct", top["customer_share"].sum()),
+              "revenue": ("pct", top["revenue_share"].sum())}
+    if lapsed:
+        return [_c("concentration", "protect_top_lapsed", **params, lapsed=("segments", lapsed))]
+    return [_c("concentration", "protect_top", **params)]
 
 
 def lifecycle(moves: pd.DataFrame) -> list[dict[str, object]]:

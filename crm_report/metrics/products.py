@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import sparse
 
+from crm_report.metrics.conclusions import CHANCE_Z
 from crm_report.metrics.orders import purchase_line_mask
 
 LINE_COLUMNS = ("order_id", "customer_id", "order_date", "status")
@@ -356,19 +357,23 @@ def first_product_repeat(lines: pd.DataFrame, as_of: pd.Timestamp, window_days: 
 def first_product_table(first_buys: pd.DataFrame, baseline_rate: float, limit: int = 20) -> pd.DataFrame:
     """The report's table of first products: every product with enough customers (`enough_sample`), the
     ones that brought the most customers first (not the best rates: those hid the biggest entry products), at
-    most `limit`; `rate_vs_baseline` = rate − `baseline_rate` and `below_baseline` when it is negative.
+    most `limit`; `rate_vs_baseline` = rate − `baseline_rate`; `above_baseline` / `below_baseline` when the
+    rate differs from the baseline by more than chance: by more than `CHANCE_Z` × √(p(1 − p)/n), p the baseline
+    rate, n the product's customers (a few points below the baseline on a few dozen customers is not a finding).
     `first_buys` is `first_product_repeat(...)`."""
     table = first_buys.loc[first_buys["enough_sample"]]
     table = table.sort_values(["customers", "product_key"], ascending=[False, True], kind="stable").head(limit)
-    return table.assign(rate_vs_baseline=table["rate"] - baseline_rate,
-                        below_baseline=table["rate"].lt(baseline_rate)).reset_index(drop=True)
+    margin = CHANCE_Z * np.sqrt(baseline_rate * (1 - baseline_rate) / table["customers"].clip(lower=1))
+    gap = table["rate"] - baseline_rate
+    return table.assign(rate_vs_baseline=gap, above_baseline=gap.gt(margin),
+                        below_baseline=gap.lt(-margin)).reset_index(drop=True)
 
 
 def recommendable_pairs(affinity: pd.DataFrame, top_products: int) -> pd.DataFrame:
-    """The next-product pairs worth recommending: lift above 1 (customers who bought X pick Y next more often
-    than repeat visits in general do), for the `top_products` products with the most transitions among those
+    """The next-product pairs worth recommending: lift above 1 beyond chance (`clear`: customers who bought X
+    pick Y next more often than repeat visits in general do, by more than chance), for the `top_products` products with the most transitions among those
     that have such a pair. `affinity` is `next_product_affinity(...)`."""
-    liked = affinity.loc[affinity["lift"].gt(1)]
+    liked = affinity.loc[affinity["clear"]]
     keys = liked.drop_duplicates("product_key").nlargest(top_products, "from_transitions")["product_key"]
     return liked.loc[liked["product_key"].isin(keys)].reset_index(drop=True)
 
@@ -393,9 +398,12 @@ def next_product_affinity(lines: pd.DataFrame, as_of: pd.Timestamp, min_pairs: i
     - X → X is kept and flagged `same_product`: buying the same product again is the replenishment signal.
     - Kept: pairs ≥ `min_pairs`; per X the `top_per_product` rows by lift, then pairs (ties: Y's key). A
       kept row can have lift below 1 when X has few strong successors.
+    - `clear`: the pair is worth recommending: lift above 1 beyond chance, pairs > n·p + `CHANCE_Z` √(n·p(1 − p))
+      with n = from_transitions and p = base_rate (the pairs X would have by chance, binomial). A lift of 1.05
+      on a few dozen transitions is noise and is not recommended.
 
     Columns: product_key, product_name, [category], next_product_key, next_product_name, [next_category],
-    pairs, from_transitions, confidence, base_rate, lift, support, same_product, rank (1 = best for X).
+    pairs, from_transitions, confidence, base_rate, lift, support, same_product, clear, rank (1 = best for X).
     Sorted by from_transitions (most first), product key, rank.
     """
     _check_lines(lines)
@@ -404,7 +412,7 @@ def next_product_affinity(lines: pd.DataFrame, as_of: pd.Timestamp, min_pairs: i
     n_products = max(len(catalog), 1)
     display = _display_columns(catalog)
     columns = ["product_key", *display, "next_product_key", *(f"next_{c}" for c in display), "pairs",
-               "from_transitions", "confidence", "base_rate", "lift", "support", "same_product", "rank"]
+               "from_transitions", "confidence", "base_rate", "lift", "support", "same_product", "clear", "rank"]
 
     # One row per customer, day and product (-1: lines without a product still make the day), sorted.
     customer, day, product = _unique_rows((purchases.customer, len(purchases.customers)),
@@ -440,7 +448,9 @@ def next_product_affinity(lines: pd.DataFrame, as_of: pd.Timestamp, min_pairs: i
         same_product=rules["x"].eq(rules["y"]),
         y_key=keys[rules["y"]],
     )
-    rules = (rules.assign(lift=rules["confidence"] / rules["base_rate"])
+    expected = rules["from_transitions"] * rules["base_rate"]
+    rules = (rules.assign(lift=rules["confidence"] / rules["base_rate"],
+                          clear=rules["pairs"] > expected + CHANCE_Z * np.sqrt(expected * (1 - rules["base_rate"])))
              .sort_values(["x", "lift", "pairs", "y_key"], ascending=[True, False, False, True], kind="stable"))
     rules = rules.assign(rank=rules.groupby("x").cumcount() + 1).loc[lambda r: r["rank"].le(top_per_product)]
     source = catalog.iloc[rules["x"].to_numpy()].reset_index()
@@ -448,7 +458,7 @@ def next_product_affinity(lines: pd.DataFrame, as_of: pd.Timestamp, min_pairs: i
     table = pd.concat([source, target, rules.drop(columns=["x", "y", "y_key"]).reset_index(drop=True)], axis=1)
     return (table.astype({"pairs": "int64", "from_transitions": "int64", "rank": "int64", "lift": "float64",
                           "confidence": "float64", "base_rate": "float64", "support": "float64",
-                          "same_product": "bool"})
+                          "same_product": "bool", "clear": "bool"})
             .sort_values(["from_transitions", "product_key", "rank"], ascending=[False, True, True], kind="stable")
             .reset_index(drop=True)[columns])
 
@@ -537,7 +547,7 @@ def customer_next_steps(lines: pd.DataFrame, as_of: pd.Timestamp, cycles: pd.Dat
       days. Dates can lie before the as-of day: the customer is then already due.
     - **Recommendation**, first rule that applies: `replenish` = the reminder product itself (a product
       customers re-buy); else `next_product` = the highest-lift target in `affinity` (from
-      `next_product_affinity`) of any last-day product, among targets with lift above 1 (ties: more pairs,
+      `next_product_affinity`) of any last-day product, among targets whose lift is above 1 beyond chance (`clear`; ties: more pairs,
       then key); else `best_seller` =
       the best-selling product by revenue over the `best_sellers_days` days to the as-of day (among the
       `best_sellers_top`, see `best_sellers`) that the last day did not contain; else `none`.
@@ -548,7 +558,7 @@ def customer_next_steps(lines: pd.DataFrame, as_of: pd.Timestamp, cycles: pd.Dat
     """
     _check_lines(lines, ("amount",))
     _check_table(cycles, "cycles", ("product_key", "consumable", "reminder_day", "p50"))
-    _check_table(affinity, "affinity", ("product_key", "next_product_key", "lift", "pairs"))
+    _check_table(affinity, "affinity", ("product_key", "next_product_key", "lift", "pairs", "clear"))
     purchases = _purchases(lines, as_of)
     catalog, n_customers = purchases.catalog, len(purchases.customers)
     n_products = max(len(catalog), 1)
@@ -578,7 +588,7 @@ def customer_next_steps(lines: pd.DataFrame, as_of: pd.Timestamp, cycles: pd.Dat
     # Next product: the highest-lift affinity target of any last-day product.
     rules = affinity.assign(x=catalog.index.get_indexer(affinity["product_key"]),
                             y=catalog.index.get_indexer(affinity["next_product_key"]))
-    rules = rules.loc[rules["x"].ge(0) & rules["y"].ge(0) & rules["lift"].gt(1)]
+    rules = rules.loc[rules["x"].ge(0) & rules["y"].ge(0) & rules["clear"]]
     rules = rules.iloc[_first_per_group(rules["x"].to_numpy(), -rules["lift"].to_numpy(dtype="float64"),
                                         -rules["pairs"].to_numpy(dtype="float64"), rules["y"].to_numpy())]
     target = np.full(n_products, -1)
