@@ -5,6 +5,7 @@ The pipeline calls `prepare` once per report; notebooks call `open_run`. Run int
 """
 from __future__ import annotations
 
+import ctypes
 import json
 from dataclasses import dataclass
 from functools import cached_property
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from crm_report import i18n, results
@@ -166,6 +168,19 @@ def prepare(config: ClientConfig, month: pd.Period, report_dir: Path, *,
                                   accepted=accept_exclusions and loaded.over_threshold, as_of=cutoff)
     results.save(build, "data_quality", values=values, tables=tables)
     return loaded
+
+
+def release_memory() -> None:
+    """Give the memory of the loaded order lines, freed once `prepare` returns, back to the operating system.
+
+    pandas keeps text in Arrow arrays, whose memory pool (mimalloc) keeps freed blocks for reuse, and glibc
+    keeps freed heap: without this the CLI held the peak of loading (3.1 GB at 10M lines) while both
+    notebook kernels ran. Measured at 1M lines: 575 MB → 303 MB after `prepare`."""
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the Arrow pool is what matters most
+        pass
 
 
 def data_quality(loaded: LoadResult, lines: pd.DataFrame, orders: pd.DataFrame, rows_after: int,
