@@ -59,6 +59,7 @@ def _run_locked(config, period, final: Path, step: Progress, jobs: int, accept_e
         with execute.started_kernels(len(plan)) as kernels:  # they boot while the data is prepared
             workspace.prepare(config, period, staging, accept_exclusions=accept_exclusions,
                               allow_partial_month=allow_partial_month)
+            workspace.release_memory()  # the kernels need the memory the loaded lines held
             step("load")
             execute.run_notebooks(plan, {"client": client, "month": str(period), "report_dir": str(staging)},
                                   staging, jobs=jobs, kernels=kernels, on_done=lambda source: step(source.stem))

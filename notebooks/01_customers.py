@@ -1,8 +1,6 @@
 # %% [markdown]
-# # 新客、回購、商品、顧客價值與喚醒 Acquisition, repurchase, products, lifetime value and win-back
-# New versus returning customers (the month's KPI tiles and the 24-month trend), what new customers buy
-# first, how many buy again and how soon (second-purchase curve, intervals by order number, cohorts), each
-# product's replenishment cycle and what customers buy next, lifetime value (historic, BG/NBD + Gamma-Gamma,
+# # 商品、顧客價值與喚醒 Products, lifetime value and win-back
+# Each product's replenishment cycle and what customers buy next, lifetime value (historic, BG/NBD + Gamma-Gamma,
 # and the rule-of-thumb formulas), and the win-back programme: target groups, priority, contact date,
 # product, offer, channel, a held-out control group, the exports for LINE / e-mail / SMS, and the result of
 # last month's list against its control group.
@@ -15,8 +13,7 @@ report_dir = ""
 
 # %%
 from crm_report import charts, exports, privacy, workspace
-from crm_report.metrics import (acquisition, campaign, clv, conclusions, economics, products, repurchase, rfm,
-                                winback)
+from crm_report.metrics import campaign, clv, conclusions, economics, products, rfm, winback
 from crm_report.period import as_of
 
 run = workspace.open_run(client, month, report_dir)
@@ -24,100 +21,10 @@ charts.apply_theme(run.config.brand)
 options, locale, words = run.config.report, run.config.locale, run.words
 
 # %% [markdown]
-# ## KPI tiles: the month against the previous month and the same month last year
-
-# %%
-monthly = acquisition.monthly_new_vs_returning(run.orders, run.month, n_months=options.trend_months)
-intervals = repurchase.purchase_intervals(run.orders)  # also the repurchase section's
-reliable = acquisition.reliable_from(run.orders, intervals["interval_days"])  # the export's first months
-monthly = acquisition.mark_censored(monthly, reliable)
-monthly = acquisition.mark_partial(monthly, run.month if run.partial_end is not None else None)
-kpis = acquisition.month_kpis(monthly, run.month)
-kpis
-
-# %% [markdown]
-# ## New and returning customers and revenue, month by month
-
-# %%
-customers_chart = charts.new_vs_returning(monthly, words["charts"]["acquisition"], "customers", locale=locale)
-
-# %%
-revenue_chart = charts.new_vs_returning(monthly, words["charts"]["acquisition"], "revenue", locale=locale,
-                                        currency=run.config.currency)
-
-# %% [markdown]
-# ## What new customers buy first (first orders of the last 12 months)
-
-# %%
-first_products = acquisition.first_order_products(run.lines, run.orders, run.month, window_months=12,
-                                                  top=options.top_products)
-first_products
-
-# %%
-run.save("acquisition",
-         values={**acquisition.kpi_values(kpis),
-                 "so_what": conclusions.acquisition(kpis, partial=run.partial_end is not None),
-                 "reliable_from": None if reliable is None else str(reliable)},
-         tables={"kpis": kpis, "monthly": monthly, "first_products": first_products},
-         figures={"customers": customers_chart, "revenue": revenue_chart})
-
-# %% [markdown]
-# ## Share of new customers who bought again within N days
-
-# %%
-rates = repurchase.repeat_rates(run.customers, run.as_of, options.repeat_windows)
-headline = rates.iloc[(rates["window_days"] - 90).abs().argmin()]  # the window closest to 90 days
-rates_chart = charts.repeat_rate_bars(rates, words["charts"]["repeat"])
-rates
-
-# %% [markdown]
-# ## Days between consecutive purchases
-
-# %%
-interval_stats = repurchase.interval_summary(intervals)
-interval_chart = charts.interval_histogram(intervals, interval_stats["median"], words["charts"]["intervals"])
-by_order_number = repurchase.intervals_by_order_number(run.orders, intervals=intervals)
-interval_stats, by_order_number
-
-# %% [markdown]
-# ## Second-purchase curve: the latest cohorts against the same months a year ago
-
-# %%
-comparison = repurchase.comparison_cohorts(run.month, n_months=6)
-curves = {key: repurchase.second_purchase_curve(run.customers, run.as_of, months)
-          for key, months in comparison.items()}
-marks = repurchase.curve_marks(curves, options.repeat_windows)
-curve_chart = charts.second_purchase_curves(curves, words["second_purchase_groups"],
-                                            words["charts"]["second_purchase"], marks=options.repeat_windows)
-marks
-
-# %% [markdown]
-# ## Cohort retention: share of each month's new customers buying again k months later
-
-# %%
-cohorts = repurchase.cohort_retention(run.orders, run.month, options.cohort_months)
-cohort_chart = charts.cohort_heatmap(cohorts, words["charts"]["cohorts"], run.config.brand, locale=locale)
-cohort_value = repurchase.cohort_revenue(run.orders, run.month, options.cohort_months)
-cohort_value_chart = charts.cohort_value_curves(cohort_value, words["charts"]["cohort_value"], locale=locale,
-                                                currency=run.config.currency)
-cohort_value
-
-# %%
-run.save("repurchase",
-         values={"intervals": interval_stats, "headline_window": int(headline["window_days"]),
-                 "headline_rate": headline["rate"],
-                 "so_what": conclusions.repurchase(curves, int(headline["window_days"]), interval_stats),
-                 "comparison": {key: [str(months[0]), str(months[-1])] for key, months in comparison.items()}},
-         tables={"repeat_rates": rates, "cohorts": cohorts, "cohort_value": cohort_value,
-                 "by_order_number": by_order_number, "second_purchase_marks": marks},
-         figures={"repeat_rates": rates_chart, "intervals": interval_chart, "cohorts": cohort_chart,
-                  "cohort_value": cohort_value_chart, "second_purchase": curve_chart})
-
-# %% [markdown]
 # ## Products: replenishment cycles, first products that make loyal customers, what customers buy next
 
 # %%
-cycles = products.replenishment_cycles(run.lines, run.as_of, options.replenishment_min_buyers,
+cycles = products.replenishment_cycles(run.purchases, run.as_of, options.replenishment_min_buyers,
                                        options.reminder_lead_days)
 consumables = cycles.loc[cycles["consumable"]]
 cycle_figures = ({"cycles": charts.replenishment_ranges(consumables.head(options.top_products),
@@ -126,11 +33,11 @@ cycle_figures = ({"cycles": charts.replenishment_ranges(consumables.head(options
 consumables.head(options.top_products)
 
 # %%
-first_buys = products.first_product_repeat(run.lines, run.as_of, window_days=180,
+first_buys = products.first_product_repeat(run.purchases, run.as_of, window_days=180,
                                            min_customers=options.first_product_min_customers)
-baseline = products.baseline_repeat_rate(run.lines, run.as_of, window_days=180)
+baseline = products.baseline_repeat_rate(run.purchases, run.as_of, window_days=180)
 first_table = products.first_product_table(first_buys, baseline["rate"])
-affinity = products.next_product_affinity(run.lines, run.as_of)
+affinity = products.next_product_affinity(run.purchases, run.as_of)
 next_products = products.recommendable_pairs(affinity, options.top_products)
 first_table, baseline
 
@@ -200,7 +107,7 @@ run.save("value",
 
 # %%
 stages = run.customers.reset_index()  # NES stages and cycles from the one customer history
-next_steps = products.customer_next_steps(run.lines, run.as_of, cycles, affinity)
+next_steps = products.customer_next_steps(run.purchases, run.as_of, cycles, affinity)
 groups = winback.target_groups(stages, segments, value.table["p_alive"], value.table["frequency"],
                                options.rfm_style, reminders=next_steps.set_index("customer_id")["reminder_date"],
                                due_by=as_of(run.month + 1))

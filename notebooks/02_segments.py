@@ -1,5 +1,7 @@
 # %% [markdown]
-# # RFM 分群 Segments and clusters
+# # 新客、回購與 RFM 分群 Acquisition, repurchase, segments and clusters
+# New versus returning customers (the month's KPI tiles and the 24-month trend), what new customers buy
+# first, how many buy again and how soon (second-purchase curve, intervals by order number, cohorts), then
 # RFM scores and named segments (Shopify-style 1–5 grid, or Klaviyo's six groups when the client's
 # `report.rfm_style` is `klaviyo`), k-means clusters on log-scaled R, F, M, then the NES life-cycle stages
 # (ECFIT, seed 002), member tiers (seed 001), and how customers moved between segments, stages and tiers
@@ -12,12 +14,103 @@ report_dir = ""
 
 # %%
 from crm_report import charts, workspace
-from crm_report.metrics import conclusions, customers as history, lifecycle, repurchase, rfm, tiers
+from crm_report.metrics import (acquisition, conclusions, customers as history, lifecycle, repurchase, rfm,
+                                tiers)
 
 run = workspace.open_run(client, month, report_dir)
 charts.apply_theme(run.config.brand)
 options, locale, words = run.config.report, run.config.locale, run.words
 order = rfm.segment_order(options.rfm_style)
+
+# %% [markdown]
+# ## KPI tiles: the month against the previous month and the same month last year
+
+# %%
+monthly = acquisition.monthly_new_vs_returning(run.orders, run.month, n_months=options.trend_months)
+intervals = repurchase.purchase_intervals(run.orders)  # also the repurchase section's
+reliable = acquisition.reliable_from(run.orders, intervals["interval_days"])  # the export's first months
+monthly = acquisition.mark_censored(monthly, reliable)
+monthly = acquisition.mark_partial(monthly, run.month if run.partial_end is not None else None)
+kpis = acquisition.month_kpis(monthly, run.month)
+kpis
+
+# %% [markdown]
+# ## New and returning customers and revenue, month by month
+
+# %%
+customers_chart = charts.new_vs_returning(monthly, words["charts"]["acquisition"], "customers", locale=locale)
+
+# %%
+revenue_chart = charts.new_vs_returning(monthly, words["charts"]["acquisition"], "revenue", locale=locale,
+                                        currency=run.config.currency)
+
+# %% [markdown]
+# ## What new customers buy first (first orders of the last 12 months)
+
+# %%
+first_products = acquisition.first_order_products(run.lines, run.orders, run.month, window_months=12,
+                                                  top=options.top_products)
+first_products
+
+# %%
+run.save("acquisition",
+         values={**acquisition.kpi_values(kpis),
+                 "so_what": conclusions.acquisition(kpis, partial=run.partial_end is not None),
+                 "reliable_from": None if reliable is None else str(reliable)},
+         tables={"kpis": kpis, "monthly": monthly, "first_products": first_products},
+         figures={"customers": customers_chart, "revenue": revenue_chart})
+
+# %% [markdown]
+# ## Share of new customers who bought again within N days
+
+# %%
+rates = repurchase.repeat_rates(run.customers, run.as_of, options.repeat_windows)
+headline = rates.iloc[(rates["window_days"] - 90).abs().argmin()]  # the window closest to 90 days
+rates_chart = charts.repeat_rate_bars(rates, words["charts"]["repeat"])
+rates
+
+# %% [markdown]
+# ## Days between consecutive purchases
+
+# %%
+interval_stats = repurchase.interval_summary(intervals)
+interval_chart = charts.interval_histogram(intervals, interval_stats["median"], words["charts"]["intervals"])
+by_order_number = repurchase.intervals_by_order_number(run.orders, intervals=intervals)
+interval_stats, by_order_number
+
+# %% [markdown]
+# ## Second-purchase curve: the latest cohorts against the same months a year ago
+
+# %%
+comparison = repurchase.comparison_cohorts(run.month, n_months=6)
+curves = {key: repurchase.second_purchase_curve(run.customers, run.as_of, months)
+          for key, months in comparison.items()}
+marks = repurchase.curve_marks(curves, options.repeat_windows)
+curve_chart = charts.second_purchase_curves(curves, words["second_purchase_groups"],
+                                            words["charts"]["second_purchase"], marks=options.repeat_windows)
+marks
+
+# %% [markdown]
+# ## Cohort retention: share of each month's new customers buying again k months later
+
+# %%
+cohorts = repurchase.cohort_retention(run.orders, run.month, options.cohort_months)
+cohort_chart = charts.cohort_heatmap(cohorts, words["charts"]["cohorts"], run.config.brand, locale=locale)
+cohort_value = repurchase.cohort_revenue(run.orders, run.month, options.cohort_months)
+cohort_value_chart = charts.cohort_value_curves(cohort_value, words["charts"]["cohort_value"], locale=locale,
+                                                currency=run.config.currency)
+cohort_value
+
+# %%
+run.save("repurchase",
+         values={"intervals": interval_stats, "headline_window": int(headline["window_days"]),
+                 "headline_rate": headline["rate"],
+                 "so_what": conclusions.repurchase(curves, int(headline["window_days"]), interval_stats),
+                 "comparison": {key: [str(months[0]), str(months[-1])] for key, months in comparison.items()}},
+         tables={"repeat_rates": rates, "cohorts": cohorts, "cohort_value": cohort_value,
+                 "by_order_number": by_order_number, "second_purchase_marks": marks},
+         figures={"repeat_rates": rates_chart, "intervals": interval_chart, "cohorts": cohort_chart,
+                  "cohort_value": cohort_value_chart, "second_purchase": curve_chart})
 
 # %% [markdown]
 # ## RFM scores and named segments (from the one customer history the prepare step built)
@@ -37,7 +130,7 @@ scored = customers.loc[customers["active"]].reset_index(drop=True)
 can_cluster = len(scored) >= 2 * max(rfm.CLUSTER_K_RANGE)
 if can_cluster:
     labels, silhouettes = rfm.cluster_rfm(scored)
-    client_cycle = repurchase.purchase_intervals(run.orders)["interval_days"].median()
+    client_cycle = intervals["interval_days"].median()
     clusters = rfm.summarise_groups(scored.assign(cluster=labels), "cluster")
     clusters = clusters.assign(name=rfm.name_clusters(clusters, scored, client_cycle))
     clusters = clusters.assign(label=clusters["name"].map(run.cluster_label))

@@ -1,6 +1,7 @@
 """Loading order files: mapping, parsing, and every excluded row accounted for with file, row and reason."""
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -257,3 +258,24 @@ def test_the_threshold_also_counts_the_share_of_the_amount_excluded(tmp_path):
     with pytest.raises(DataError, match=r"2 of 100 rows \(2.0%\) were excluded, but they carry 8.1% of the amount, "
                                         r"more than the 5.0% allowed"):
         check_threshold(result)
+
+
+def test_duplicates_are_found_among_lines_sharing_order_date_and_amount(tmp_path):
+    # Every line of order W1 has the same amount (the cheap key matches them all); only the true copies of a
+    # row (all fields equal, a blank quantity included) are excluded, each naming the first row.
+    rows = ["W1,c1,2026-03-05,100,SKU1,\n", "W1,c1,2026-03-05,100,SKU2,2\n", "W1,c1,2026-03-05,100,SKU1,\n",
+            "W1,c1,2026-03-05,100,SKU3,2\n", "W1,c1,2026-03-05,100,SKU2,2\n", "W1,c1,2026-03-05,100,SKU1,\n"]
+    (tmp_path / "o.csv").write_text("order_id,customer_id,order_date,amount,product_id,quantity\n" + "".join(rows),
+                                    encoding="utf-8")
+    result = load_orders(config_for(tmp_path, "o.csv"), now=pd.Timestamp("2027-01-01"))
+    assert result.excluded["reason"].tolist() == ["duplicate line"] * 3
+    assert result.excluded["source_row"].tolist() == [4, 6, 7]
+    assert result.lines["product_id"].tolist() == ["SKU1", "SKU2", "SKU3"]
+
+
+def test_equal_floats_hash_alike():
+    from crm_report.data.load import _same_bits
+
+    values = pd.Series([0.0, -0.0, np.nan, float("nan") * -1, 1.5])
+    hashed = pd.util.hash_pandas_object(pd.Series(_same_bits(values)), index=False)
+    assert hashed[0] == hashed[1] and hashed[2] == hashed[3] and hashed[0] != hashed[4]

@@ -505,3 +505,26 @@ def test_recommendable_pairs_keep_only_clear_pairs():
     pairs = products.recommendable_pairs(affinity, top_products=8)
     assert list(zip(pairs["product_key"], pairs["next_product_key"])) == [("x", "p"), ("z", "p")]
     assert products.recommendable_pairs(affinity, top_products=1)["product_key"].tolist() == ["x"]
+
+
+def test_purchases_coded_once_give_the_same_tables_as_the_lines(step_lines, cycle_lines, first_lines, affinity_lines):
+    # A notebook codes the lines once (`products.purchases`) and passes that to every function.
+    for lines in (step_lines, cycle_lines, first_lines, affinity_lines):
+        coded = products.purchases(lines, AS_OF)
+        cycles, affinity = replenishment_cycles(lines, AS_OF, 1), next_product_affinity(lines, AS_OF, min_pairs=1)
+        pd.testing.assert_frame_equal(replenishment_cycles(coded, AS_OF, 1), cycles)
+        pd.testing.assert_frame_equal(next_product_affinity(coded, AS_OF, min_pairs=1), affinity)
+        pd.testing.assert_frame_equal(first_product_repeat(coded, AS_OF, min_customers=1),
+                                      first_product_repeat(lines, AS_OF, min_customers=1))
+        assert baseline_repeat_rate(coded, AS_OF) == pytest.approx(baseline_repeat_rate(lines, AS_OF), nan_ok=True)
+        pd.testing.assert_frame_equal(best_sellers(coded, AS_OF), best_sellers(lines, AS_OF))
+        pd.testing.assert_frame_equal(customer_next_steps(coded, AS_OF, cycles, affinity),
+                                      customer_next_steps(lines, AS_OF, cycles, affinity))
+
+
+def test_purchases_of_another_date_are_refused(step_lines):
+    coded = products.purchases(step_lines, AS_OF)
+    with pytest.raises(ValueError, match="as of"):
+        replenishment_cycles(coded, AS_OF - pd.Timedelta(days=1))
+    with pytest.raises(ValueError, match="amount"):
+        products.purchases(step_lines.drop(columns="amount"), AS_OF)

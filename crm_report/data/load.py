@@ -594,8 +594,7 @@ def _reasons(frame: pd.DataFrame, files: list[SourceFile],
         flag("implausible quantity", values.implausible(quantity, values.MAX_QUANTITY) | (sold & quantity.le(0)),
              quantity)
     order = pd.factorize(frame["order_id"])[0]  # -1 for a missing id
-    duplicate, first_row = _duplicates(frame, order, reason.isna())
-    flag("duplicate line", duplicate, "same as row " + first_row)
+    flag("duplicate line", *_duplicates(frame, order, reason.isna()))
     if len(files) > 1:
         flag(OVERLAP, *_overlap(frame, reason.isna()))
     ok = (reason.isna() & (order >= 0)).to_numpy()
@@ -656,19 +655,33 @@ def _latest_order_with_product(frame: pd.DataFrame, notes: pd.Series, usable: pd
 
 
 def _duplicates(frame: pd.DataFrame, order: np.ndarray, ok: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Rows (among `ok`) equal in every field to an earlier row of the same file, and that row's number.
+    """Rows (among `ok`) equal in every field to an earlier row of the same file, and "same as row N" (N: that
+    earlier row's number) for them.
 
-    Candidates come from a cheap numeric key (file, order, date, amount); only they are compared on every
-    field, so a file without duplicates costs one pass over four numbers per row."""
+    Linear in the rows: a cheap numeric key (file, order, date, amount) finds the rows that may be copies, a
+    hash of all their fields narrows them to rows that are very probably copies, and only those are compared
+    field by field (a hash collision is therefore never taken for a copy). An order whose lines share the
+    same amount used to send them all to the field-by-field comparison and its sort."""
     fields = [c for c in (*CANONICAL_FIELDS, "source_file") if c in frame]
     key = pd.DataFrame({"file": frame["source_file"].cat.codes.to_numpy(), "order": order,
                         "date": frame["order_date"].to_numpy().view("int64"), "amount": frame["amount"].to_numpy()},
                        index=frame.index).loc[ok]
-    candidates = frame.loc[key.index[key.duplicated(keep=False).to_numpy()]]
-    duplicate = candidates.duplicated(subset=fields, keep="first").reindex(frame.index, fill_value=False)
-    first = (candidates.groupby(fields, observed=True, dropna=False)["source_row"].transform("min")
-             .reindex(frame.index).astype("Int64").astype("str"))
-    return duplicate, first
+    rows = frame.loc[key.index[key.duplicated(keep=False).to_numpy()], fields]
+    hashed = pd.util.hash_pandas_object(rows.assign(**{c: _same_bits(rows[c]) for c in rows
+                                                       if pd.api.types.is_float_dtype(rows[c])}), index=False)
+    candidates = rows.loc[hashed.duplicated(keep=False).to_numpy()]
+    duplicate = candidates.duplicated(keep="first")
+    first = (frame.loc[candidates.index, "source_row"]
+             .groupby([candidates[c] for c in fields], observed=True, dropna=False, sort=False).transform("min"))
+    shown = "same as row " + first[duplicate].astype("Int64").astype("str")
+    return (duplicate.reindex(frame.index, fill_value=False),
+            shown.reindex(frame.index).astype("str"))
+
+
+def _same_bits(values: pd.Series) -> np.ndarray:
+    """Floats whose equal values have equal bits (one NaN, no -0.0), so equal rows hash alike."""
+    numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+    return np.where(np.isnan(numbers), np.nan, numbers + 0.0)
 
 
 def export_ranks(frame: pd.DataFrame, ok: pd.Series) -> pd.Series:

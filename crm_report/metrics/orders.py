@@ -58,12 +58,35 @@ def purchase_orders(lines: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
         .agg(customer_id=("customer_id", "first"), order_date=("paid_date", "min"), amount=("amount", "sum"))
         .reset_index()
     )
-    return (
-        orders.assign(order_day=orders["order_date"].dt.normalize(),
-                      order_month=orders["order_date"].dt.to_period("M"))
-        .sort_values(["customer_id", "order_date", "order_id"], kind="stable")
-        .reset_index(drop=True)
-    )
+    return _in_order(orders.assign(order_day=orders["order_date"].dt.normalize(),
+                                   order_month=orders["order_date"].dt.to_period("M")))
+
+
+def _in_order(orders: pd.DataFrame) -> pd.DataFrame:
+    """Sorted by customer, date and order id (guest orders last), as `purchase_orders` returns them."""
+    return orders.sort_values(["customer_id", "order_date", "order_id"], kind="stable").reset_index(drop=True)
+
+
+def purchase_orders_before(orders: pd.DataFrame, lines: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
+    """`purchase_orders(lines, cutoff)`, from `orders` = `purchase_orders(lines, as_of)` at a later `as_of`.
+
+    An order none of whose lines is dated after `cutoff` has the same lines at both dates, so it is the same
+    purchase (or no purchase) then as now: it is taken from `orders` as it is. Only the orders with a line
+    after `cutoff` (a refund since, a line added since, or orders placed since) are computed again from their
+    lines as of `cutoff`. So last month's orders cost the lines of one month, not every line again.
+    `lines` needs order_id, customer_id, order_date, status and amount.
+    """
+    # Order ids as integer codes shared by lines and orders (an Arrow-string `isin` with many values is slow).
+    codes, _ = pd.factorize(pd.concat([lines["order_id"], orders["order_id"]], ignore_index=True))
+    line_code, order_code = codes[:len(lines)], codes[len(lines):]
+    touched = np.zeros(int(codes.max(initial=-1)) + 2, dtype=bool)  # the last slot: code -1 (no order id)
+    touched[line_code[lines["order_date"].gt(cutoff).to_numpy(dtype=bool)]] = True
+    touched[-1] = False
+    again = purchase_orders(lines.loc[touched[line_code]], cutoff)
+    kept = orders.loc[~touched[order_code]]
+    if again.empty or kept.empty:
+        return (kept if again.empty else again).reset_index(drop=True)
+    return _in_order(pd.concat([kept, again], ignore_index=True))
 
 
 def customer_facts(orders: pd.DataFrame) -> pd.DataFrame:

@@ -15,6 +15,8 @@ Conventions shared by every function here:
 - Lines with neither a product id nor a name still count as purchases (they make purchase days, first and
   last days and transitions) but add no product anywhere.
 
+Every function takes the order lines, or their purchases coded once by `purchases(lines, as_of)` (what a
+notebook that runs several of them passes: coding a million lines costs more than most analyses here).
 Internally customers, products and days are integer codes (positions in the sorted customer ids and
 product keys; days since the earliest purchase day), so every step is a numpy sort or count: well under a
 second per function on a million lines.
@@ -47,8 +49,10 @@ CONSUMABLE_MAX_SPREAD = 3.0  # ... at regular intervals: p75 at most this many t
 
 
 @dataclass(frozen=True)
-class _Purchases:
-    """Paid lines dated ≤ as_of as integer codes, with the ids and the catalogue the codes point into."""
+class Purchases:
+    """Paid lines dated ≤ as_of as integer codes, with the ids and the catalogue the codes point into
+    (`purchases`). Every function here takes it in place of the order lines, so a notebook that runs several
+    of them codes the lines once."""
 
     customer: np.ndarray
     """Position in `customers` per line."""
@@ -65,6 +69,8 @@ class _Purchases:
     """Day 0 of `day`, in days since 1970-01-01 (the earliest purchase day)."""
     n_days: int
     """Days from day 0 to the latest purchase day, plus 1: every `day` is below it."""
+    as_of: pd.Timestamp
+    """The as-of date the purchases were taken at (`purchase_line_mask`)."""
 
     def day_of(self, timestamp: pd.Timestamp) -> int:
         return int(np.datetime64(timestamp.normalize().date(), "D").astype(np.int64)) - self.day0
@@ -86,7 +92,24 @@ def _check_lines(lines: pd.DataFrame, extra: tuple[str, ...] = ()) -> None:
         raise ValueError("order lines have neither a 'product_id' nor a 'product_name' column")
 
 
-def _purchases(lines: pd.DataFrame, as_of: pd.Timestamp) -> _Purchases:
+def purchases(lines: pd.DataFrame, as_of: pd.Timestamp) -> Purchases:
+    """The purchases (module docstring) of `lines` as of `as_of`, coded once for every function here. Needs the
+    columns `LINE_COLUMNS`, `amount` and a product id or name (`category` when there is one)."""
+    _check_lines(lines, ("amount",))
+    return _purchases(lines, as_of)
+
+
+def _coded(lines: pd.DataFrame | Purchases, as_of: pd.Timestamp, extra: tuple[str, ...] = ()) -> Purchases:
+    """`lines` coded as of `as_of`; a `Purchases` must have been taken as of that same date."""
+    if isinstance(lines, Purchases):
+        if lines.as_of != as_of:
+            raise ValueError(f"purchases taken as of {lines.as_of}, asked for as of {as_of}")
+        return lines
+    _check_lines(lines, extra)
+    return _purchases(lines, as_of)
+
+
+def _purchases(lines: pd.DataFrame, as_of: pd.Timestamp) -> Purchases:
     # Codes are taken on the full columns and filtered afterwards: filtering a frame first would copy
     # every string column, which costs more than the codes themselves.
     # Guest orders (no customer id) have no customer to follow from one purchase to the next: left out.
@@ -115,8 +138,8 @@ def _purchases(lines: pd.DataFrame, as_of: pd.Timestamp) -> _Purchases:
                                                     index=catalog.index, dtype="str"))
     amount = (lines["amount"].to_numpy(dtype="float64")[rows] if "amount" in lines
               else np.full(rows.size, np.nan))
-    return _Purchases(customer, day, product, amount, pd.Index(customers, name="customer_id"),
-                      catalog, day0, int(day.max()) + 1 if day.size else 1)
+    return Purchases(customer, day, product, amount, pd.Index(customers, name="customer_id"),
+                     catalog, day0, int(day.max()) + 1 if day.size else 1, as_of)
 
 
 def _used_codes(codes: np.ndarray, uniques: pd.Index, rows: np.ndarray) -> tuple[np.ndarray, pd.Index]:
@@ -196,7 +219,7 @@ def _cycle_stats(key: np.ndarray, customer: np.ndarray, interval: np.ndarray, n_
     })
 
 
-def _visits(purchases: _Purchases) -> list[np.ndarray]:
+def _visits(purchases: Purchases) -> list[np.ndarray]:
     """Each customer's purchase days: [customer, day] arrays, unique and sorted by customer, then day."""
     return _unique_rows((purchases.customer, len(purchases.customers)), (purchases.day, purchases.n_days))
 
@@ -239,8 +262,7 @@ def replenishment_cycles(lines: pd.DataFrame, as_of: pd.Timestamp, min_repeat_bu
     basis_repeat_buyers, basis_intervals, p25, p50, p75, reminder_day, consumable. Sorted by buyers (most first), then
     product key.
     """
-    _check_lines(lines)
-    purchases = _purchases(lines, as_of)
+    purchases = _coded(lines, as_of)
     catalog = purchases.catalog
     n_products, n_customers = len(catalog), len(purchases.customers)
     own = _cycle_stats(*_gaps(purchases.customer, purchases.product, purchases.day, n_customers, n_products,
@@ -287,7 +309,7 @@ def replenishment_cycles(lines: pd.DataFrame, as_of: pd.Timestamp, min_repeat_bu
 # ------------------------------------------------------------------------------------------------
 
 
-def _first_day_repeat(purchases: _Purchases, as_of: pd.Timestamp,
+def _first_day_repeat(purchases: Purchases, as_of: pd.Timestamp,
                       window_days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per customer code: first purchase day, eligible (observed ≥ window_days), repeat within the window."""
     customer, day = _visits(purchases)
@@ -309,8 +331,7 @@ def baseline_repeat_rate(lines: pd.DataFrame, as_of: pd.Timestamp, window_days: 
     Rate = share of them whose second purchase day is at most `window_days` days after the first (NaN when
     nobody is eligible). Keys: customers, repeat_customers, rate.
     """
-    _check_lines(lines)
-    _, eligible, repeat = _first_day_repeat(_purchases(lines, as_of), as_of, window_days)
+    _, eligible, repeat = _first_day_repeat(_coded(lines, as_of), as_of, window_days)
     n, repeats = int(eligible.sum()), int(repeat.sum())
     return {"customers": n, "repeat_customers": repeats, "rate": repeats / n if n else float("nan")}
 
@@ -333,8 +354,7 @@ def first_product_repeat(lines: pd.DataFrame, as_of: pd.Timestamp, window_days: 
     Sorted with enough_sample first, then by rate (highest first), customers (most first) and product key;
     only products that were some counted customer's first purchase are listed.
     """
-    _check_lines(lines)
-    purchases = _purchases(lines, as_of)
+    purchases = _coded(lines, as_of)
     first_day, eligible, repeat = _first_day_repeat(purchases, as_of, window_days)
     n_products = len(purchases.catalog)
     on_first_day = ((purchases.product >= 0) & eligible[purchases.customer]
@@ -406,8 +426,7 @@ def next_product_affinity(lines: pd.DataFrame, as_of: pd.Timestamp, min_pairs: i
     pairs, from_transitions, confidence, base_rate, lift, support, same_product, clear, rank (1 = best for X).
     Sorted by from_transitions (most first), product key, rank.
     """
-    _check_lines(lines)
-    purchases = _purchases(lines, as_of)
+    purchases = _coded(lines, as_of)
     catalog = purchases.catalog
     n_products = max(len(catalog), 1)
     display = _display_columns(catalog)
@@ -468,7 +487,7 @@ def next_product_affinity(lines: pd.DataFrame, as_of: pd.Timestamp, min_pairs: i
 # ------------------------------------------------------------------------------------------------
 
 
-def _best_sellers(purchases: _Purchases, as_of: pd.Timestamp, days: int, top: int) -> pd.DataFrame:
+def _best_sellers(purchases: Purchases, as_of: pd.Timestamp, days: int, top: int) -> pd.DataFrame:
     n_products, n_customers = len(purchases.catalog), len(purchases.customers)
     window = (purchases.day > purchases.day_of(as_of) - days) & (purchases.product >= 0)
     product = purchases.product[window]
@@ -492,8 +511,7 @@ def best_sellers(lines: pd.DataFrame, as_of: pd.Timestamp, days: int = 90, top: 
     distinct customers who bought it there. Ties: product key.
     Columns: rank, product_key, product_name, [category], revenue, buyers.
     """
-    _check_lines(lines, ("amount",))
-    return _best_sellers(_purchases(lines, as_of), as_of, days, top).drop(columns="code")
+    return _best_sellers(_coded(lines, as_of, ("amount",)), as_of, days, top).drop(columns="code")
 
 
 def _check_table(table: pd.DataFrame, name: str, columns: tuple[str, ...]) -> None:
@@ -556,10 +574,9 @@ def customer_next_steps(lines: pd.DataFrame, as_of: pd.Timestamp, cycles: pd.Dat
     reminder_date, run_out_date, recommended_product_key, recommended_product_name, recommendation_basis.
     Sorted by customer id.
     """
-    _check_lines(lines, ("amount",))
     _check_table(cycles, "cycles", ("product_key", "consumable", "reminder_day", "p50"))
     _check_table(affinity, "affinity", ("product_key", "next_product_key", "lift", "pairs", "clear"))
-    purchases = _purchases(lines, as_of)
+    purchases = _coded(lines, as_of, ("amount",))
     catalog, n_customers = purchases.catalog, len(purchases.customers)
     n_products = max(len(catalog), 1)
 
