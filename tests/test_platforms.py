@@ -125,7 +125,7 @@ def test_shopline_line_amounts_and_first_row_order_fields(loaded):
     assert lines.loc[("#20240301001", "VC-60"), "amount"] == pytest.approx(1580)  # NT$790 × 2
     assert lines.loc[("#20240318004", "CO-30"), "amount"] == pytest.approx(675)  # 900 less 300 × 900/1,200
     assert lines.loc[("#20240318004", "MK-10"), "amount"] == pytest.approx(225)
-    assert lines.loc[("#20240301001", "FO-90"), "phone"] == "0912000111"  # the buyer's, not the recipient's
+    assert lines.loc[("#20240301001", "FO-90"), "phone"] == "+886912000111"  # E.164; the buyer's, not the recipient's
     assert set(lines["channel"]) == {"網店", "POS"}
 
 
