@@ -9,8 +9,9 @@
 
 The clients are copies of the three demo clients (demo generator at scale 1, round-robin) in a temporary
 folder. For each phase: wall seconds of the command(s), clients per minute, and CPU seconds of every process
-involved (this process's reaped children: the CLI, its workers, kernels, WeasyPrint; for Dask the scheduler and
-workers, which are stopped and reaped at the end of their phase). Prints the ratios between phases of this run.
+involved: this process is a child subreaper, so every descendant (the CLI, its workers and their fork server,
+kernel servers and kernels, WeasyPrint; for Dask the scheduler and workers, stopped at the end of their phase)
+is reaped here and counted. Prints the ratios between phases of this run.
 """
 from __future__ import annotations
 
@@ -46,6 +47,31 @@ def make_clients(folder: Path, count: int, month: str) -> list[str]:
         shutil.copytree(source / DEMOS[index % len(DEMOS)], folder / "clients" / client)
         clients.append(client)
     return clients
+
+
+def _become_subreaper() -> None:
+    """Processes orphaned below this one (multiprocessing's fork server and its workers, kernel servers, Dask's
+    worker processes) are re-parented here instead of to init, so `_reap_orphans` can wait for them and
+    their CPU time counts in this process's RUSAGE_CHILDREN (Linux prctl PR_SET_CHILD_SUBREAPER)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(36, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
+
+
+def _reap_orphans(timeout: float = 120) -> None:
+    """Wait until every process below this one has ended and been reaped."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            if time.monotonic() > deadline:
+                raise SystemExit("processes of the last phase are still running; their CPU would be missed")
+            time.sleep(0.1)
 
 
 def _children_cpu() -> float:
@@ -114,6 +140,7 @@ def run_phase(phase: str, folder: Path, clients: list[str], month: str) -> tuple
         wall = time.perf_counter() - start
     else:
         wall = _dask(folder, month, workers=int(phase[-1]))
+    _reap_orphans()
     published = sorted(p.parent.parent.name for p in (folder / "reports").glob(f"*/{month}/report.pdf"))
     if published != sorted(clients):
         raise SystemExit(f"{phase}: published {len(published)} of {len(clients)} reports")
@@ -127,6 +154,7 @@ def main() -> None:
     parser.add_argument("--phases", default=",".join(PHASES))
     args = parser.parse_args()
     phases = args.phases.split(",")
+    _become_subreaper()
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as scratch:
         folder = Path(scratch)
         clients = make_clients(folder, args.clients, args.month)
