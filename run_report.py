@@ -5,6 +5,8 @@
     python run_report.py --all                # every client, last complete month
     python run_report.py --list
     python run_report.py --client acme --check-data   # load and validate the data only
+    python run_report.py --all --processes 2          # two clients at a time on this machine
+    python run_report.py --all --scheduler tcp://10.0.0.5:8786   # every client as a task on a Dask cluster
 """
 from __future__ import annotations
 
@@ -27,7 +29,10 @@ from crm_report.errors import ReportError  # noqa: E402
 from crm_report.paths import CLIENTS_DIR, PROJECT_ROOT, REPORTS_DIR  # noqa: E402
 
 if TYPE_CHECKING:
+    from crm_report import batch
     from crm_report.batch import Outcome
+
+SCHEDULER_VARIABLE = "CRM_REPORT_SCHEDULER"
 
 # The report modules (papermill, WeasyPrint, matplotlib; pandas through crm_report.period) are imported only
 # when a report is built, so `--list` and `--check-data` start in a fraction of the time
@@ -74,12 +79,22 @@ def _run(args: argparse.Namespace) -> int:
 
     from crm_report import batch
 
-    if args.processes > 1 and len(clients) > 1:
+    scheduler = args.scheduler or os.environ.get(SCHEDULER_VARIABLE) or None
+    if scheduler and args.processes > 1:
+        print("error: --processes runs clients on this machine and --scheduler on a Dask cluster; give one",
+              file=sys.stderr)
+        return 2
+    if scheduler:
+        print(f"{len(clients)} client(s) on the Dask cluster at {scheduler} ...", flush=True)
+        outcomes = batch.run_on_cluster(clients, month, scheduler, clients_dir=clients_dir, reports_dir=reports_dir,
+                                        notebook_jobs=args.jobs, accept_exclusions=args.accept_exclusions,
+                                        allow_partial_month=args.allow_partial_month, on_step=_print_step(month))
+    elif args.processes > 1 and len(clients) > 1:
         print(f"{len(clients)} clients, {args.processes} at a time ...", flush=True)
         outcomes = batch.run_many(clients, month, clients_dir=clients_dir, reports_dir=reports_dir,
                                   processes=args.processes, notebook_jobs=args.jobs,
                                   accept_exclusions=args.accept_exclusions,
-                                  allow_partial_month=args.allow_partial_month)
+                                  allow_partial_month=args.allow_partial_month, on_step=_print_step(month))
     else:
         outcomes = [_run_with_progress(c, month, clients_dir, reports_dir, args.jobs, args.accept_exclusions,
                                        args.allow_partial_month) for c in clients]
@@ -118,6 +133,17 @@ def _run_with_progress(client: str, month: str, clients_dir: Path, reports_dir: 
         remaining = list(steps)
         return batch.run_one(client, month, clients_dir, reports_dir, jobs, progress,
                              accept_exclusions=accept_exclusions, allow_partial_month=allow_partial_month)
+
+
+def _print_step(month: str) -> batch.Step:
+    """Progress of clients running side by side: one line per finished step, as it happens."""
+    width = 0
+
+    def step(client: str, name: str, done: int, total: int) -> None:
+        nonlocal width
+        width = max(width, len(client))
+        print(f"  {client:<{width}} {month}  {done}/{total or '?'}  {name}", flush=True)
+    return step
 
 
 def _list(clients_dir: Path) -> int:
@@ -182,6 +208,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--jobs", type=_at_least_one, default=2, help="notebooks run at once per report (default 2)")
     parser.add_argument("--processes", type=_at_least_one, default=1,
                         help="clients run at once with --all (default 1: each report already uses --jobs cores)")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                        help="run each client as a task on this Dask distributed scheduler (default: the "
+                             f"{SCHEDULER_VARIABLE} environment variable; unset: on this machine)")
     parser.add_argument("--clients-dir", default=str(CLIENTS_DIR), help=argparse.SUPPRESS)
     parser.add_argument("--reports-dir", default=str(REPORTS_DIR), help=argparse.SUPPRESS)
     parser.add_argument("-v", "--verbose", action="store_true", help="print full tracebacks of failures")

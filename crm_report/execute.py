@@ -20,6 +20,7 @@ from crm_report.errors import ReportError
 from crm_report.paths import NOTEBOOKS_DIR
 
 if TYPE_CHECKING:
+    from jupyter_client.kernelspec import KernelSpec
     from jupyter_client.manager import AsyncKernelManager
 
 # jupytext, nbformat, papermill and jupyter_client are imported by the functions that use them, after
@@ -67,15 +68,20 @@ def skip_iri_grammar() -> None:
     sys.modules.setdefault("rfc3987_syntax", None)
 
 
-def check_kernel() -> None:
-    """Raise a NotebookError that says how to fix it when the report kernel is not installed."""
+def kernel_spec() -> KernelSpec:
+    """The installed report kernel's spec; a NotebookError that says how to fix it when it is not installed."""
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     try:
-        KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+        return KernelSpecManager().get_kernel_spec(KERNEL_NAME)
     except NoSuchKernel:
         raise NotebookError(f"the Jupyter kernel {KERNEL_NAME!r} is not installed; run `make setup` "
                             f"(or `python -m crm_report.execute --install-kernel`)") from None
+
+
+def check_kernel() -> None:
+    """Raise a NotebookError that says how to fix it when the report kernel is not installed."""
+    kernel_spec()
 
 
 def notebook_plan(config: ClientConfig, notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
@@ -104,12 +110,17 @@ def to_ipynb(source: Path, destination: Path) -> Path:
 def started_kernels(count: int) -> Iterator[list[AsyncKernelManager]]:
     """Start `count` report kernels now and shut them down on exit.
 
-    A kernel takes about a second to boot; started before the data is loaded, it boots meanwhile.
+    A kernel takes about a second to boot; started before the data is loaded, it boots meanwhile. In a
+    process that runs a kernel server (`kernels.start_server`, batch workers) each kernel is forked from it,
+    its imports already done; otherwise it is a new process.
     """
     from jupyter_client.manager import AsyncKernelManager
 
+    from crm_report import kernels as warm
+
     check_kernel()
     managers = [AsyncKernelManager(kernel_name=KERNEL_NAME) for _ in range(count)]
+    warm.fork_from_server(managers)
     try:
         for manager in managers:
             asyncio.run(manager.start_kernel())  # spawns the process and returns; readiness is awaited later

@@ -47,26 +47,16 @@ def test_a_second_run_of_the_same_client_month_is_refused_while_the_first_holds_
     assert os.path.exists(final.with_name(".2026-10.lock"))
 
 
-def _runner(client, month, clients_dir, reports_dir, jobs, *, accept_exclusions=False, allow_partial_month=False):
-    """Stands in for batch.run_one: 'killer' kills its worker process the way the OOM killer would."""
-    import time
-
-    from crm_report.batch import Outcome
-    if client == "killer":
-        os._exit(9)
-    time.sleep(0.2)
-    return Outcome(client, month, 0.2, report_dir=reports_dir / client / month)
-
-
 def test_a_batch_survives_a_worker_that_dies():
     """Issue 12, finding 8: `--processes 2` with one worker killed gave a BrokenProcessPool traceback, no summary
     and none of the reports. Every client now gets its outcome, in order, and the others their reports."""
     from pathlib import Path
 
     from crm_report import batch
+    from tests import batch_runners
     clients = ["a", "killer", "b", "c", "d"]
     outcomes = batch.run_many(clients, "2026-10", clients_dir=Path("/nowhere"), reports_dir=Path("/r"),
-                              processes=2, runner=_runner)
+                              processes=2, runner=batch_runners.killer)
     assert [o.client for o in outcomes] == clients
     assert [o.ok for o in outcomes] == [True, False, True, True, True]
     assert "died" in outcomes[1].error
