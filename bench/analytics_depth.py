@@ -143,13 +143,15 @@ def main() -> None:
             full, cut = render_without_new_chapters(folder, root / "render")
             renders.append(full - cut)
     total, compute, pages = (statistics.median(x) for x in (reports, added, renders))
-    print(f"client: {n_lines:,} order lines, {len(orders):,} paid orders, {orders['customer_id'].nunique():,} customers")
+    print(f"client: {n_lines:,} order lines, {len(orders):,} paid orders, "
+          f"{orders['customer_id'].nunique():,} customers")
     print(f"report end to end (T):           median {total:6.2f} s  runs {[round(x, 2) for x in reports]}")
     print(f"issue-3 analyses, serial (A):    median {compute:6.2f} s  runs {[round(x, 2) for x in added]}")
     for name, seconds in sorted(times.items(), key=lambda item: -item[1]):
         print(f"    {name:28s} {seconds:6.2f} s")
     print(f"their chapters' rendering (R):   median {pages:6.2f} s  runs {[round(x, 2) for x in renders]}")
-    print(f"ratio T / (T − A − R): {total / (total - compute - pages):.2f}  (target ≤ 1.5; A is serial, an upper bound)")
+    print(f"ratio T / (T − A − R): {total / (total - compute - pages):.2f}  "
+          "(target ≤ 1.5; A is serial, an upper bound)")
 
 
 if __name__ == "__main__":

@@ -90,7 +90,7 @@ def main() -> None:
     print("1. CDNOW fits (2,357 customers, weeks)")
     summary = pd.read_csv(CDNOW / "cdnow_customers_summary.csv")
     for kind, (published, ll, source) in PUBLISHED.items():
-        seconds, model = timed(lambda: clv.fit_purchases(summary, kind), args.repeat)
+        seconds, model = timed(lambda kind=kind: clv.fit_purchases(summary, kind), args.repeat)
         worst = max(abs(model.params[k] - v) for k, v in published.items())
         shown = ", ".join(f"{k}={v:.4f}" for k, v in model.params.items())
         print(f"  {kind:10} {shown}  LL {model.log_likelihood:.3f} (published {ll}, {source})  "
@@ -104,7 +104,7 @@ def main() -> None:
     print("2. CDNOW holdout, weeks 40-78 (actual 1,882 repeat purchases; 334 by the 1,411 with x = 0)")
     orders, end = cdnow_orders(), pd.Period("1998-06", freq="M").end_time
     for kind in clv.PURCHASE_MODELS:
-        seconds, table = timed(lambda: clv.backtest(orders, end, 9, kind), 1)
+        seconds, table = timed(lambda kind=kind: clv.backtest(orders, end, 9, kind), 1)
         zero = table["frequency"].eq(0)
         total = clv.backtest_summary(table)["total"].iloc[0]
         print(f"  {kind:10} predicted {total['predicted_purchases']:7.1f} ({total['purchases_error']:+.1%}), "
@@ -125,8 +125,8 @@ def main() -> None:
     distinct = len(clv._distinct_rows(rfm)[0])
     print(f"  {len(synthetic):,} orders; rfm_summary {seconds:.2f} s; {distinct:,} distinct (x, t_x, T) rows")
     for kind in clv.PURCHASE_MODELS:
-        grouped, model = timed(lambda: clv.fit_purchases(rfm, kind), args.repeat)
-        every, ll = timed(lambda: fit_every_row(rfm, kind), 1)
+        grouped, model = timed(lambda kind=kind: clv.fit_purchases(rfm, kind), args.repeat)
+        every, ll = timed(lambda kind=kind: fit_every_row(rfm, kind), 1)
         print(f"  {kind:10} fit on distinct rows {grouped:6.2f} s, on every customer {every:6.2f} s "
               f"(LL {model.log_likelihood:,.2f} vs {ll:,.2f})")
     seconds, value = timed(lambda: clv.customer_value(synthetic, as_of), 1)

@@ -71,7 +71,7 @@ def main() -> None:
         for _ in range(args.repeat):  # alternate, so a machine that speeds up or slows down hits both alike
             floors.append(floor_once(folder))
             reports.append(report_once(args.client, args.month, folder / "reports"))
-    ratios = [r / f for r, f in zip(reports, floors)]
+    ratios = [r / f for r, f in zip(reports, floors, strict=True)]
     print(f"floor  (empty notebook + 1-page CJK render): median {statistics.median(floors):5.2f} s  "
           f"runs {[round(x, 2) for x in floors]}")
     print(f"report ({args.client} {args.month}):        median {statistics.median(reports):5.2f} s  "

@@ -92,7 +92,7 @@ def write_shapes(lines: pd.DataFrame, folder: Path) -> dict[str, tuple[Path, str
             "parquet": (folder / "orders.parquet", "path: orders.parquet")}
 
 
-CHILD = """
+CHILD = r"""
 import json, re, sys, time
 import pandas as pd
 kind, path, folder = sys.argv[1], sys.argv[2], sys.argv[3]

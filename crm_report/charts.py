@@ -157,7 +157,8 @@ def cohort_heatmap(cohorts: pd.DataFrame, labels: Mapping[str, str], brand: Bran
                     color="white" if dark else "#333333")
     ax.set_xticks(range(len(month_cols)), [c[1:] for c in month_cols])
     ax.set_yticks(range(len(cohorts)),
-                  [f"{pd.Period(c, 'M'):%Y-%m}  ({n:,})" for c, n in zip(cohorts["cohort"], cohorts["customers"])])
+                  [f"{pd.Period(c, 'M'):%Y-%m}  ({n:,})"
+                   for c, n in zip(cohorts["cohort"], cohorts["customers"], strict=True)])
     ax.tick_params(length=0)
     ax.set_xlabel(labels["xlabel"])
     _title(ax, labels["title"])
@@ -339,7 +340,7 @@ def winback_groups(summary: pd.DataFrame, names: Mapping[str, str], labels: Mapp
     bars = ax.bar([names[g] for g in summary["group"]], summary["customers"],
                   color=[colors[_GROUP_COLOUR.get(g, 4)] for g in summary["group"]], width=0.6)
     ax.bar_label(bars, labels=[f"{c:,}\n{money_short(v, locale, currency)}" for c, v in zip(
-        summary["customers"], summary["value_at_stake"])],
+        summary["customers"], summary["value_at_stake"], strict=True)],
                  padding=2, fontsize=7)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_ylabel(labels["ylabel"])

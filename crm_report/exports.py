@@ -181,7 +181,7 @@ def _fill_sheet(sheet, headers: list[str], rows: pd.DataFrame, styles: dict) -> 
     values = rows.astype(object).where(rows.notna(), None)
     values["contact_date"] = [d.to_pydatetime() if d is not None else None for d in values["contact_date"]]
     columns = [values[column].tolist() for column in EXPORT_COLUMNS]
-    for number, record in enumerate(zip(*columns), start=1):
+    for number, record in enumerate(zip(*columns, strict=True), start=1):
         for position, value in enumerate(record):
             if value is not None:
                 write, style = writers[position]

@@ -58,7 +58,8 @@ def load_all(build_dir: Path) -> dict[str, Section]:
     sections = {}
     for path in sorted((Path(build_dir) / "results").glob("*.json")):
         payload = json.loads(path.read_text(encoding="utf-8"))
-        tables = {name: [dict(zip(t["columns"], row)) for row in t["rows"]] for name, t in payload["tables"].items()}
+        tables = {name: [dict(zip(t["columns"], row, strict=True)) for row in t["rows"]]
+                  for name, t in payload["tables"].items()}
         sections[path.stem] = Section(values=payload["values"], tables=tables, figures=payload["figures"])
     return sections
 
@@ -70,7 +71,8 @@ def table_to_json(frame: pd.DataFrame) -> dict[str, list]:
 
 
 def to_jsonable(value: Any) -> Any:
-    """numpy/pandas scalars → Python; dataclasses and pydantic models → dicts; Period → '2026-10'; Timestamp → '2026-10-31'; NaN/NaT → None."""
+    """numpy/pandas scalars → Python; dataclasses and pydantic models → dicts; Period → '2026-10';
+    Timestamp → '2026-10-31'; NaN/NaT → None."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return to_jsonable(dataclasses.asdict(value))
     if isinstance(value, pydantic.BaseModel):

@@ -88,7 +88,8 @@ def write_shopify(lines: pd.DataFrame, folder: Path) -> str:
     only_first = lambda values: values.where(first, "")  # noqa: E731
     export = pd.DataFrame({
         "Name": "#" + lines["order_id"],
-        "Email": only_first(lines["email"].fillna("").str.upper().where(lines.index % 2 == 0, lines["email"].fillna(""))),
+        "Email": only_first(lines["email"].fillna("").str.upper()
+                            .where(lines.index % 2 == 0, lines["email"].fillna(""))),
         "Financial Status": only_first(lines["status"].map(SHOPIFY_STATUS)),
         "Currency": only_first(pd.Series("TWD", index=lines.index)),
         "Subtotal": only_first(subtotal.map("{:.2f}".format)),
@@ -163,8 +164,8 @@ def write_sqlite(lines: pd.DataFrame, folder: Path) -> str:
     return "url: sqlite:///shop.db\n  table: order_lines"
 
 
-WRITERS = {"parquet": write_parquet, "parquet_without_ids": write_parquet_without_ids, "shopify": write_shopify, "big5": write_big5, "excel": write_excel,
-           "monthly": write_monthly, "sqlite": write_sqlite}
+WRITERS = {"parquet": write_parquet, "parquet_without_ids": write_parquet_without_ids, "shopify": write_shopify,
+           "big5": write_big5, "excel": write_excel, "monthly": write_monthly, "sqlite": write_sqlite}
 
 
 def make_client(root: Path, client: str, source_yaml: str) -> Path:

@@ -16,6 +16,7 @@ import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 from matplotlib.axis import Axis
@@ -227,7 +228,7 @@ def _breaks_inside_words(source: str, lines: list[str]) -> list[tuple[str, str]]
     """The (end of line, start of next line) pairs where `lines` split `source` other than at a space or
     a bracket or list mark; a line that is not in the source (a hyphen WeasyPrint added) is a bad break too."""
     bad, position = [], 0
-    for previous, line in zip([None, *lines], lines):
+    for previous, line in pairwise([None, *lines]):
         found = source.find(line, position)
         if previous is not None:
             at_space = found > position and source[position:found].isspace()

@@ -125,7 +125,8 @@ def test_a_title_too_wide_for_a_half_width_chart_wraps_between_words():
 
 def test_titles_wrap_at_cjk_punctuation_before_between_characters():
     width = len  # one unit per character
-    assert charts._wrap("預測與實際購買次數（依預測價值十等分）", width, 12) == "預測與實際購買次數\n（依預測價值十等分）"
+    assert (charts._wrap("預測與實際購買次數（依預測價值十等分）", width, 12)
+            == "預測與實際購買次數\n（依預測價值十等分）")
     assert charts._wrap("新客完成第二次購買的比例", width, 8) == "新客完成第二次購\n買的比例"
     assert charts._wrap("Share of new customers", width, 30) == "Share of new customers"
 

@@ -399,7 +399,7 @@ def test_bgnbd_and_mbgnbd_scores_match_finite_differences(summary):
     x, t_x, T = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
     for kind in ("bgnbd", "mbgnbd"):
         for params in ([0.3, 5.0, 0.8, 2.4], [0.5, 6.0, 1.3, 0.7]):
-            total = lambda p: float(clv.log_likelihood(kind, tuple(p), x, t_x, T).sum())  # noqa: E731
+            total = lambda p, kind=kind: float(clv.log_likelihood(kind, tuple(p), x, t_x, T).sum())  # noqa: E731
             numeric = optimize.approx_fprime(np.array(params), total, 1e-7)
             np.testing.assert_allclose(clv._bg_score(kind, tuple(params), x, t_x, T).sum(axis=1), numeric,
                                        rtol=1e-4, atol=1e-3)

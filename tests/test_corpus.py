@@ -41,7 +41,7 @@ def test_case(case):
         "blank": lambda: result.rows_blank,
         "lines": lambda: len(lines),
         "excluded": lambda: excluded["reason"].value_counts().to_dict(),
-        "excluded_rows": lambda: dict(zip(excluded["source_row"], excluded["reason"])),
+        "excluded_rows": lambda: dict(zip(excluded["source_row"], excluded["reason"], strict=True)),
         "rows": lambda: lines["source_row"].tolist(),
         "customers": lambda: lines["customer_id"].nunique(),
         "guests": lambda: int(lines["customer_id"].isna().sum()),

@@ -1,7 +1,5 @@
 """Issue 9: one customer truth. Each finding reproduced on a small hand-worked example."""
-import numpy as np
 import pandas as pd
-import pytest
 
 from crm_report.metrics import orders as order_metrics
 from crm_report.metrics import products

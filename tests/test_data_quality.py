@@ -35,7 +35,8 @@ def messy(tmp_path_factory):
 def test_over_the_threshold_a_run_stops_after_writing_the_quarantine(messy, tmp_path):
     config = load_config("many", messy)
     with pytest.raises(DataError, match=r"60 of 792 rows \(7.6%\) were excluded, more than the 5.0% allowed.*"
-                                        r"unreadable order date 30 \(first: 訂單明細.csv row 2, column 訂購日期, '不詳'\)"
+                                        r"unreadable order date 30 "
+                                        r"\(first: 訂單明細.csv row 2, column 訂購日期, '不詳'\)"
                                         r".*--accept-exclusions"):
         workspace.prepare(config, pd.Period(MONTH), tmp_path)
     quarantine = pd.read_csv(tmp_path / "quarantine.csv", encoding="utf-8-sig")
@@ -85,8 +86,9 @@ def test_check_data_cli(messy, capsys):
     args = ["--clients-dir", str(messy)]
     assert run_report.main(["--client", "few", "--check-data", *args]) == 0
     out = capsys.readouterr().out
-    for expected in ("訂單明細.csv：csv、cp950（自動偵測）、標題在第 1 列，792 列", "order_date    ← 訂購日期", "customer_id   ← 會員編號",
-                     "列數：讀取 792，使用 780，排除 12", "無法辨識的訂單日期：6（第一筆：訂單明細.csv 第 2 列、欄位 訂購日期：'不詳'）",
+    for expected in ("訂單明細.csv：csv、cp950（自動偵測）、標題在第 1 列，792 列", "order_date    ← 訂購日期",
+                     "customer_id   ← 會員編號", "列數：讀取 792，使用 780，排除 12",
+                     "無法辨識的訂單日期：6（第一筆：訂單明細.csv 第 2 列、欄位 訂購日期：'不詳'）",
                      "OK：資料可以使用。"):
         assert expected in out, expected
     assert run_report.main(["--client", "many", "--check-data", *args]) == 1
@@ -148,7 +150,8 @@ def test_the_appendix_counts_every_netting_and_the_credit_notes_without_their_or
     zh = render.make_environment("zh-TW").get_template("sections/data_quality.html").render(
         s=results.load_all(report / "build"), t=i18n.strings("zh-TW"))
     assert "有 2 張折讓單／作廢單（2 列明細，NT$101）已與其沖銷的原訂單相抵" in zh
-    assert "uci.csv：年份在後的日期以日在前（31/12/2026）讀取（依檔案中的日期判定：第 9 列 &#39;13/12/2010 09:49&#39; 只能這樣讀）" in zh
+    assert ("uci.csv：年份在後的日期以日在前（31/12/2026）讀取"
+            "（依檔案中的日期判定：第 9 列 &#39;13/12/2010 09:49&#39; 只能這樣讀）") in zh
 
 
 def test_check_data_explains_the_netting_and_the_amount_excluded(tmp_path, capsys):

@@ -7,8 +7,8 @@ import pytest
 from pypdf import PdfReader
 
 from crm_report import pipeline
-from crm_report.data.load import DataError
 from crm_report.data.demo import generate_orders
+from crm_report.data.load import DataError
 from crm_report.paths import CLIENTS_DIR
 
 MONTH = "2026-10"

@@ -129,7 +129,7 @@ def assert_same(mine, truth, path: str, skip: set[str] = frozenset()) -> None:
             assert_same(mine[key], truth[key], f"{path}.{key}", skip)
     elif isinstance(truth, list):
         assert len(mine) == len(truth), path
-        for i, (a, b) in enumerate(zip(mine, truth)):
+        for i, (a, b) in enumerate(zip(mine, truth, strict=True)):
             assert_same(a, b, f"{path}[{i}]", skip)
     elif isinstance(truth, float) and isinstance(mine, (int, float)):
         assert math.isclose(mine, truth, rel_tol=1e-9, abs_tol=1e-9), path

@@ -5,8 +5,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from crm_report.exports import (EXPORT_COLUMNS, campaign_rows, sheet_title, write_exports,
-                                write_winback_xlsx)
+from crm_report.exports import EXPORT_COLUMNS, campaign_rows, sheet_title, write_exports, write_winback_xlsx
 
 BOM = b"\xef\xbb\xbf"
 LONG_LABEL = "半睡/需要關懷的高價值顧客：過去一年消費很高但已超過兩倍購買週期"  # "/" is not allowed in a sheet name
@@ -59,8 +58,8 @@ def test_xlsx_has_one_formatted_sheet_per_group(tmp_path):
     assert len(long_title) <= 31
     sheet = book["開始流失"]
     header = [cell.value for cell in sheet[1]]
-    assert header == ["顧客編號", "姓名", "聯絡方式", "管道", "族群", "族群內排名", "優先分數", "建議聯絡日", "推薦商品",
-                      "優惠", "優惠內容"]
+    assert header == ["顧客編號", "姓名", "聯絡方式", "管道", "族群", "族群內排名", "優先分數", "建議聯絡日",
+                      "推薦商品", "優惠", "優惠內容"]
     assert all(cell.font.bold for cell in sheet[1])
     assert sheet["A1"].fill.fill_type == "solid" and sheet["A1"].fill.start_color.rgb.endswith("D9E1F2")
     assert sheet.freeze_panes == "A2"

@@ -32,7 +32,7 @@ def _stray_quote_file(tmp_path: Path, lines: list[str]) -> Path:
 
 def _assert_every_line_accounted(result, rows: int, bad: dict[int, str]) -> None:
     assert result.rows_read == rows - 1
-    assert dict(zip(result.excluded["source_row"], result.excluded["reason"])) == bad
+    assert dict(zip(result.excluded["source_row"], result.excluded["reason"], strict=True)) == bad
     assert result.lines["source_row"].tolist() == [r for r in range(2, rows + 1) if r not in bad]
     assert result.lines["order_id"].tolist() == [str(r) for r in range(2, rows + 1) if r not in bad]
 
@@ -117,8 +117,8 @@ def test_no_campaign_export_holds_a_cell_a_spreadsheet_would_run_as_a_formula(tm
 
     from openpyxl import load_workbook
 
-    from tests.test_exports import WORDS
     from crm_report.exports import write_exports
+    from tests.test_exports import WORDS
 
     paths = write_exports(_hostile_targets(), tmp_path, WORDS)
     for key in ("csv", "email", "sms"):
@@ -239,11 +239,11 @@ def test_an_infinite_amount_from_parquet_or_from_quantity_times_price_is_exclude
     pd.DataFrame({"order_id": ["1", "2"], "customer_id": ["c1", "c2"], "order_date": ["2026-03-05"] * 2,
                   "amount": [10.0, float("inf")]}).to_parquet(tmp_path / "o.parquet")
     result = load_orders(config_for(tmp_path, "o.parquet"), now=NOW)
-    assert dict(zip(result.excluded["source_row"], result.excluded["reason"])) == {2: "implausible amount"}
+    assert dict(zip(result.excluded["source_row"], result.excluded["reason"], strict=True)) == {2: "implausible amount"}
     (tmp_path / "q.csv").write_text("order_id,customer_id,order_date,quantity,unit_price\n"
                                     "1,c1,2026-03-05,2,10\n2,c2,2026-03-06,1e308,1e308\n", encoding="utf-8")
     result = load_orders(config_for(tmp_path, "q.csv"), now=NOW)
-    assert dict(zip(result.excluded["source_row"], result.excluded["reason"])) == {3: "implausible amount"}
+    assert dict(zip(result.excluded["source_row"], result.excluded["reason"], strict=True)) == {3: "implausible amount"}
     assert result.lines["amount"].tolist() == [20.0]
 
 

@@ -139,7 +139,8 @@ def _chart(name: str, locale: str):
     if name == "cohort_value":
         return charts.cohort_value_curves(_cohorts(2400.0), w["cohort_value"], locale=locale)
     if name == "cycles":
-        cycles = pd.DataFrame({"product_name": ["膠原蛋白粉 30 入（經典原味，加大容量家庭號）", "Fish oil Omega-3 90 capsules"],
+        cycles = pd.DataFrame({"product_name": ["膠原蛋白粉 30 入（經典原味，加大容量家庭號）",
+                                                "Fish oil Omega-3 90 capsules"],
                                "p25": [25, 40], "p50": [31, 55], "p75": [40, 70], "reminder_day": [27, 50]})
         return charts.replenishment_ranges(cycles, w["replenishment"])
     if name == "segments":

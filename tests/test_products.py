@@ -424,7 +424,7 @@ def test_inputs_are_not_mutated(step_lines, cycles, affinity):
     replenishment_cycles(step_lines, AS_OF)
     next_product_affinity(step_lines, AS_OF)
     customer_next_steps(step_lines, AS_OF, cycles, affinity)
-    for frame, copy in zip((step_lines, cycles, affinity), before):
+    for frame, copy in zip((step_lines, cycles, affinity), before, strict=True):
         pd.testing.assert_frame_equal(frame, copy)
 
 
@@ -503,7 +503,7 @@ def test_recommendable_pairs_keep_only_clear_pairs():
                              "lift": [1.5, 0.8, 1.0, 2.0], "from_transitions": [100, 100, 300, 50],
                              "clear": [True, False, False, True]})
     pairs = products.recommendable_pairs(affinity, top_products=8)
-    assert list(zip(pairs["product_key"], pairs["next_product_key"])) == [("x", "p"), ("z", "p")]
+    assert list(zip(pairs["product_key"], pairs["next_product_key"], strict=True)) == [("x", "p"), ("z", "p")]
     assert products.recommendable_pairs(affinity, top_products=1)["product_key"].tolist() == ["x"]
 
 

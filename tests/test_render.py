@@ -90,7 +90,7 @@ def test_locales_have_the_same_keys_and_only_text_keys():
                 yield from keys(value, f"{prefix}{key}.")
             yield prefix
         elif isinstance(tree, list):
-            for index, value in enumerate(tree):
+            for value in tree:
                 if isinstance(value, dict):
                     yield from keys({k: None for k in value}, f"{prefix}[]")
     zh, en = set(keys(i18n.strings("zh-TW"))), set(keys(i18n.strings("en")))
@@ -112,7 +112,8 @@ def test_a_render_over_the_time_limit_is_stopped_with_a_clear_error(tmp_path):
 
 def test_a_crash_of_weasyprint_is_a_render_error_with_its_traceback(tmp_path):
     page = write_page(tmp_path)
-    with pytest.raises(render.RenderError, match=r"(?s)page.html: WeasyPrint failed \(1\):\nTraceback.*FileNotFoundError"):
+    with pytest.raises(render.RenderError,
+                       match=r"(?s)page.html: WeasyPrint failed \(1\):\nTraceback.*FileNotFoundError"):
         render.write_pdf(page, tmp_path / "no-such-folder" / "out.pdf", root=tmp_path)
 
 

@@ -4,10 +4,17 @@ import pandas as pd
 import pytest
 
 from crm_report.metrics.orders import purchase_orders
-from crm_report.metrics.repurchase import (cohort_retention, cohort_revenue, comparison_cohorts, curve_marks,
-                                          interval_summary,
-                                          intervals_by_order_number, purchase_intervals, repeat_rates,
-                                          second_purchase_curve)
+from crm_report.metrics.repurchase import (
+    cohort_retention,
+    cohort_revenue,
+    comparison_cohorts,
+    curve_marks,
+    interval_summary,
+    intervals_by_order_number,
+    purchase_intervals,
+    repeat_rates,
+    second_purchase_curve,
+)
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 import json
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import matplotlib.pyplot as plt
 
 from crm_report import results
 
@@ -10,7 +10,8 @@ from crm_report import results
 def test_save_and_load_roundtrip(tmp_path):
     build = tmp_path / "build"
     table = pd.DataFrame({"month": pd.period_range("2026-09", periods=2, freq="M"), "n": np.array([1, 2]),
-                          "share": [0.5, np.nan], "day": pd.to_datetime(["2026-10-01", "2026-10-02 13:00"], format="ISO8601")})
+                          "share": [0.5, np.nan],
+                          "day": pd.to_datetime(["2026-10-01", "2026-10-02 13:00"], format="ISO8601")})
     fig, ax = plt.subplots()
     results.save(build, "demo", values={"count": np.int64(3), "median": np.float64(1.5), "none": np.nan},
                  tables={"t": table}, figures={"chart": ax})

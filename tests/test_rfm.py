@@ -83,7 +83,8 @@ def test_ties_share_the_lower_score_whatever_the_row_order():
 
 def test_every_score_pair_has_exactly_one_segment():
     grid = pd.DataFrame([(r, f, m) for r in range(1, 6) for f in range(1, 6) for m in range(1, 6)],
-                        columns=["r_score", "f_score", "m_score"]).assign(fm_score=lambda t: (t.f_score + t.m_score) / 2)
+                        columns=["r_score", "f_score", "m_score"]
+                        ).assign(fm_score=lambda t: (t.f_score + t.m_score) / 2)
     hits = np.sum([grid["r_score"].isin(list(r)) & grid["fm_score"].ge(lo) & grid["fm_score"].lt(hi)
                    for _, r, lo, hi in rfm.SEGMENT_RULES], axis=0)
     assert (hits == 1).all()

@@ -19,7 +19,7 @@ The file: 10 orders on 12 line rows, in TWD; order-level fields only on each ord
 March 2024: purchases #1001, #1002, #1003, #1004, #1007, #1010 = 6 orders, 1,800 + (1,500 − 500) + 650 + 900 +
 1,200 + 600 = NT$6,150; the guest's 1,200 among them. Customers with a purchase: ann, bob, the 0912345678 mobile, erin
 = 4, all new (the export starts in March). Customers incl. cancelled/refunded only: + carol, dave = 6.
-"""
+"""  # noqa: E501 (a table's rows are wider than a line)
 from pathlib import Path
 
 import pandas as pd
@@ -72,14 +72,16 @@ def test_march_totals(loaded):
     assert orders.loc[orders["customer_id"].isna(), "amount"].tolist() == pytest.approx([1200])
     assert orders["customer_id"].nunique() == 4
     march = acquisition.monthly_new_vs_returning(orders, pd.Period("2024-03"), 13).set_index("month").loc["2024-03"]
-    assert (march["new_customers"], march["returning_customers"], march["orders"], march["guest_orders"]) == (4, 0, 6, 1)
+    assert ((march["new_customers"], march["returning_customers"], march["orders"], march["guest_orders"])
+            == (4, 0, 6, 1))
     assert march["revenue"] == pytest.approx(6150) and march["aov"] == pytest.approx(6150 / 6)
 
 
 def test_a_partial_refund_takes_the_refunded_amount_off_the_order(tmp_path):
     """Issue 11: `partially_refunded` counted the full amount. `Refunded Amount` (on the order's first row) is
     taken off the order's lines in proportion; a refund of the whole subtotal or more makes it refunded."""
-    header = "Name,Email,Financial Status,Subtotal,Created at,Lineitem quantity,Lineitem name,Lineitem price,Refunded Amount"
+    header = ("Name,Email,Financial Status,Subtotal,Created at,Lineitem quantity,Lineitem name,Lineitem price,"
+              "Refunded Amount")
     (tmp_path / "orders_export.csv").write_text(
         header + "\n#1,a@x.tw,partially_refunded,900.00,2024-03-01 10:00:00 +0800,1,Tea,600.00,300.00\n"
         "#1,,,,2024-03-01 10:00:00 +0800,1,Cup,300.00,\n"

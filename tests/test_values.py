@@ -50,8 +50,8 @@ def test_quantities_with_units():
 
 
 def test_status_words_in_chinese_and_english_and_the_clients_own():
-    cells = pd.Series(["已完成", "PAID", "Partially Refunded", "已出貨", "已取消", "voided", "已退款", "退貨", "", "待付款"],
-                      dtype="str")
+    cells = pd.Series(["已完成", "PAID", "Partially Refunded", "已出貨", "已取消", "voided", "已退款", "退貨", "",
+                       "待付款"], dtype="str")
     status, unknown = values.parse_status(cells)
     assert status.tolist()[:8] == ["paid"] * 4 + ["cancelled"] * 2 + ["refunded"] * 2
     assert pd.isna(status.iloc[8]) and not unknown.iloc[8] and unknown.iloc[9]

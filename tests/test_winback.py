@@ -14,8 +14,13 @@ import pytest
 
 from crm_report.metrics import lifecycle
 from crm_report.metrics.orders import purchase_orders
-from crm_report.metrics.winback import (contact_dates, latest_contacts, target_groups, winback_candidates,
-                                        winback_headline)
+from crm_report.metrics.winback import (
+    contact_dates,
+    latest_contacts,
+    target_groups,
+    winback_candidates,
+    winback_headline,
+)
 from tests.conftest import make_lines
 
 AS_OF = pd.Period("2026-03", "M").end_time
@@ -35,7 +40,7 @@ def lines():
                 "L": ("王大同", None, "0987654321", None),
                 "M": (None, None, None, None)}
     for column, index in (("customer_name", 0), ("email", 1), ("phone", 2), ("line_user_id", 3)):
-        frame[column] = frame["customer_id"].map(lambda c: contacts[c][index])
+        frame[column] = frame["customer_id"].map(lambda c, index=index: contacts[c][index])
     return frame
 
 

@@ -13,7 +13,8 @@ def test_open_run_prepares_a_scratch_folder_for_interactive_use(tmp_path):
     (clients / "demo-apparel" / "data").mkdir(parents=True)
     for name in ("client.yaml", "logo.svg"):
         shutil.copy(CLIENTS_DIR / "demo-apparel" / name, clients / "demo-apparel" / name)
-    generate_orders("demo-apparel", "2026-10", scale=0.02).to_parquet(clients / "demo-apparel" / "data" / "orders.parquet")
+    generate_orders("demo-apparel", "2026-10", scale=0.02).to_parquet(
+        clients / "demo-apparel" / "data" / "orders.parquet")
 
     run = workspace.open_run("demo-apparel", "2026-09", "", clients_dir=clients, reports_dir=tmp_path / "reports")
     assert run.report_dir == tmp_path / "reports" / "_scratch" / "demo-apparel" / "2026-09"

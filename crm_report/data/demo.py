@@ -183,7 +183,8 @@ CAMPAIGN_UPLIFT: dict[str, dict[str, float]] = {
 }
 """The demo's simulated win-back effect: the chance, per target group, that a contacted customer places one
 extra order in the month after the list (none for the control group; none for the due-soon reminders, which
-those customers' own purchases swamp; none for apparel: its verdict must find no effect). The measured return-rate lift is about this chance × (1 − the group's return rate without it)."""
+those customers' own purchases swamp; none for apparel: its verdict must find no effect). The measured
+return-rate lift is about this chance × (1 − the group's return rate without it)."""
 
 
 def simulate_campaign(orders: pd.DataFrame, targets: pd.DataFrame, campaign_month: str,
@@ -477,7 +478,7 @@ def _simulate_orders(profile: Profile, calendar: _Calendar, customers: _Customer
         active, t = active[stay], next_t[stay]
         number += 1
 
-    customer, times, numbers, product, quantity = (np.concatenate(column) for column in zip(*parts))
+    customer, times, numbers, product, quantity = (np.concatenate(column) for column in zip(*parts, strict=True))
     exported = times >= calendar.window_start
     customer = customer[exported]
     return _Orders(customer, times[exported], numbers[exported], product[exported], quantity[exported],
@@ -636,8 +637,9 @@ def _contacts(profile: Profile, customers: _Customers, rng: np.random.Generator)
     surname = rng.choice(len(surnames), size=n, p=shares / shares.sum())
     given = np.where(rng.random(n) < profile.female_share, rng.integers(0, len(female), n),
                      len(female) + rng.integers(0, len(male), n))
-    surname_zh, surname_en = (np.array(column)[surname] for column in zip(*((s, r) for s, r, _ in surnames)))
-    given_zh, given_en = (np.array(column)[given] for column in zip(*(female + male)))
+    surname_zh, surname_en = (np.array(column)[surname]
+                              for column in zip(*((s, r) for s, r, _ in surnames), strict=True))
+    given_zh, given_en = (np.array(column)[given] for column in zip(*(female + male), strict=True))
 
     serial = pd.Series(1_000 + np.cumsum(rng.integers(1, 4, size=n))).astype("str")  # gaps: non-buyers
     first, last = pd.Series(given_en), pd.Series(surname_en)

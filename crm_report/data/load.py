@@ -713,7 +713,8 @@ def _overlap(frame: pd.DataFrame, ok: pd.Series) -> tuple[pd.Series, pd.Series]:
             .drop_duplicates(["order_id", "product", "sign", "n"])
             .set_index(["order_id", "product", "sign", "n"]))
     where = key.loc[copy].join(kept[["source_file", "source_row"]], on=["order_id", "product", "sign", "n"])
-    shown = ("kept: " + where["source_file"].astype("str") + " row " + where["source_row"].astype("Int64").astype("str"))
+    shown = ("kept: " + where["source_file"].astype("str")
+             + " row " + where["source_row"].astype("Int64").astype("str"))
     return copy.reindex(frame.index, fill_value=False), shown.reindex(frame.index)
 
 

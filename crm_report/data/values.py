@@ -25,9 +25,10 @@ EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 EARLIEST_DATE = pd.Timestamp("1970-01-01")
 """Dates before this are not believed (an empty Excel date, a two-digit year read as the ROC year 24)."""
 
-_ROC = re.compile(r"^(?:民國|民国)?[ \t]*(?P<y>[0-9]{2,3})[ \t]*(?:[/.\-]|年)[ \t]*(?P<m>[0-9]{1,2})[ \t]*(?:[/.\-]|月)[ \t]*(?P<d>[0-9]{1,2})"
-                  r"[ \t]*日?(?P<rest>(?:[ T].*)?)$")
-_CJK_DATE = re.compile(r"^(?P<y>[0-9]{4})[ \t]*年[ \t]*(?P<m>[0-9]{1,2})[ \t]*月[ \t]*(?P<d>[0-9]{1,2})[ \t]*日?(?P<rest>.*)$")
+_ROC = re.compile(r"^(?:民國|民国)?[ \t]*(?P<y>[0-9]{2,3})[ \t]*(?:[/.\-]|年)[ \t]*(?P<m>[0-9]{1,2})[ \t]*"
+                  r"(?:[/.\-]|月)[ \t]*(?P<d>[0-9]{1,2})[ \t]*日?(?P<rest>(?:[ T].*)?)$")
+_CJK_DATE = re.compile(r"^(?P<y>[0-9]{4})[ \t]*年[ \t]*(?P<m>[0-9]{1,2})[ \t]*月[ \t]*(?P<d>[0-9]{1,2})[ \t]*日?"
+                       r"(?P<rest>.*)$")
 _AM_PM = re.compile(r"^(?P<date>.*?)[ \t]*(?P<half>上午|下午|早上|中午|晚上|AM|PM|am|pm)[ \t]*"
                     r"(?P<time>[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)[ \t]*$")
 _OFFSET = re.compile(r"[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?[ \t]*(?:Z|[+-][0-9]{2}:?[0-9]{2}|UTC|GMT)$")

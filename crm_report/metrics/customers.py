@@ -10,8 +10,9 @@ into one row per identified customer with a purchase up to the as-of date:
   customers active in the last 24 months, the rest `lost`).
 
 The prepare step saves it as `build/customers.parquet`; last month's, which only the movements need, is
-built from the same function by `workspace.Run.previous_customers`. The notebooks read these instead of re-deriving purchase days, cycles, stages or segments from lines, so
-every section tells the same story about each customer. `reconcile_segments` states that story in numbers.
+built from the same function by `workspace.Run.previous_customers`. The notebooks read these instead of
+re-deriving purchase days, cycles, stages or segments from lines, so every section tells the same story about
+each customer. `reconcile_segments` states that story in numbers.
 """
 from __future__ import annotations
 

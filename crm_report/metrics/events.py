@@ -165,7 +165,7 @@ def event_months(events: pd.DataFrame) -> pd.Series:
 
     A Series of monthly Periods aligned with `events`' index."""
     _require(events)
-    windows = zip(events["start"], events["end"])
+    windows = zip(events["start"], events["end"], strict=True)
     spans = (events[["start", "end"]]
              .assign(month=[pd.period_range(start, end, freq="M") for start, end in windows])
              .explode("month").rename_axis("row").reset_index())

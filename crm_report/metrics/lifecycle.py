@@ -27,7 +27,8 @@ import pandas as pd
 
 from crm_report.metrics.orders import purchase_days
 from crm_report.metrics.repurchase import purchase_intervals
-from crm_report.period import as_of as month_as_of, window_start
+from crm_report.period import as_of as month_as_of
+from crm_report.period import window_start
 
 STAGES = ("N", "E0", "S1", "S2", "S3")
 CYCLE_BASES = ("own", "order_count", "population", "none")

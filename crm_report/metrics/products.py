@@ -5,8 +5,9 @@ Conventions shared by every function here:
 
 - A **purchase** is a paid line of a known customer's purchase order as of `as_of`
   (`orders.purchase_line_mask`: an order refunded in full is no purchase; guest orders, with no customer
-  id, are left out: product cycles, first products and next products follow customers). Its day is its order's day: the calendar day of
-  the order's earliest paid line, as in `orders.purchase_orders`. Several orders on one calendar day are one
+  id, are left out: product cycles, first products and next products follow customers). Its day is its
+  order's day: the calendar day of the order's earliest paid line, as in `orders.purchase_orders`. Several
+  orders on one calendar day are one
   visit (a **purchase day**), as in `orders.purchase_days`.
 - The **product key** of a line is its `product_id` when the column exists and the line has one, else its
   `product_name`. A key's display name and category are those of its most recent line that has them, so a

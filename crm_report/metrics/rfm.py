@@ -265,6 +265,6 @@ def name_clusters(profile: pd.DataFrame, rfm: pd.DataFrame, cycle_days: float) -
     recent = np.where(profile["mean_recency_days"] <= threshold, "recent", "lapsed")
     repeat = np.where(profile["mean_frequency"] >= 1.5, "repeat", "onetime")
     value = np.where(profile["mean_monetary"] > rfm["monetary"].mean(), "high", "low")
-    keys = pd.Series([f"{a}_{b}_{c}" for a, b, c in zip(recent, repeat, value)], index=profile.index)
+    keys = pd.Series([f"{a}_{b}_{c}" for a, b, c in zip(recent, repeat, value, strict=True)], index=profile.index)
     rank = keys.groupby(keys).cumcount() + 1
     return keys.where(rank.eq(1), keys + "_" + rank.astype(str))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -229,7 +230,7 @@ def _split_tiers(tiers: Sequence[tuple[str, float] | MemberTier],
     if NO_TIER in names or NEW in names or GONE in names:
         raise ValueError(f"tiers: {NO_TIER!r}, {NEW!r} and {GONE!r} are reserved labels")
     thresholds = [threshold for _, threshold in spend]
-    if any(b <= a for a, b in zip(thresholds, thresholds[1:])):
+    if any(b <= a for a, b in pairwise(thresholds)):
         raise ValueError(f"tiers: spend thresholds must rise strictly from the lowest tier, got {spend}")
     if any(np.isnan(t) or t < 0 for t in thresholds):
         raise ValueError(f"tiers: spend thresholds must be numbers ≥ 0, got {spend}")

@@ -7,7 +7,7 @@ Parquet files are built with openpyxl and pyarrow. Every value is made up.
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import openpyxl
@@ -25,7 +25,8 @@ TEXT = {
     "big5_roc.csv": ("cp950", "訂單號碼,顧客編號,訂購日期,品名,數量,應收款,訂單狀態\n"
                      "B1,K1,113/03/05,綜合維他命,1,790,已付款\nB2,K2,113/3/6 14:03,魚油,2,\"1,180\",已出貨\n"
                      "B3,K1,民國113年4月1日,葉黃素,1,650,已取消\n"),
-    "utf16_tab.txt": ("utf-16", "訂單編號\t會員編號\t訂單日期\t商品小計\r\nU1\tM1\t2024/3/5\t100\r\nU2\tM2\t2024/3/6\t200\r\n"),
+    "utf16_tab.txt": ("utf-16", "訂單編號\t會員編號\t訂單日期\t商品小計\r\n"
+                                "U1\tM1\t2024/3/5\t100\r\nU2\tM2\t2024/3/6\t200\r\n"),
     # --- date shapes -----------------------------------------------------------------------------------
     "dates_iso.csv": ("utf-8", "order_id,customer_id,order_date,amount\n1,c1,2024-03-05,10\n"
                       "2,c1,2024-03-05T14:03:00,10\n3,c2,2024-03-05 14:03:00.250,10\n"),
@@ -35,15 +36,17 @@ TEXT = {
                                 "1,c1,2024-03-05 14:03:00 +0800,10\n2,c1,2024-03-05 01:03:00 -0500,10\n"
                                 "3,c2,2024-03-05 14:03:00,10\n4,c2,2024-03-05T06:03:00Z,10\n"),
     "dates_excel_serial.csv": ("utf-8", "order_id,customer_id,order_date,amount\n1,c1,45356,10\n2,c1,45356.5,10\n"),
-    "dates_roc.csv": ("utf-8", "訂單編號,會員編號,訂單日期,金額\nR1,M1,113/03/05,10\nR2,M1,113.3.6,10\nR3,M2,99/12/31,10\n"
-                      "R4,M2,民國113年3月5日,10\n"),
-    "dates_chinese.csv": ("utf-8", "訂單編號,會員編號,訂單日期,金額\nC1,M1,2024年3月5日,10\nC2,M1,2024/3/5 下午 02:03:04,10\n"
-                          "C3,M2,2024/3/5 上午 12:30:00,10\nC4,M2,２０２４／３／５,10\n"),
+    "dates_roc.csv": ("utf-8", "訂單編號,會員編號,訂單日期,金額\nR1,M1,113/03/05,10\nR2,M1,113.3.6,10\n"
+                      "R3,M2,99/12/31,10\nR4,M2,民國113年3月5日,10\n"),
+    "dates_chinese.csv": ("utf-8", "訂單編號,會員編號,訂單日期,金額\nC1,M1,2024年3月5日,10\n"
+                          "C2,M1,2024/3/5 下午 02:03:04,10\nC3,M2,2024/3/5 上午 12:30:00,10\n"
+                          "C4,M2,２０２４／３／５,10\n"),
     "dates_bad.csv": ("utf-8", "order_id,customer_id,order_date,amount\n1,c1,2024-03-05,10\n2,c1,not a date,10\n"
                       "3,c2,,10\n4,c2,2062-03-05,10\n5,c3,2024-13-45,10\n6,c3,1900-01-00,10\n"),
     # --- amounts, quantities, statuses -----------------------------------------------------------------
-    "amounts.csv": ("utf-8", "訂單編號,會員編號,訂單日期,商品小計\nA1,M1,2024-03-05,\"NT$1,234\"\nA2,M1,2024-03-06,$99\n"
-                    "A3,M2,2024-03-07,１，２００\nA4,M2,2024-03-08,300 元\nA5,M3,2024-03-09,\" 1,000.50 \"\n"
+    "amounts.csv": ("utf-8", "訂單編號,會員編號,訂單日期,商品小計\nA1,M1,2024-03-05,\"NT$1,234\"\n"
+                    "A2,M1,2024-03-06,$99\nA3,M2,2024-03-07,１，２００\nA4,M2,2024-03-08,300 元\n"
+                    "A5,M3,2024-03-09,\" 1,000.50 \"\n"
                     "A6,M3,2024-03-10,abc\nA7,M3,2024-03-11,\n"),
     "refunds.csv": ("utf-8", "訂單編號,會員編號,訂單日期,商品小計,訂單狀態\nA1,M1,2024-03-05,1000,已完成\n"
                     "A1,M1,2024-03-20,-300,已退款\nA2,M2,2024-03-06,500,已完成\nA2,M2,2024-03-21,(500),\n"
@@ -56,7 +59,8 @@ TEXT = {
                          "2,c1,2024-03-06,10,Paid\n3,c2,2024-03-07,10,partially_refunded\n4,c2,2024-03-08,10,已取消\n"
                          "5,c3,2024-03-09,10,Voided\n6,c3,2024-03-10,10,已退款\n7,c4,2024-03-11,10,REFUNDED\n"
                          "8,c4,2024-03-12,10,\n9,c5,2024-03-13,10,待付款\n"),
-    "mixed_currency.csv": ("utf-8", "訂單編號,會員編號,訂單日期,商品小計\nA1,M1,2024-03-05,NT$100\nA2,M2,2024-03-06,US$12\n"),
+    "mixed_currency.csv": ("utf-8", "訂單編號,會員編號,訂單日期,商品小計\n"
+                           "A1,M1,2024-03-05,NT$100\nA2,M2,2024-03-06,US$12\n"),
     "currency_column.csv": ("utf-8", "Order ID,Customer ID,Order Date,Line Total,Currency\n1,c1,2024-03-05,10,TWD\n"
                             "2,c2,2024-03-06,12,USD\n"),
     # --- structure -------------------------------------------------------------------------------------
@@ -82,8 +86,9 @@ TEXT = {
                             "G1,2024-03-05, Alice@Example.COM ,0912-345-678,100\nG2,2024-03-06,alice@example.com,,100\n"
                             "G3,2024-03-07,,+886 912 345 678,100\nG4,2024-03-08,,0922 222 222,100\n"
                             "G5,2024-03-09,n/a,02-2345-6789,100\nG6,2024-03-10,,,100\n"),
-    "members_and_guests.csv": ("utf-8", "訂單編號,會員編號,訂單日期,Email,商品小計\nH1,M1,2024-03-05,bob@example.com,100\n"
-                               "H2,,2024-03-06,BOB@example.com,100\nH3,,2024-03-07,,100\n"),
+    "members_and_guests.csv": ("utf-8", "訂單編號,會員編號,訂單日期,Email,商品小計\n"
+                               "H1,M1,2024-03-05,bob@example.com,100\nH2,,2024-03-06,BOB@example.com,100\n"
+                               "H3,,2024-03-07,,100\n"),
     "explicit_override.csv": ("utf-8", "訂單編號,會員編號,訂單日期,商品小計,實付金額\nA1,M1,2024-03-05,100,90\n"),
     "threshold.csv": ("utf-8", "order_id,customer_id,order_date,amount\n" + "".join(
         f"{i},c{i},2024-03-05,{'x' if i % 10 == 0 else 10}\n" for i in range(1, 41))),
@@ -111,7 +116,8 @@ def write_text() -> None:
     folder.mkdir()
     header = "訂單編號,會員編號,訂單日期,商品名稱,商品小計,訂單狀態\n"
     (folder / "orders-2024-02.csv").write_text(
-        header + "A1,M1,2024-02-10,維他命,790,已完成\nA2,M2,2024-02-28,魚油,590,已完成\nA3,M3,2024-03-01,葉黃素,650,已完成\n",
+        header + "A1,M1,2024-02-10,維他命,790,已完成\nA2,M2,2024-02-28,魚油,590,已完成\n"
+        "A3,M3,2024-03-01,葉黃素,650,已完成\n",
         encoding="utf-8-sig")
     (folder / "orders-2024-03.csv").write_text(  # overlaps: A3 again, now refunded; a new A4
         header + "A3,M3,2024-03-01,葉黃素,650,已退款\nA4,M1,2024-03-15,維他命,790,已完成\n", encoding="cp950")
@@ -131,7 +137,8 @@ SHOPIFY_2023_HEADER = (
     "Payment ID,Payment Terms Name,Next Payment Due At,Payment References").split(",")
 """The admin orders export header of 2023 and later (shared/data/export_formats.md, 1b): 79 columns."""
 
-# (order, email, financial status, created at, subtotal, cancelled at, phone, billing phone, lines: (qty, name, price, sku))
+# (order, email, financial status, created at, subtotal, cancelled at, phone, billing phone,
+#  lines: (qty, name, price, sku))
 SHOPIFY_ORDERS = [
     ("#1001", "ann@example.com", "paid", "2024-03-01 10:00:00 +0800", "1800.00", "", "", "",
      [(2, "Vitamin", "600.00", "VM-60"), (1, "Fish oil", "800.00", "FO-90")]),
@@ -176,7 +183,8 @@ def write_shopify_export() -> None:
                             "Discount Amount": f"{gross - float(subtotal):.2f}",
                             "Discount Code": "SPRING10" if gross > float(subtotal) else "",
                             "Accepts Marketing": "yes", "Cancelled at": cancelled, "Phone": phone,
-                            "Billing Phone": billing_phone, "Source": "web", "Id": str(5_500_000_000_000 + int(order[1:])),
+                            "Billing Phone": billing_phone, "Source": "web",
+                            "Id": str(5_500_000_000_000 + int(order[1:])),
                             "Refunded Amount": "500.00" if status == "partially_refunded" else "0.00",
                             "Notes": "請在下午送達\n謝謝" if order == "#1001" else ""})
             rows.append(row)
@@ -328,7 +336,8 @@ def write_parquet() -> None:
     pd.DataFrame({
         "order_id": ["P1", "P2", "P3"],
         "customer_id": [101, 102, None],
-        "order_date": pd.to_datetime(["2024-03-05 06:03:00", "2024-03-06 00:00:00", "2024-03-07 12:00:00"]).tz_localize(timezone.utc),
+        "order_date": pd.to_datetime(["2024-03-05 06:03:00", "2024-03-06 00:00:00", "2024-03-07 12:00:00"])
+                        .tz_localize(UTC),
         "amount": [790.0, 1180.0, 650.0],
         "quantity": [1, 2, 1],
         "email": [None, None, "guest@example.com"],
