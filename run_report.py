@@ -101,6 +101,8 @@ def _run(args: argparse.Namespace) -> int:
     print()
     for outcome in outcomes:
         if outcome.ok:
+            if outcome.report_dir is None:  # batch.run_one gives the folder whenever there is no error
+                raise RuntimeError(f"{outcome.client}: the report succeeded but its folder is unknown (a bug)")
             pdf = outcome.report_dir / "report.pdf"
             print(f"OK    {outcome.client:<24} {month}  {_display(pdf)}  ({outcome.seconds:.1f} s)")
         else:

@@ -174,7 +174,7 @@ class ClientEvent(_Strict):
 
     name: str = Field(max_length=40, description="As the report shows it, at most 40 characters.")
     start: dt.date
-    end: dt.date = Field(None, description="Last day, on or after start; default: start.")
+    end: dt.date | None = Field(None, description="Last day, on or after start; default (and null): start.")
 
     @model_validator(mode="before")
     @classmethod
@@ -198,7 +198,7 @@ class ClientEvent(_Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> ClientEvent:
-        if self.end < self.start:
+        if self.end is not None and self.end < self.start:  # `_one_day` made a missing end the start
             raise ValueError(f"end {self.end} is before start {self.start}")
         return self
 

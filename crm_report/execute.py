@@ -65,7 +65,8 @@ def skip_iri_grammar() -> None:
     notebooks without any format checks. A `None` in `sys.modules` makes the import fail, in this process
     only; call this before nbformat is first imported (afterwards it is too late to matter).
     """
-    sys.modules.setdefault("rfc3987_syntax", None)
+    # A None entry is the import system's documented way to block a module; typeshed types the values as modules.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 def kernel_spec() -> KernelSpec:
@@ -123,7 +124,9 @@ def started_kernels(count: int) -> Iterator[list[AsyncKernelManager]]:
     warm.fork_from_server(managers)
     try:
         for manager in managers:
-            asyncio.run(manager.start_kernel())  # spawns the process and returns; readiness is awaited later
+            # spawns the process and returns; readiness is awaited later. jupyter_client annotates start_kernel
+            # as returning an Awaitable; it is an `async def`, so a coroutine, which asyncio.run takes.
+            asyncio.run(manager.start_kernel())  # type: ignore[arg-type]
         yield managers
     finally:
         for manager in managers:

@@ -29,7 +29,9 @@ def save(build_dir: Path, section: str, *, values: Mapping[str, Any] | None = No
     (build_dir / "figures").mkdir(parents=True, exist_ok=True)
     figure_paths = {}
     for name, artist in (figures or {}).items():
-        figure = artist.figure if isinstance(artist, plt.Axes) else artist
+        figure = artist.get_figure(root=True) if isinstance(artist, plt.Axes) else artist
+        if figure is None:
+            raise ValueError(f"{section}: figure {name!r} is an axes that belongs to no figure")
         relative = f"build/figures/{section}-{name}.svg"
         figure.savefig(build_dir.parent / relative, format="svg", metadata={"Date": None})
         plt.close(figure)
@@ -94,6 +96,7 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, pd.Period):
         return str(value)
     if isinstance(value, (pd.Timestamp, dt.datetime)):
+        value = pd.Timestamp(value)  # a plain datetime has no normalize()
         return value.date().isoformat() if value == value.normalize() else value.isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()

@@ -227,7 +227,7 @@ def data_quality(loaded: LoadResult, lines: pd.DataFrame, orders: pd.DataFrame, 
         excluded.assign(amount_value=amounts, weight=amounts.abs() if amounts is not None else None)
         .groupby("reason").agg(rows=("source_row", "size"), amount=("amount_value", "sum"),
                                weight=("weight", "sum")).reset_index()
-        .assign(revenue_share=lambda t: (t["weight"] / base if base else float("nan"))
+        .assign(revenue_share=lambda t: (t["weight"] / base if base else pd.Series(float("nan"), index=t.index))
                 .where(t["reason"].ne(OVERLAP)))
         .drop(columns="weight")
         .sort_values(["rows", "reason"], ascending=[False, True], kind="stable")

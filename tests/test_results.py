@@ -23,3 +23,21 @@ def test_save_and_load_roundtrip(tmp_path):
     section = results.load_all(build)["demo"]
     assert section.tables["t"][0] == {"month": "2026-09", "n": 1, "share": 0.5, "day": "2026-10-01"}
     assert section.values["count"] == 3
+
+
+def test_a_plain_datetime_is_written_like_a_timestamp():
+    """Found by mypy: `to_jsonable` called `normalize()`, which only pandas' Timestamp has, on any datetime."""
+    import datetime as dt
+
+    assert results.to_jsonable(dt.datetime(2026, 10, 1)) == "2026-10-01"
+    assert results.to_jsonable(dt.datetime(2026, 10, 1, 13, 5)) == "2026-10-01T13:05:00"
+    assert results.to_jsonable(pd.Timestamp("2026-10-01 13:05")) == "2026-10-01T13:05:00"
+
+
+def test_a_chart_drawn_in_a_subfigure_is_saved_with_its_whole_figure(tmp_path):
+    """An axes of a subfigure: its `.figure` is the subfigure, which cannot be saved; the root figure is."""
+    fig = plt.figure()
+    ax = fig.subfigures(1, 2)[0].subplots()
+    results.save(tmp_path / "build", "demo", figures={"chart": ax})
+    assert (tmp_path / "build" / "figures" / "demo-chart.svg").is_file()
+    assert not plt.fignum_exists(fig.number)

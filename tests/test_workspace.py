@@ -24,3 +24,22 @@ def test_open_run_prepares_a_scratch_folder_for_interactive_use(tmp_path):
     again = workspace.open_run("demo-apparel", "2026-09", run.report_dir)
     assert again.config == run.config and len(again.orders) == len(run.orders)
     assert run.words["sections"]["winback"] == "Win-back list"
+
+
+def test_data_quality_gives_no_amount_share_when_no_row_carries_an_amount(tmp_path):
+    """Found by mypy: with every amount 0 the share's base is 0, and `float("nan").where(...)` raised. (Here both
+    rows are excluded, one for its date and one as a zero amount; the function is called as `prepare` does.)"""
+    from crm_report.config import ClientConfig
+    from crm_report.data.load import load_orders
+    from crm_report.metrics.orders import purchase_orders
+
+    (tmp_path / "o.csv").write_text("order_id,customer_id,order_date,amount\n1,c1,2026-03-05,0\n"
+                                    "2,c2,not a date,0\n", encoding="utf-8")
+    config = ClientConfig(client_id="acme", display_name="Acme", folder=tmp_path, source={"path": "o.csv"})
+    cutoff = pd.Period("2026-03", "M").end_time
+    loaded = load_orders(config, as_of=cutoff)
+    _, tables = workspace.data_quality(loaded, loaded.lines, purchase_orders(loaded.lines, cutoff), rows_after=0)
+    excluded = tables["excluded_by_reason"]
+    assert excluded["reason"].tolist() == ["unreadable order date", "zero amount"]
+    assert excluded["rows"].tolist() == [1, 1]
+    assert excluded["revenue_share"].isna().all()

@@ -165,5 +165,5 @@ def _first_by_date(contact: pd.Series, key: pd.Series, order_date: pd.Series, li
 def _lookup(values: pd.Series, table: pd.Series) -> pd.Series:
     """`values.map(table)` through the distinct values (pandas' map indexes every row)."""
     codes, unique = pd.factorize(values)
-    found = np.append(table.reindex(unique).to_numpy(dtype=object), None)
+    found = np.append(table.reindex(unique).to_numpy(dtype=object), np.array([None]))
     return pd.Series(found[codes], index=values.index, dtype="str")

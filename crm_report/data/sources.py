@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import IO, AnyStr
 
 import numpy as np
 import pandas as pd
@@ -80,7 +81,7 @@ class Table:
     sample: pd.DataFrame
     reader: Callable[[Table, Select], Iterator[pd.DataFrame]]
     malformed: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"source_row": [], "text": [], "reason": []}))
-    fix_rows: Callable[[np.ndarray], np.ndarray] = staticmethod(lambda rows: rows)  # type: ignore[assignment]
+    fix_rows: Callable[[np.ndarray], np.ndarray] = staticmethod(lambda rows: rows)
 
     def read(self, select: Select) -> Iterator[pd.DataFrame]:
         try:
@@ -139,12 +140,12 @@ def display_name(path: Path, config: ClientConfig) -> str:
 
 
 def _open_file(path: Path, config: ClientConfig) -> Table:
-    kind = config.source.format
+    kind: str = config.source.format
     if kind == "auto":
         if path.suffix.lower() == ".xls":
             raise DataError(f"{path}: old Excel .xls files are not read; save it as .xlsx or CSV")
-        kind = FORMATS.get(path.suffix.lower())
-        if kind is None:
+        kind = FORMATS.get(path.suffix.lower(), "")
+        if not kind:
             raise DataError(f"{path}: cannot tell the format from the extension {path.suffix!r}; set "
                             f"source.format (csv, excel or parquet) in {config.folder / 'client.yaml'}")
     opener = {"csv": _csv_table, "excel": _excel_table, "parquet": _parquet_table}[kind]
@@ -430,8 +431,10 @@ class _OpenQuote(Exception):
 class _Lines:
     """A text file's physical lines, with the lines taken for the current row and a way to put them back."""
 
-    def __init__(self, handle) -> None:
-        self.handle, self.back, self.taken = handle, deque(), []
+    def __init__(self, handle: Iterator[str]) -> None:
+        self.handle = handle
+        self.back: deque[str] = deque()
+        self.taken: list[str] = []
 
     def __iter__(self) -> _Lines:
         return self
@@ -497,17 +500,23 @@ def _count_lines(path: Path, encoding: str | None, block: int = 1 << 24) -> int:
     """Physical lines in the file (ended by \\n, \\r\\n or \\r), as pyarrow and Python split them. The
     bytes are counted (in C) for encodings in which a line end is always its ASCII byte (UTF-8, Big5 …)."""
     wide = codecs.lookup(encoding or "utf-8").name.startswith(("utf-16", "utf-32"))
-    handle = path.open("r", encoding=encoding, newline="") if wide else path.open("rb")
-    cr, lf = ("\r", "\n") if wide else (b"\r", b"\n")
+    if wide:
+        with path.open("r", encoding=encoding, newline="") as text:
+            return _count_breaks(text, "\r", "\n", block)
+    with path.open("rb") as raw:
+        return _count_breaks(raw, b"\r", b"\n", block)
+
+
+def _count_breaks(handle: IO[AnyStr], cr: AnyStr, lf: AnyStr, block: int) -> int:
+    """`_count_lines` over an open file, read `block` characters (or bytes) at a time."""
     breaks, carry, last = 0, cr[:0], cr[:0]
-    with handle:
-        while data := handle.read(block):
-            data = carry + data
-            carry = cr if data.endswith(cr) else cr[:0]  # a \r\n may be split between two blocks
-            data = data[:len(data) - len(carry)]
-            returns = data.count(cr)
-            breaks += data.count(lf) + (returns - data.count(cr + lf) if returns else 0)
-            last = data[-1:] or last
+    while data := handle.read(block):
+        data = carry + data
+        carry = cr if data.endswith(cr) else cr[:0]  # a \r\n may be split between two blocks
+        data = data[:len(data) - len(carry)]
+        returns = data.count(cr)
+        breaks += data.count(lf) + (returns - data.count(cr + lf) if returns else 0)
+        last = data[-1:] or last
     if carry:
         breaks, last = breaks + 1, cr
     return breaks + (1 if last and last not in (cr, lf) else 0)
@@ -631,11 +640,13 @@ def database_url(config: ClientConfig):
 
     source = config.source
     yaml_path = config.folder / "client.yaml"
+    if source.url is None:
+        raise DataError(f"{yaml_path}: source.url is not set (a database source needs it)")
     try:
         url = sa.engine.make_url(source.url)
     except sa.exc.ArgumentError as exc:
         raise DataError(f"{yaml_path}: source.url is not a database URL ({exc})") from None
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         database = config.resolve(url.database)
         if not database.is_file():  # connecting would create an empty one
             raise DataError(f"database file not found: {database} (source.url in {yaml_path})")
@@ -670,11 +681,13 @@ def _sql_table(config: ClientConfig) -> Table:
             if source.table:
                 schema, _, table_name = source.table.rpartition(".")
                 table = sa.Table(table_name, sa.MetaData(), schema=schema or None, autoload_with=connection)
-                statement = sa.select(table)
-            else:
+                statement: sa.Select | sa.TextClause = sa.select(table)
+            elif source.query:
                 statement = sa.text(source.query)
+            else:
+                raise DataError(f"{name}: give source.query or source.table")
             result = connection.execution_options(stream_results=True).execute(
-                statement.limit(200) if source.table else statement)
+                statement.limit(200) if isinstance(statement, sa.Select) else statement)
             columns = tuple(result.keys())
             sample = pd.DataFrame(result.fetchmany(200), columns=list(columns))
             result.close()

@@ -428,8 +428,9 @@ def _read_number(cell: pd.Series) -> pd.Series:
     return number.mask(negative, -number)
 
 
-def map_values(values: pd.Series, mapping: Mapping[str, str]) -> pd.Series:
-    """`values.map(mapping)` for text columns with few distinct values: each distinct value looked up once."""
+def map_values(values: pd.Series, mapping: Mapping[str, str | None]) -> pd.Series:
+    """`values.map(mapping)` for text columns with few distinct values: each distinct value looked up once
+    (a value the mapping lacks, or maps to None, is missing)."""
     codes, uniques = pd.factorize(values)
     looked_up = np.array([mapping.get(u) for u in uniques] + [None], dtype=object)
     return pd.Series(looked_up[codes], index=values.index, dtype="str")

@@ -659,9 +659,10 @@ def _total_comparison(g: pd.DataFrame, z: float, confidence: float) -> pd.DataFr
     with np.errstate(divide="ignore", invalid="ignore"):
         df = (a + b).sum() ** 2 / (a ** 2 / (g["n1"] - 1) + b ** 2 / (g["n0"] - 1)).sum()
     diff = rate1 - rate0
-    return _assemble(counts, *(pd.Series([v]) for v in (
+    rate1, rate0, low, high, mean1, mean0, se, df = (pd.Series([v]) for v in (
         rate1, rate0, diff - z * rate_se, diff + z * rate_se, (w * g["mean1"]).sum(), (w * g["mean0"]).sum(),
-        np.sqrt((a + b).sum()), df)), confidence, rate_se=[rate_se])
+        np.sqrt((a + b).sum()), df))
+    return _assemble(counts, rate1, rate0, low, high, mean1, mean0, se, df, confidence, rate_se=[rate_se])
 
 
 def _assemble(g, rate1, rate0, low, high, mean1, mean0, se, df, confidence, rate_se=None) -> pd.DataFrame:

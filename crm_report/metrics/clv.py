@@ -27,7 +27,7 @@ weekly summary.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import ClassVar
+from typing import ClassVar, Literal, TypedDict, overload
 
 import numpy as np
 import pandas as pd
@@ -52,6 +52,7 @@ on two of the three demo clients, by 4–7 points of holdout error (README); `re
 uses it."""
 
 
+@dataclass(frozen=True)
 class _Fitted:
     """What the fitted purchase models share: `params`, their parameters by name (every field but the fit's
     log-likelihood and the number of customers), in the order the likelihood takes them."""
@@ -97,7 +98,7 @@ class ParetoNbd(_Fitted):
 
 
 PurchaseModel = BgNbd | MbgNbd | ParetoNbd
-_MODEL_CLASSES = {"bgnbd": BgNbd, "mbgnbd": MbgNbd, "pareto_nbd": ParetoNbd}
+_MODEL_CLASSES: dict[str, type[PurchaseModel]] = {"bgnbd": BgNbd, "mbgnbd": MbgNbd, "pareto_nbd": ParetoNbd}
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,7 @@ _LOG_LIKELIHOODS = {"bgnbd": bgnbd_log_likelihood, "mbgnbd": mbgnbd_log_likeliho
                     "pareto_nbd": pareto_nbd_log_likelihood}
 
 
-def log_likelihood(kind: str, params: tuple[float, ...], x: np.ndarray, t_x: np.ndarray,
+def log_likelihood(kind: str, params: tuple[float, float, float, float], x: np.ndarray, t_x: np.ndarray,
                    T: np.ndarray) -> np.ndarray:
     """Per-customer log-likelihood of the purchase model `kind` (one of `PURCHASE_MODELS`) at `params`
     ((r, α, a, b) for BG/NBD and MBG/NBD, (r, α, s, β) for Pareto/NBD); see the three functions above."""
@@ -199,6 +200,18 @@ raises instead of returning numbers that depend on where the optimiser stopped (
 clients' r and α are of the order 0.1–10 and 1–1,000 (days)."""
 
 
+@overload
+def fit_purchases(summary: pd.DataFrame, kind: Literal["bgnbd"] = ..., start: PurchaseModel | None = ...,
+                  tolerance: float = ...) -> BgNbd: ...
+@overload
+def fit_purchases(summary: pd.DataFrame, kind: Literal["mbgnbd"], start: PurchaseModel | None = ...,
+                  tolerance: float = ...) -> MbgNbd: ...
+@overload
+def fit_purchases(summary: pd.DataFrame, kind: Literal["pareto_nbd"], start: PurchaseModel | None = ...,
+                  tolerance: float = ...) -> ParetoNbd: ...
+@overload
+def fit_purchases(summary: pd.DataFrame, kind: str, start: PurchaseModel | None = ...,
+                  tolerance: float = ...) -> PurchaseModel: ...
 def fit_purchases(summary: pd.DataFrame, kind: str = "bgnbd", start: PurchaseModel | None = None,
                   tolerance: float = 1e-12) -> PurchaseModel:
     """Maximum-likelihood fit of the purchase model `kind` on `frequency`, `recency`, `T` (any time unit, used
@@ -227,11 +240,11 @@ def fit_purchases(summary: pd.DataFrame, kind: str = "bgnbd", start: PurchaseMod
     else:
         initial = np.log([0.5, scale, 0.5, scale] if kind == "pareto_nbd" else [0.5, scale, 1.0, 1.0])
     result = _minimise(negative, initial, tolerance, gradient=None if kind == "pareto_nbd" else gradient)
-    r, alpha = np.exp(result.x[:2])
+    r, alpha, third, fourth = np.exp(result.x)  # (r, α, a, b) or (r, α, s, β)
     if max(r, alpha) > MAX_RATE_PARAMETER:
         raise ValueError(f"degenerate {kind} fit: r = {r:.3g}, alpha = {alpha:.3g} ran off towards infinity (every "
                          "customer looks alike: the likelihood has no maximum at finite values)")
-    return _MODEL_CLASSES[kind](*np.exp(result.x), log_likelihood=-result.fun, customers=len(summary))
+    return _MODEL_CLASSES[kind](r, alpha, third, fourth, log_likelihood=-result.fun, customers=len(summary))
 
 
 def _bg_score(kind: str, params: tuple[float, float, float, float], x: np.ndarray, t_x: np.ndarray,
@@ -283,7 +296,7 @@ def p_alive(model: PurchaseModel, x: np.ndarray, t_x: np.ndarray, T: np.ndarray)
     - Pareto/NBD, Fader & Hardie note 008 eq. (18): 1 / (1 + s/(r+s+x) (α+T)^(r+x) (β+T)^s A₀).
     """
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
-    if model.kind == "pareto_nbd":
+    if isinstance(model, ParetoNbd):
         r, alpha, s, beta = model.r, model.alpha, model.s, model.beta
         log_odds = (np.log(s) - np.log(r + s + x) + (r + x) * np.log(alpha + T) + s * np.log(beta + T)
                     + _log_a0((r, alpha, s, beta), x, t_x, T))
@@ -308,7 +321,7 @@ def expected_purchases(model: PurchaseModel, t: float | np.ndarray, x: np.ndarra
     interpolated between a = 1 ± 1e-4, which is exact to about 1e-8.
     """
     x, t_x, T, t = (np.asarray(v, dtype=float) for v in (x, t_x, T, t))
-    if model.kind == "pareto_nbd":
+    if isinstance(model, ParetoNbd):
         r, alpha, s, beta = model.r, model.alpha, model.s, model.beta
         return (p_alive(model, x, t_x, T) * (r + x) * (beta + T) / (alpha + T)
                 * _one_minus_power_over(s - 1, np.log1p(t / (beta + T))))
@@ -334,7 +347,7 @@ def expected_purchases_new(model: PurchaseModel, t: float | np.ndarray) -> np.nd
     Same treatment of a = 1 (and s = 1) as `expected_purchases`.
     """
     t = np.asarray(t, dtype=float)
-    if model.kind == "pareto_nbd":
+    if isinstance(model, ParetoNbd):
         r, alpha, s, beta = model.r, model.alpha, model.s, model.beta
         return r * beta / alpha * _one_minus_power_over(s - 1, np.log1p(t / beta))
     r, alpha, b = model.r, model.alpha, model.b
@@ -628,10 +641,10 @@ def customer_value(orders: pd.DataFrame, as_of: pd.Timestamp, months: int = 12,
             purchases, spend = fit_purchases(summary, kind, start=start), fit_gamma_gamma(summary)
         except ValueError:
             problem = "fit_failed"
-    if problem is None:
-        predicted = predict_clv(summary, purchases, spend, months=months, monthly_discount=monthly_discount)
-        if predicted["expected_purchases"].isna().all():  # a degenerate fit predicts nothing
-            problem = "fit_failed"
+        else:
+            predicted = predict_clv(summary, purchases, spend, months=months, monthly_discount=monthly_discount)
+            if predicted["expected_purchases"].isna().all():  # a degenerate fit predicts nothing
+                problem = "fit_failed"
     if problem is None:
         status = np.where(predicted["expected_spend"].isna(), "no_finite_spend", "ok")
         return CustomerValue(table.join(predicted).assign(prediction=status), purchases, spend, None, repeaters,
@@ -746,7 +759,16 @@ ACCURATE_WITHIN = 0.10
 """A backtest whose total purchases are within this relative error of what happened is called accurate."""
 
 
-def backtest_verdict(totals: pd.DataFrame) -> dict[str, object]:
+class Verdict(TypedDict):
+    """`backtest_verdict`'s answer."""
+
+    verdict: str
+    months_back: int | None
+    purchases_error: float | None
+    revenue_error: float | None
+
+
+def backtest_verdict(totals: pd.DataFrame) -> Verdict:
     """What the report says about the model's track record, from `backtests(...)["totals"]`.
 
     The longest horizon that ran decides: 'accurate' when its total predicted purchases are within

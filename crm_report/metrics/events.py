@@ -133,7 +133,7 @@ def retail_events(first_year: int, last_year: int, client_events: Iterable[Any] 
     """
     calendar = load_calendar()
     _check_years(first_year, last_year, calendar)
-    rows = []
+    rows: list[tuple[str, str | None, dt.date, dt.date, dt.date, str]] = []
     for year in range(first_year, last_year + 1):
         for key, spec in calendar["events"].items():
             day = event_date(key, year, calendar)

@@ -121,14 +121,16 @@ def _purchases(lines: pd.DataFrame, as_of: pd.Timestamp) -> Purchases:
     day = pd.Series(line_day).groupby(order).transform("min").to_numpy()  # the order's earliest line
     day0 = int(day.min()) if day.size else 0
     day = day - day0
-    customer, customers = _used_codes(*pd.factorize(lines["customer_id"], sort=True), rows)
+    codes, uniques = pd.factorize(lines["customer_id"], sort=True)
+    customer, customers = _used_codes(codes, uniques, rows)
     if "product_id" in lines:
         key = lines["product_id"].astype("str")
         if "product_name" in lines:
             key = key.where(key.notna(), lines["product_name"].astype("str"))
     else:
         key = lines["product_name"].astype("str")
-    product, keys = _used_codes(*pd.factorize(key, sort=True), rows)
+    codes, uniques = pd.factorize(key, sort=True)
+    product, keys = _used_codes(codes, uniques, rows)
     catalog = pd.DataFrame(index=pd.Index(keys, dtype="str", name="product_key"))
     in_catalog = pd.Series(catalog.index, index=catalog.index)
     names = (_latest(product, day, lines["product_name"].iloc[rows], len(keys)) if "product_name" in lines
@@ -196,7 +198,7 @@ def _unique_rows(*columns: tuple[np.ndarray, int], counts: bool = False) -> list
 
 
 def _gaps(customer: np.ndarray, key: np.ndarray, day: np.ndarray, n_customers: int, n_keys: int,
-          n_days: int) -> tuple[np.ndarray, ...]:
+          n_days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Days between one customer's consecutive purchase days of one key (a product or category code).
 
     Lines with key -1 are skipped; several lines of one key on one day are one purchase day. Returns
@@ -550,7 +552,7 @@ def _join_names(customer: np.ndarray, product: np.ndarray, names: np.ndarray, n_
 def _labels(codes: np.ndarray, values: np.ndarray) -> pd.Series:
     """values[code] per code, missing where the code is -1."""
     taken = values[np.maximum(codes, 0)] if values.size else np.full(codes.size, None)
-    return pd.Series(np.where(codes >= 0, taken, None), dtype="str")
+    return pd.Series(np.where(codes >= 0, taken, np.array(None)), dtype="str")
 
 
 def customer_next_steps(lines: pd.DataFrame, as_of: pd.Timestamp, cycles: pd.DataFrame,

@@ -104,7 +104,8 @@ def assign_tiers(orders: pd.DataFrame, as_of: pd.Timestamp, tiers: Sequence[tupl
     _require(orders, ("customer_id", "order_date", "amount"))
     if not 0 < close_share <= 1:
         raise ValueError(f"close_share must be in (0, 1], got {close_share}")
-    spend_tiers, invitation = _split_tiers(tiers, invited or {})
+    invited = invited or {}
+    spend_tiers, invitation = _split_tiers(tiers, invited)
     if len(orders) and orders["order_date"].max() > as_of:
         raise ValueError(f"order_date: orders after as_of {as_of} (use purchase_orders(lines, as_of))")
 
