@@ -35,7 +35,10 @@ demo: demo-data
 	$(PY) -m crm_report.data.demo --clients-dir clients --reports-dir reports --simulate-campaign $$(date -d "$$(date +%Y-%m-01) -2 month" +%Y-%m)
 	$(PY) run_report.py --all
 
+# Lint (ruff) and types (mypy) first, then the tests; configured in pyproject.toml (README "Tests").
 test: setup
+	$(PY) -m ruff check crm_report tests bench notebooks scripts run_report.py
+	$(PY) -m mypy
 	$(PY) -m pytest -q
 
 bench: setup
