@@ -8,10 +8,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from typing import Any
 
+from typing_extensions import TypeIs
+
 import pandas as pd
 
 
-def _missing(value: object) -> bool:
+def _missing(value: object) -> TypeIs[None]:
+    """None or NaN. (`TypeIs[None]` tells the type checker that a value past this check is not None; a NaN
+    float is 'None' to it only inside the branch that prints '–'.)"""
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 

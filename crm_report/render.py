@@ -90,7 +90,8 @@ _CJK_GAP = re.compile(rf"([。；：！？，、」』）])((?:\s*{_INLINE_TAG})
 
 def close_cjk_gaps(html_text: str) -> str:
     """zh-TW: no space after full-width punctuation. Templates put one sentence per line, and a line break is a
-    space on the page: 「（+632 人）。 本月適逢…」 reads 「（+632 人）。本月適逢…」. Only whitespace after 。；：！？，、」』）
+    space on the page: 「（+632 人）。 本月適逢…」 reads 「（+632 人）。本月適逢…」. Only whitespace after
+    。；：！？，、」』）
     goes, also across inline tags (a sentence in its own <span>); never inside a tag, never between blocks."""
     return _CJK_GAP.sub(lambda m: m.group(1) + re.sub(r"\s+(?=<)", "", m.group(2)), html_text)
 

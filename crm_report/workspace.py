@@ -21,10 +21,10 @@ from crm_report.config import ClientConfig, load_config
 from crm_report.data.load import OVERLAP, DataError, LoadResult, check_threshold, credit_notes, load_orders
 from crm_report.metrics.campaign import CONSENT_FIELDS, latest_consents
 from crm_report.metrics.customers import customer_history
-from crm_report.metrics.winback import CONTACT_FIELDS, latest_contacts
 from crm_report.metrics.lifecycle import previous_as_of
 from crm_report.metrics.orders import purchase_orders, purchase_orders_before
 from crm_report.metrics.tiers import read_invitations
+from crm_report.metrics.winback import CONTACT_FIELDS, latest_contacts
 from crm_report.paths import CLIENTS_DIR, REPORTS_DIR
 from crm_report.period import DataEnd, as_of, data_end, parse_month
 

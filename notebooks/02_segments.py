@@ -14,8 +14,8 @@ report_dir = ""
 
 # %%
 from crm_report import charts, workspace
-from crm_report.metrics import (acquisition, conclusions, customers as history, lifecycle, repurchase, rfm,
-                                tiers)
+from crm_report.metrics import acquisition, conclusions, lifecycle, repurchase, rfm, tiers
+from crm_report.metrics import customers as history
 
 run = workspace.open_run(client, month, report_dir)
 charts.apply_theme(run.config.brand)

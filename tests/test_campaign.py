@@ -10,10 +10,27 @@ from scipy import stats
 from crm_report.config import Winback
 from crm_report.metrics import campaign
 from crm_report.metrics.campaign import (
-    TARGETS_FILE, assign_control, assign_offers, build_targets, choose_channels, contact_calendar,
-    control_sizes, evaluate_campaign, evaluation_window, join_value, latest_consents, load_targets,
-    newcombe_interval, parse_consent, previous_targets, priority_scores, report_channels, save_targets,
-    summarise_targets, uses_own_tool)
+    TARGETS_FILE,
+    assign_control,
+    assign_offers,
+    build_targets,
+    choose_channels,
+    contact_calendar,
+    control_sizes,
+    evaluate_campaign,
+    evaluation_window,
+    join_value,
+    latest_consents,
+    load_targets,
+    newcombe_interval,
+    parse_consent,
+    previous_targets,
+    priority_scores,
+    report_channels,
+    save_targets,
+    summarise_targets,
+    uses_own_tool,
+)
 
 LINE_A, LINE_B = "U" + "a" * 32, "U" + "b" * 32
 

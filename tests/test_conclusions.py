@@ -63,7 +63,7 @@ def _first_table(customers, rates, baseline):
     names = list("ABCDEFG"[: len(customers)])
     return products.first_product_table(pd.DataFrame({
         "product_key": names, "product_name": names, "customers": customers,
-        "repeat_customers": [round(n * r) for n, r in zip(customers, rates)], "rate": rates,
+        "repeat_customers": [round(n * r) for n, r in zip(customers, rates, strict=True)], "rate": rates,
         "enough_sample": True}), baseline)
 
 

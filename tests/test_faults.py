@@ -136,9 +136,9 @@ def _payloads(address: str) -> dict[str, list[str]]:
     name carries one short attempt; client.yaml's longer texts carry several."""
     short = [f"<img src={address}/img>", f"<iframe src={address}/f>", f"<link href={address}/l rel=stylesheet>",
              f"<style>@import '{address}/i'</style>", f"<a style=background:url({address}/u)>",
-             f"<svg><image href={address}/svg /></svg>", f"<object data=file:///etc/passwd>",
+             f"<svg><image href={address}/svg /></svg>", "<object data=file:///etc/passwd>",
              "{{ 7*7 }}{% include 'report.html' %}", "{% raw %}{{ t }}{0.__class__}%s", "</td></tr></table><h1>x",
-             f"<img src=file:///etc/passwd>", f"url({address}/css) @import '{address}/at'", "=HYPERLINK(\"x\")"]
+             "<img src=file:///etc/passwd>", f"url({address}/css) @import '{address}/at'", "=HYPERLINK(\"x\")"]
     return {
         "product_name": short,
         "category": short[::-1],
@@ -146,7 +146,7 @@ def _payloads(address: str) -> dict[str, list[str]]:
         "store": short[::2],
         "display_name": [f"Acme <script>x</script><link rel=stylesheet href=\"{address}/d\">{{{{ 7*7 }}}}"
                          f"<img src=\"file:///etc/passwd\">"],
-        "tier": [f"<b>Gold</b><img src={address}/t>", f"<i>Black</i>{{% raw %}}"],
+        "tier": [f"<b>Gold</b><img src={address}/t>", "<i>Black</i>{% raw %}"],
         "event": [(f"<img src={address}/e>" + "{{1}}")[:40]],  # an event name has at most 40
     }
 

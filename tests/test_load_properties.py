@@ -4,8 +4,8 @@ the rows that were spoiled on purpose are the ones excluded, with the right reas
 import os
 
 import numpy as np
-import pytest
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -135,7 +135,7 @@ def test_spoiled_rows_are_the_excluded_rows(tmp_path_factory, table, data):
     folder = tmp_path_factory.mktemp("spoiled")
     text.to_csv(folder / "o.csv", index=False)
     result = load_orders(config(folder, "o.csv"), now=NOW)
-    excluded = dict(zip(result.excluded["source_row"], result.excluded["reason"]))
+    excluded = dict(zip(result.excluded["source_row"], result.excluded["reason"], strict=True))
     assert excluded == {i + 2: reason for i, reason in spoiled.items()}
     assert len(result.lines) + len(result.excluded) == result.rows_read == len(table)
     assert result.excluded_share == len(spoiled) / len(table)
@@ -245,7 +245,7 @@ def test_nasty_names_and_numbers_are_read_exactly_or_excluded_with_their_reason(
     unreadable or implausible amount. No row is lost."""
     amounts = data.draw(st.lists(amount_cells, min_size=len(products), max_size=len(products)), label="amounts")
     rows = [[f"O{i}", f"M{i % 7}", "2026-03-05 10:00:00", amount, name]
-            for i, (amount, name) in enumerate(zip(amounts, products))]
+            for i, (amount, name) in enumerate(zip(amounts, products, strict=True))]
     folder = tmp_path_factory.mktemp("nasty")
     (folder / "o.csv").write_bytes(_csv_bytes([NASTY_HEADER, *rows]))
     result = load_orders(config(folder, "o.csv"), now=NOW)
@@ -284,7 +284,7 @@ def test_stray_quotes_exclude_their_own_rows_only(tmp_path_factory, table, data)
     result = load_orders(config(folder, "o.csv"), now=NOW)
     assert result.rows_read == n
     ids = table["order_id"].tolist()
-    excluded = dict(zip(result.excluded["source_row"], result.excluded["reason"]))  # row i is spreadsheet row i + 2
+    excluded = dict(zip(result.excluded["source_row"], result.excluded["reason"], strict=True))  # row i is spreadsheet row i + 2
     if n - 1 in stray and n + 1 not in excluded:  # a quote left open on the last line swallows nothing:
         stray = stray - {n - 1}  # it may be read as the value it quotes
         quoted[n - 1] = "plain"
@@ -332,7 +332,7 @@ def test_a_file_with_rows_in_two_encodings_is_refused_naming_a_line_or_read_exac
     if not assume_encodable:
         names_[foreign] = "Crème" if encoding == "cp1252" else "魚油"
     rows = [[r.order_id, r.customer_id, f"{r.order_date:%Y-%m-%d %H:%M:%S}", str(r.amount), name]
-            for r, name in zip(table.itertuples(index=False), names_)]
+            for r, name in zip(table.itertuples(index=False), names_, strict=True)]
     parts = [_csv_bytes([NASTY_HEADER, *rows[:foreign]]), _csv_bytes([rows[foreign]], encoding),
              _csv_bytes(rows[foreign + 1:])]
     folder = tmp_path_factory.mktemp("mixed")

@@ -36,7 +36,7 @@ def histories(draw):
     amount = draw(st.lists(st.sampled_from([-80, -30, 0, 30, 50, 120]), min_size=n, max_size=n))
     status = draw(st.lists(st.sampled_from(["paid", "paid", "cancelled", "refunded"]), min_size=n, max_size=n))
     return make_lines([(f"o{o:02d}", c, str(pd.Timestamp("2026-01-01") + pd.Timedelta(days=d, hours=d % 24)),
-                        a, s) for o, c, d, a, s in zip(order, customer, day, amount, status)])
+                        a, s) for o, c, d, a, s in zip(order, customer, day, amount, status, strict=True)])
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -178,7 +178,7 @@ def test_read_invitation_list_refuses_empty_missing_and_undecodable_files(tmp_pa
 
 
 @pytest.mark.parametrize("content, message", [
-    ("customer_id\nC001\n".encode() + "王小明\n".encode("cp950"), r"vip\.csv: not UTF-8 text \(byte 17 on line 3\)"),
+    (b"customer_id\nC001\n" + "王小明\n".encode("cp950"), r"vip\.csv: not UTF-8 text \(byte 17 on line 3\)"),
     (b"name,customer_id\nA,C001\nB\nC,C003\n", r"vip\.csv row 3: no customer_id \(column 2\) in 'B'"),
     (b'customer_id\nC001\n"C002\nC003\n', r"vip\.csv row 3: not readable as CSV"),
     (b"customer_id\n\n , \n", r"vip\.csv: the invitation list holds no customer ids"),

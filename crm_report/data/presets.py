@@ -66,11 +66,14 @@ class Preset:
 
 GENERIC_ZH = {
     "order_id": ("訂單編號", "訂單號碼", "訂單號", "訂單ID", "訂單代號", "訂單序號", "單號", "交易序號", "交易編號"),
-    "customer_id": ("會員編號", "顧客編號", "客戶編號", "會員ID", "會員代號", "顧客ID", "客戶ID", "客戶代號", "會員帳號",
+    "customer_id": ("會員編號", "顧客編號", "客戶編號", "會員ID", "會員代號", "顧客ID", "客戶ID", "客戶代號",
+                    "會員帳號",
                     "買家帳號", "顧客代號", "會員卡號"),
-    "order_date": ("訂單日期", "訂購日期", "下單日期", "下單時間", "訂單時間", "訂購時間", "交易日期", "交易時間", "訂單成立時間",
+    "order_date": ("訂單日期", "訂購日期", "下單日期", "下單時間", "訂單時間", "訂購時間", "交易日期", "交易時間",
+                   "訂單成立時間",
                    "成立時間", "建立時間", "日期"),
-    "amount": ("商品小計", "明細小計", "小計", "商品總價小計", "售價小計", "實付金額", "折扣後總計", "訂單金額", "應收款",
+    "amount": ("商品小計", "明細小計", "小計", "商品總價小計", "售價小計", "實付金額", "折扣後總計", "訂單金額",
+               "應收款",
                "應收金額", "訂單總額", "總金額", "銷售金額", "商品金額", "金額"),
     "product_id": ("商品編號", "商品貨號", "產品編號", "商品代號", "商品代碼", "貨號", "料號", "品號"),
     "product_name": ("商品名稱", "品名", "產品名稱", "商品", "品項", "貨品", "貨品名稱", "產品"),
@@ -197,7 +200,8 @@ SHOPEE = {
 """Shopee seller centre (蝦皮賣家中心), 訂單 → 我的銷售 → 匯出. The 57 columns of the order export as Shopee's
 field table (seller.shopee.tw/edu/article/11911) and public parsers of real files give them: 訂單編號, 訂單狀態,
 不成立原因, 退貨 / 退款狀態, 買家帳號, 訂單成立日期, 商品總價, …, 買家總支付金額, …, 商品名稱, 商品選項名稱, 商品原價,
-商品活動價格, 主商品貨號, 商品選項貨號, 數量, 退貨數量, …; older exports add (單) or (品) to some names (`買家帳號 (單)`,
+商品活動價格, 主商品貨號, 商品選項貨號, 數量, 退貨數量, …; older exports add (單) or (品) to some names
+(`買家帳號 (單)`,
 `商品活動價格 (品)`), which are listed too. One row per product; order-level money (商品總價, 買家總支付金額) repeats
 on every row and is not read. The line amount is the unit price × 數量: 商品活動價格, else 商品原價 (the first
 non-empty). Cancelled orders say 不成立. Customers are buyers' Shopee accounts (the export holds no buyer
@@ -376,7 +380,7 @@ def match_columns(columns: Sequence[str], preset: str = "auto",
             absent[name] = wanted
             continue
         if None in found:
-            unlisted[name] = tuple(w for w, f in zip(wanted, found) if f is None)
+            unlisted[name] = tuple(w for w, f in zip(wanted, found, strict=True) if f is None)
         matches[name] = Match(name, tuple(f for f in found if f is not None), "client.yaml")
     taken = {c for m in matches.values() for c in m.columns}
     how = chosen.name if chosen.platform else "synonym"

@@ -130,7 +130,8 @@ def priority_scores(candidates: pd.DataFrame) -> pd.DataFrame:
 
     - **Model basis** (the purchase model + Gamma-Gamma made a prediction with a P(alive) for the customer:
       `clv.customer_value`; MBG/NBD and Pareto/NBD judge one-time buyers too, BG/NBD leaves their P(alive)
-      missing): chance = P(alive); value = predicted CLV ÷ P(alive), the spend if still active. So priority = the predicted CLV itself: the CLV already contains P(alive) (Fader, Hardie & Lee
+      missing): chance = P(alive); value = predicted CLV ÷ P(alive), the spend if still active. So priority = the
+      predicted CLV itself: the CLV already contains P(alive) (Fader, Hardie & Lee
       2005, eq. 10), and multiplying by it again would count the chance twice. The CLV's horizon is
       `report.clv_months`; keep it at 12 so that both bases mean "the next year".
     - **History basis** (no prediction, or no P(alive): a BG/NBD one-time buyer, whom that model cannot judge
@@ -297,7 +298,8 @@ def build_targets(candidates: pd.DataFrame, contacts: pd.DataFrame, consents: pd
 
     The control is drawn only among customers with a channel (the others cannot be contacted, so they are
     neither exported nor compared). `candidates` needs the `priority_scores` columns plus contact_date, and may
-    carry product and customer_name; every candidate column is kept after `TARGET_COLUMNS`. `contacts`/`consents` are indexed by customer id
+    carry product and customer_name; every candidate column is kept after `TARGET_COLUMNS`. `contacts`/`consents`
+    are indexed by customer id
     (`winback.latest_contacts`, `latest_consents`). `held_back` (by customer id, from `contact_hygiene`) keeps
     customers with a channel out of this month's contacts and out of the control draw. `contacts` holds every
     customer, so whether the list goes to the client's own tool (`uses_own_tool`) is decided for the client,
@@ -606,7 +608,7 @@ def contact_calendar(targets: pd.DataFrame, month: str | pd.Period) -> pd.DataFr
                                                                  fill_value=0).astype("int64"))
     iso = weeks.isocalendar()
     return pd.DataFrame({
-        "week": [f"{y}-W{w:02d}" for y, w in zip(iso["year"], iso["week"])],
+        "week": [f"{y}-W{w:02d}" for y, w in zip(iso["year"], iso["week"], strict=True)],
         "week_start": weeks, "week_end": weeks + pd.Timedelta(days=6),
         "contacts": counts.sum(axis=1).to_numpy(), **{c: counts[c].to_numpy() for c in counts.columns},
     })

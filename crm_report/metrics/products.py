@@ -394,7 +394,8 @@ def first_product_table(first_buys: pd.DataFrame, baseline_rate: float, limit: i
 
 def recommendable_pairs(affinity: pd.DataFrame, top_products: int) -> pd.DataFrame:
     """The next-product pairs worth recommending: lift above 1 beyond chance (`clear`: customers who bought X
-    pick Y next more often than repeat visits in general do, by more than chance), for the `top_products` products with the most transitions among those
+    pick Y next more often than repeat visits in general do, by more than chance), for the `top_products`
+    products with the most transitions among those
     that have such a pair. `affinity` is `next_product_affinity(...)`."""
     liked = affinity.loc[affinity["clear"]]
     keys = liked.drop_duplicates("product_key").nlargest(top_products, "from_transitions")["product_key"]
@@ -568,7 +569,8 @@ def customer_next_steps(lines: pd.DataFrame, as_of: pd.Timestamp, cycles: pd.Dat
       days. Dates can lie before the as-of day: the customer is then already due.
     - **Recommendation**, first rule that applies: `replenish` = the reminder product itself (a product
       customers re-buy); else `next_product` = the highest-lift target in `affinity` (from
-      `next_product_affinity`) of any last-day product, among targets whose lift is above 1 beyond chance (`clear`; ties: more pairs,
+      `next_product_affinity`) of any last-day product, among targets whose lift is above 1 beyond chance
+      (`clear`; ties: more pairs,
       then key); else `best_seller` =
       the best-selling product by revenue over the `best_sellers_days` days to the as-of day (among the
       `best_sellers_top`, see `best_sellers`) that the last day did not contain; else `none`.
