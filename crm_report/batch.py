@@ -206,9 +206,9 @@ def _work_in_pool(client: str, *args: Any) -> Outcome:
 def _work_on_dask(client: str, *args: Any) -> Outcome:
     from distributed import get_worker
 
-    *args, topic = args
+    *rest, topic = args
     worker = get_worker()
-    return _work(client, *args, send=lambda event: worker.log_event(topic, list(event)), warm=True)
+    return _work(client, *rest, send=lambda event: worker.log_event(topic, list(event)), warm=True)
 
 
 def _work(client: str, runner: Callable[..., Outcome] | None, month: str, clients_dir: Path, reports_dir: Path,

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from cycler import cycler
 from matplotlib import font_manager
 from matplotlib.colors import LinearSegmentedColormap, to_rgb
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
@@ -60,7 +60,7 @@ def apply_theme(brand: Brand) -> None:
         "axes.axisbelow": True,
         "grid.color": "#E3E7EB",
         "grid.linewidth": 0.6,
-        "axes.prop_cycle": matplotlib.cycler(color=palette(brand)),
+        "axes.prop_cycle": cycler(color=palette(brand)),
         "legend.frameon": False,
         "legend.fontsize": 8,
         "figure.dpi": 100,
@@ -70,7 +70,7 @@ def apply_theme(brand: Brand) -> None:
     })
 
 
-def palette(brand: Brand) -> list[str]:
+def palette(brand: Brand) -> list[str | tuple[float, float, float]]:
     """Primary, accent, then muted tints of both and a neutral grey."""
     return [brand.primary_color, brand.accent_color, _tint(brand.primary_color, 0.45),
             _tint(brand.accent_color, 0.45), NEUTRAL, _tint(brand.primary_color, 0.7)]
@@ -123,7 +123,7 @@ def interval_histogram(intervals: pd.DataFrame, median: float, labels: Mapping[s
     ax = ax or _axes(2.1, width=WIDTH / 2)
     values = intervals["interval_days"].clip(upper=cap_days)
     colors = _colors()
-    ax.hist(values, bins=np.arange(0, cap_days + 15, 15), color=colors[2], edgecolor="white", linewidth=0.4)
+    ax.hist(values, bins=np.arange(0, cap_days + 15, 15).tolist(), color=colors[2], edgecolor="white", linewidth=0.4)
     if pd.notna(median):
         ax.axvline(median, color=colors[1], linewidth=1.5)
         ax.annotate(labels["median"].format(n=f"{median:.0f}"), xy=(median, 1), xycoords=("data", "axes fraction"),
@@ -355,8 +355,8 @@ def _wrap_ticks(ax: plt.Axes) -> None:
     """Put an x tick label on two lines when it is wider than its bar's slot, so a long name (高價值流失客) never
     runs into its neighbour: at spaces (`_wrap`), or a name without spaces halved (高價值 / 流失客)."""
     figure = ax.figure
-    figure.draw_without_rendering()
-    renderer = figure.canvas.get_renderer()
+    figure.draw_without_rendering()  # type: ignore[union-attr]  # a chart's axes sit on a Figure
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]  # charts draw on Agg, which has it
     ticks = ax.get_xticklabels()
     if not ticks:
         return
@@ -390,8 +390,8 @@ def _title(ax: plt.Axes, text: str) -> None:
     never inside a Latin word. Call it last, when the rest of the chart is drawn."""
     title = ax.set_title(text)
     figure = ax.figure
-    figure.draw_without_rendering()  # places the axes (constrained layout) so the room is known
-    renderer = figure.canvas.get_renderer()
+    figure.draw_without_rendering()  # type: ignore[union-attr]  # places the axes (constrained layout) first
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]  # charts draw on Agg, which has it
     room = (figure.bbox.x1 - ax.get_window_extent(renderer).x0) * TITLE_ROOM
     font = title.get_fontproperties()
     title.set_text(_wrap(text, lambda s: renderer.get_text_width_height_descent(s, font, ismath=False)[0], room))

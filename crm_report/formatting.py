@@ -8,9 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from typing import Any
 
-from typing_extensions import TypeIs
-
 import pandas as pd
+from typing_extensions import TypeIs
 
 
 def _missing(value: object) -> TypeIs[None]:

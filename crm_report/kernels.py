@@ -74,7 +74,9 @@ class KernelServer:
         self._process = subprocess.Popen([sys.executable, "-m", "crm_report.kernels"], stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, env=env, text=True)
         self._lock = threading.Lock()  # a report starts its kernels from several threads
-        ready = self._process.stdout.readline()
+        assert self._process.stdin is not None and self._process.stdout is not None  # both are PIPE
+        self._stdin, self._stdout = self._process.stdin, self._process.stdout
+        ready = self._stdout.readline()
         if ready.strip() != "ready":
             self.stop()
             raise RuntimeError(f"the kernel server did not start (it said {ready!r})")
@@ -90,16 +92,16 @@ class KernelServer:
         """A new kernel process running `ipykernel_launcher args` with `env` in `cwd`; returns its pid."""
         request = json.dumps({"args": args, "env": env, "cwd": cwd})
         with self._lock:
-            self._process.stdin.write(request + "\n")
-            self._process.stdin.flush()
-            reply = self._process.stdout.readline()
+            self._stdin.write(request + "\n")
+            self._stdin.flush()
+            reply = self._stdout.readline()
         if not reply.strip().isdigit():
             raise RuntimeError(f"the kernel server could not start a kernel (it said {reply!r})")
         return int(reply)
 
     def stop(self) -> None:
         if self._process.poll() is None:
-            self._process.stdin.close()  # the server exits at the end of its input
+            self._stdin.close()  # the server exits at the end of its input
             try:
                 self._process.wait(timeout=5)
             except subprocess.TimeoutExpired:
@@ -178,9 +180,9 @@ class _ForkedKernel:
         deadline = None if timeout is None else time.monotonic() + timeout
         while self.poll() is None:
             if deadline is not None and time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout)
+                raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout or 0.0)
             time.sleep(0.05)
-        return self.returncode
+        return self.returncode or 0
 
     def send_signal(self, signum: int) -> None:
         if self.poll() is None:
@@ -202,10 +204,11 @@ class ForkedKernelProvisioner(LocalProvisioner):
         if self.server is None or not self.server.alive() or cmd[:3] != [sys.executable, *_LAUNCHER]:
             return await super().launch_kernel(cmd, **kwargs)  # a kernel the server cannot stand in for
         cwd = kwargs.get("cwd")
-        self.process = _ForkedKernel(self.server.fork_kernel(cmd[3:], dict(kwargs.get("env") or os.environ),
-                                                             str(cwd) if cwd else None))
-        self.pid = self.pgid = self.process.pid  # the kernel leads its own session, as Popen would start it
-        self.cwd = cwd or Path.cwd()
+        pid = self.server.fork_kernel(cmd[3:], dict(kwargs.get("env") or os.environ), str(cwd) if cwd else None)
+        # jupyter_client types these as Popen / None; a forked kernel is Popen-like (`_ForkedKernel`)
+        self.process = _ForkedKernel(pid)  # type: ignore[assignment]
+        self.pid = self.pgid = pid  # type: ignore[assignment]  # the kernel leads its own session, as Popen's would
+        self.cwd = cwd or Path.cwd()  # type: ignore[assignment]
         return self.connection_info
 
 

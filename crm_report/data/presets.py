@@ -374,13 +374,13 @@ def match_columns(columns: Sequence[str], preset: str = "auto",
     for name, wanted in explicit.items():
         if wanted is None:
             continue
-        wanted = (wanted,) if isinstance(wanted, str) else tuple(wanted)
-        found = tuple(by_name.get(normalise_header(w)) for w in wanted)
+        names = (wanted,) if isinstance(wanted, str) else tuple(wanted)
+        found = tuple(by_name.get(normalise_header(w)) for w in names)
         if all(f is None for f in found):
-            absent[name] = wanted
+            absent[name] = names
             continue
         if None in found:
-            unlisted[name] = tuple(w for w, f in zip(wanted, found, strict=True) if f is None)
+            unlisted[name] = tuple(w for w, f in zip(names, found, strict=True) if f is None)
         matches[name] = Match(name, tuple(f for f in found if f is not None), "client.yaml")
     taken = {c for m in matches.values() for c in m.columns}
     how = chosen.name if chosen.platform else "synonym"

@@ -144,7 +144,7 @@ def value(track_record: dict[str, object] | None) -> list[dict[str, object]]:
     action = {"accurate": "rank_by_value", "over": "upper_bound", "under": "lower_bound"}.get(verdict)
     error = track_record.get("purchases_error")
     return [_c(verdict, action, months=("number", track_record.get("months_back")),
-               error=("pct", error if error is None else abs(float(error))))]
+               error=("pct", error if error is None else abs(float(error))))]  # type: ignore[arg-type]  # a number in results
 
 
 def winback(totals: dict[str, float | int]) -> list[dict[str, object]]:
