@@ -70,24 +70,18 @@ def _child(fault: str, clients: Path, reports: Path, seed: Path) -> None:
     from crm_report import execute, pipeline, render
 
     marker = reports.parent / f"{fault}.pids"
-    step = {"load": lambda name: None}
-    if fault == "load":  # hold the lock at the load step until the test kills this process
-        def step_hook(name: str) -> None:
-            if name == "load":
-                marker.write_text(" ".join(map(str, _descendants(os.getpid()))), encoding="utf-8")
-                time.sleep(600)
-        step["load"] = step_hook
-    elif fault == "notebooks":  # both notebooks have saved their results
-        done: list[str] = []
+    done: list[str] = []
 
-        def step_hook(name: str) -> None:
-            if name != "load":
-                done.append(name)
-                if len(done) == len(execute.notebook_plan(pipeline.load_config(CLIENT, clients))):
-                    _die(marker)
-        step["load"] = step_hook
-    else:  # no kernels; the notebooks' results are those of the run killed at "notebooks"
-        import contextlib
+    def progress(name: str) -> None:
+        if fault == "load" and name == "load":  # hold the lock at the load step until the test kills us
+            marker.write_text(" ".join(map(str, _descendants(os.getpid()))), encoding="utf-8")
+            time.sleep(600)
+        if fault == "notebooks" and name != "load":  # when both notebooks have saved their results
+            done.append(name)
+            if len(done) == len(execute.notebook_plan(pipeline.load_config(CLIENT, clients))):
+                _die(marker)
+
+    if fault in ("render", "publish"):  # no kernels: the notebooks' results are those of the run killed after them
         execute.started_kernels = lambda count: contextlib.nullcontext([])
         execute.run_notebooks = lambda plan, parameters, staging, **kw: shutil.copytree(seed, staging,
                                                                                         dirs_exist_ok=True)
@@ -106,7 +100,7 @@ def _child(fault: str, clients: Path, reports: Path, seed: Path) -> None:
                 if Path(source).name == MONTH:
                     _die(marker)
             pipeline.os.replace = replace
-    pipeline.run_report(CLIENT, MONTH, clients_dir=clients, reports_dir=reports, progress=step["load"])
+    pipeline.run_report(CLIENT, MONTH, clients_dir=clients, reports_dir=reports, progress=progress)
     raise SystemExit(f"the run was not killed at {fault}")
 
 
@@ -245,14 +239,16 @@ def faulted(tmp_path_factory):
         start = time.monotonic()  # 2. a run holds the lock at the load step; a second one is refused
         holder = _run_child("load", clients, reports, seed, wait=False)
         marker = root / "load.pids"
-        while not marker.exists() and holder.poll() is None:
-            time.sleep(0.1)
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = run_report.main(["--client", CLIENT, "--month", MONTH, "--clients-dir", str(clients),
-                                    "--reports-dir", str(reports)])
-        after["second run"] = (code, out.getvalue(), err.getvalue())
-        holder.kill()
+        try:
+            while not marker.exists() and holder.poll() is None:
+                time.sleep(0.1)
+            out, err = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = run_report.main(["--client", CLIENT, "--month", MONTH, "--clients-dir", str(clients),
+                                        "--reports-dir", str(reports)])
+            after["second run"] = (code, out.getvalue(), err.getvalue())
+        finally:
+            holder.kill()  # the kill at the load step (and no run left sleeping if the above failed)
         holder.communicate(timeout=60)
         leftovers["load"] = _gone([int(p) for p in marker.read_text().split()], 20)
         after["load"] = _state(reports)

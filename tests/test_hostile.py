@@ -457,6 +457,27 @@ def test_a_utf8_file_with_a_row_from_another_encoding_is_refused_naming_its_line
         load_orders(config_for(tmp_path, "o.csv"), now=NOW)
 
 
+def test_a_big5_row_before_a_utf8_row_is_refused_too(tmp_path):
+    """Found by the loader's property test in the full suite: a Big5 row then a UTF-8 row (three bad bytes
+    against two good characters) was read whole as Big5: 낸챣 and 邀싨껸 instead of 魚油 twice."""
+    (tmp_path / "o.csv").write_bytes(HEADER.encode() + "1,c1,2026-03-05,10,魚油\n".encode("cp950")
+                                     + "2,c2,2026-03-05,10,魚油\n".encode())
+    from crm_report.data.sources import DataError
+    with pytest.raises(DataError, match=r"UTF-8 text with a byte that is not UTF-8 \(byte \d+ on line 2\)"):
+        load_orders(config_for(tmp_path, "o.csv"), now=NOW)
+
+
+def test_a_big5_file_with_a_few_lines_valid_as_utf8_by_accident_is_big5(tmp_path):
+    """A Big5 character whose two bytes happen to form a UTF-8 character (C2–DF then A1–BF) makes its line
+    valid UTF-8; a real Big5 file has few such lines, and stays Big5."""
+    accidental = bytes([0xC4, 0xA1]).decode("cp950")
+    assert bytes([0xC4, 0xA1]).decode("utf-8")  # valid UTF-8 too
+    names = [accidental] + ["魚油", "維他命", "葉黃素", "益生菌"] * 2
+    (tmp_path / "o.csv").write_bytes((HEADER + "".join(f"{i},c{i},2026-03-05,10,{n}\n" for i, n in enumerate(names))
+                                      ).encode("cp950"))
+    assert load_orders(config_for(tmp_path, "o.csv"), now=NOW).lines["product_name"].tolist() == names
+
+
 def test_a_short_big5_file_is_still_read_as_big5(tmp_path):
     """Found by the loader's property test while the Windows-1252 fix above was written: `魚油` read as
     `³½ªo` when coherence, which favours the English header, decided between the two readings."""

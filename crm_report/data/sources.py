@@ -166,9 +166,10 @@ def detect_encoding(path: Path, forced: str = "auto") -> tuple[str, bool]:
     Big5 (as CP950, Microsoft's Big5 with its extensions) when the whole file decodes as that, unless
     charset-normalizer finds it reads clearly better as Windows-1252 (`Crème` is also two valid Big5 bytes
     and an `e`); else the best guess of charset-normalizer, Windows-1252 when it ties with other single-byte
-    code pages (it chose Central European CP1250 for `Crème`: `Crčme`). A file that is UTF-8 up to a bad
-    byte, or whose UTF-8 characters outnumber its bad bytes (a row pasted from a Big5 or Windows-1252 file),
-    is reported, not re-guessed, so a damaged UTF-8 file is never read as mojibake.
+    code pages (it chose Central European CP1250 for `Crème`: `Crčme`). A file with many valid UTF-8 lines
+    among the others (`_mostly_utf8`: a damaged UTF-8 file, or rows pasted from a Big5 or Windows-1252 file)
+    is reported, not re-guessed, so it is never read as mojibake; a Big5 character whose bytes happen to be
+    UTF-8 too does not make a Big5 file UTF-8.
     """
     if forced != "auto":
         bad = _first_undecodable(path, forced)
@@ -186,7 +187,7 @@ def detect_encoding(path: Path, forced: str = "auto") -> tuple[str, bool]:
         bad = _first_undecodable(path, "utf-8")
         if bad is None:
             return "utf-8", True
-        if _has_utf8_before(path, bad) or _mostly_utf8(path):
+        if _mostly_utf8(path):
             raise DataError(f"{path}: UTF-8 text with a byte that is not UTF-8 (byte {bad} on line "
                             f"{_line_at(path, bad)}); the file is damaged, or set source.encoding")
         if _first_undecodable(path, "cp950") is None:
@@ -215,20 +216,25 @@ def _first_undecodable(path: Path, encoding: str, block: int = 1 << 22) -> int |
             offset += len(data)
 
 
-def _has_utf8_before(path: Path, offset: int) -> bool:
-    with path.open("rb") as handle:
-        prefix = handle.read(offset)
-    return bool(re.search(rb"[\xc2-\xf4][\x80-\xbf]", prefix))
+MIXED_UTF8_SHARE = 0.25
+"""In a file that is not all UTF-8, the share of its lines with non-ASCII text that are valid UTF-8 from which
+it is taken for UTF-8 with rows from another encoding (pasted from another export)."""
 
 
 def _mostly_utf8(path: Path, sample: int = 1 << 26) -> bool:
-    """Whether more characters of the file (its first `sample` bytes) decode as UTF-8 multi-byte characters
-    than bytes fail to: UTF-8 text damaged in a few places. Big5 or Windows-1252 text read as UTF-8 fails on
-    nearly every non-ASCII byte."""
+    """Whether at least `MIXED_UTF8_SHARE` of the lines with non-ASCII text (in the first `sample` bytes) are
+    valid UTF-8: a file of UTF-8 rows and rows in another encoding. A line of Big5 text is valid UTF-8 only by
+    accident (a few characters in a hundred are), so in a real Big5 file such lines are far fewer."""
     with path.open("rb") as handle:
-        text = handle.read(sample).decode("utf-8", errors="replace")
-    bad = text.count("\ufffd")
-    return len(text) - len(text.encode("ascii", errors="ignore")) - bad > bad
+        lines = [line for line in handle.read(sample).splitlines() if not line.isascii()]
+    valid = 0
+    for line in lines:
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        valid += 1
+    return bool(lines) and valid >= MIXED_UTF8_SHARE * len(lines)
 
 
 def _reads_better_as_cp1252(path: Path) -> bool:
