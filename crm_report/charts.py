@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from cycler import cycler
 from matplotlib import font_manager
+from matplotlib.backend_bases import RendererBase
 from matplotlib.colors import LinearSegmentedColormap, to_rgb
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
@@ -354,9 +355,7 @@ def winback_groups(summary: pd.DataFrame, names: Mapping[str, str], labels: Mapp
 def _wrap_ticks(ax: plt.Axes) -> None:
     """Put an x tick label on two lines when it is wider than its bar's slot, so a long name (高價值流失客) never
     runs into its neighbour: at spaces (`_wrap`), or a name without spaces halved (高價值 / 流失客)."""
-    figure = ax.figure
-    figure.draw_without_rendering()  # type: ignore[union-attr]  # a chart's axes sit on a Figure
-    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]  # charts draw on Agg, which has it
+    renderer = _laid_out(ax)
     ticks = ax.get_xticklabels()
     if not ticks:
         return
@@ -377,6 +376,13 @@ def _wrap_ticks(ax: plt.Axes) -> None:
     ax.set_xticks(ax.get_xticks(), [fitted(tick.get_text()) for tick in ticks])
 
 
+def _laid_out(ax: plt.Axes) -> RendererBase:
+    """Lay the chart out (constrained layout places the axes) and return its renderer, to measure text."""
+    figure = ax.figure
+    figure.draw_without_rendering()  # type: ignore[union-attr]  # a chart's axes sit on a Figure, not a SubFigure
+    return figure.canvas.get_renderer()  # type: ignore[attr-defined]  # charts draw on Agg, which has it
+
+
 def _colors() -> list:
     """The brand palette set by `apply_theme`."""
     return plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -389,10 +395,8 @@ def _title(ax: plt.Axes, text: str) -> None:
     Lines break at a space or CJK punctuation first, between two CJK characters only when nothing else fits,
     never inside a Latin word. Call it last, when the rest of the chart is drawn."""
     title = ax.set_title(text)
-    figure = ax.figure
-    figure.draw_without_rendering()  # type: ignore[union-attr]  # places the axes (constrained layout) first
-    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]  # charts draw on Agg, which has it
-    room = (figure.bbox.x1 - ax.get_window_extent(renderer).x0) * TITLE_ROOM
+    renderer = _laid_out(ax)
+    room = (ax.figure.bbox.x1 - ax.get_window_extent(renderer).x0) * TITLE_ROOM
     font = title.get_fontproperties()
     title.set_text(_wrap(text, lambda s: renderer.get_text_width_height_descent(s, font, ismath=False)[0], room))
 

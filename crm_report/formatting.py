@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from typing import Any
@@ -191,10 +191,19 @@ def date_label(value: str | dt.date | pd.Timestamp | None, locale: str = "zh-TW"
     return f"{day:%a} {day.day} {day:%b %Y}"
 
 
+def and_list(items: Sequence[str], words: Mapping[str, Mapping[str, str]]) -> str:
+    """Items as a list in running text, by the locale's `report.and_sep` and `report.and_last`: 「A、B、C」 /
+    "A, B and C" ("A and B")."""
+    sep, last = words["report"]["and_sep"], words["report"]["and_last"]
+    return sep.join(items[:-1]) + last + items[-1] if len(items) > 1 else "".join(items)
+
+
 def value(kind: str, v: Any, locale: str, names: Mapping[str, Mapping[str, str]], currency: str = "TWD") -> str:
     """One number or name of a sentence by its format (the `metrics.conclusions` formats): number, pct, points,
-    relative, money, money_short, text (a product name, shortened), segments (segment codes → names joined),
-    stage (an NES stage code → its name). `names`: the locale's segment_names and nes_names."""
+    relative, money, money_short, ratio (one decimal), month, text (a product name, shortened), segments
+    (segment codes → names, `and_list`), stage (an NES stage code → its name), stages (codes → names,
+    `and_list`), group (a win-back group → its short name). `names`: the locale's words (segment_names,
+    nes_names, winback_groups_short, report)."""
     if kind == "number":
         return number(v)
     if kind == "pct":
@@ -207,10 +216,18 @@ def value(kind: str, v: Any, locale: str, names: Mapping[str, Mapping[str, str]]
         return money(v, locale, currency)
     if kind == "money_short":
         return money_short(v, locale, currency)
+    if kind == "ratio":
+        return f"{v:.1f}"
+    if kind == "month":
+        return month_label(v, locale)
     if kind == "text":
         return short_name(v)
     if kind == "segments":
-        return ("、" if locale == "zh-TW" else ", ").join(names["segment_names"][code] for code in v)
+        return and_list([names["segment_names"][code] for code in v], names)
+    if kind == "group":
+        return names["winback_groups_short"][v]
     if kind == "stage":
         return names["nes_names"][v]
+    if kind == "stages":
+        return and_list([names["nes_names"][code] for code in v], names)
     raise ValueError(f"unknown format {kind!r}")

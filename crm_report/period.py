@@ -60,6 +60,8 @@ class DataEnd:
     """Days of the month after `last_day` (0 when the data reach the month's last day or run past it)."""
     daily_orders: float
     """Orders per day in the `RATE_DAYS` days up to `last_day`."""
+    unfinished: bool = False
+    """The month is not over yet: its last day is the `today` given to `data_end` or later."""
 
     @property
     def chance(self) -> float:
@@ -68,12 +70,14 @@ class DataEnd:
 
     @property
     def partial(self) -> bool:
-        """The month is partial: days are missing at its end and so many days without an order are less likely
-        than `PARTIAL_CHANCE` (1%) at the shop's usual rate, so the export stopped rather than the shop."""
-        return self.days_missing > 0 and self.chance < PARTIAL_CHANCE
+        """The month is partial: it is not over yet (`unfinished`), or days are missing at its end and so many
+        days without an order are less likely than `PARTIAL_CHANCE` (1%) at the shop's usual rate, so the
+        export stopped rather than the shop."""
+        return self.unfinished or (self.days_missing > 0 and self.chance < PARTIAL_CHANCE)
 
 
-def data_end(order_dates: pd.Series, order_ids: pd.Series, month: pd.Period) -> DataEnd | None:
+def data_end(order_dates: pd.Series, order_ids: pd.Series, month: pd.Period,
+             today: pd.Timestamp | None = None) -> DataEnd | None:
     """Where the export's orders end against `month` (None without a dated order).
 
     A month's data are **partial** when the export ends before the month does: its latest order falls `d`
@@ -82,7 +86,8 @@ def data_end(order_dates: pd.Series, order_ids: pd.Series, month: pd.Period) -> 
     `d` days without a single order would happen with a chance e^(−r·d) below 1% (two Poisson days without
     an order, at 3 orders a day: 0.25%). A shop with 100 orders a day is partial after one missing day; one
     with 10 orders a month only after 14. The export's latest order counts, not the month's: a quiet end of
-    the month is not partial when later orders show the shop went on.
+    the month is not partial when later orders show the shop went on. A month that ends after `today` is
+    partial whatever the rate (`unfinished`): however few orders a shop has, the rest of the month is to come.
     """
     dated = order_dates.notna()
     if not dated.any():
@@ -91,4 +96,5 @@ def data_end(order_dates: pd.Series, order_ids: pd.Series, month: pd.Period) -> 
     recent = order_dates.ge(last_day - pd.Timedelta(days=RATE_DAYS - 1))
     rate = order_ids[recent].nunique() / RATE_DAYS
     missing = max(0, (month.end_time.normalize() - last_day).days)
-    return DataEnd(last_day=last_day, days_missing=missing, daily_orders=rate)
+    unfinished = today is not None and month.end_time.normalize() >= pd.Timestamp(today).normalize()
+    return DataEnd(last_day=last_day, days_missing=missing, daily_orders=rate, unfinished=unfinished)

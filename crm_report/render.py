@@ -66,7 +66,9 @@ def make_environment(locale: str, templates_dir: Path = TEMPLATES_DIR, currency:
     })
     words = i18n.strings(locale, currency)
     env.filters["event"] = lambda key: event_label(key, words["events"])
+    env.filters["and_list"] = lambda items: formatting.and_list(list(items), words)
     env.globals["so_what"] = functools.partial(so_what, locale=locale, words=words, currency=currency)
+    env.globals["caption"] = functools.partial(caption, locale=locale, words=words, currency=currency)
     return env
 
 
@@ -75,13 +77,21 @@ def so_what(section: str, conclusions: list[dict[str, Any]], *, locale: str, wor
     """The sentences (and actions) of a section's `metrics.conclusions`, worded from the locale's
     `so_what.<section>` texts."""
     texts = words["so_what"][section]
-    worded = []
-    for item in conclusions:
-        params = {name: formatting.value(kind, v, locale, words, currency)
-                  for name, (kind, v) in item["params"].items()}
-        worded.append({"text": texts[item["key"]].format(**params),
-                       "action": texts["actions"][item["action"]].format(**params) if item["action"] else None})
-    return worded
+    return [{"text": _worded(texts[item["key"]], item, locale, words, currency),
+             "action": _worded(texts["actions"][item["action"]], item, locale, words, currency)
+             if item["action"] else None}
+            for item in conclusions]
+
+
+def caption(chart: str, item: dict[str, Any] | None, *, locale: str, words: dict[str, Any],
+            currency: str = "TWD") -> str:
+    """A chart's caption (`metrics.captions`) worded from the locale's `captions.<chart>` texts; "" for None."""
+    return "" if item is None else _worded(words["captions"][chart][item["key"]], item, locale, words, currency)
+
+
+def _worded(text: str, item: dict[str, Any], locale: str, words: dict[str, Any], currency: str) -> str:
+    return text.format(**{name: formatting.value(kind, v, locale, words, currency)
+                          for name, (kind, v) in item["params"].items()})
 
 
 _INLINE_TAG = r"</?(?:span|strong|em|b|a)\b[^>]*>"

@@ -140,7 +140,8 @@ class Run:
 
 
 def prepare(config: ClientConfig, month: pd.Period, report_dir: Path, *,
-            accept_exclusions: bool = False, allow_partial_month: bool = False) -> LoadResult:
+            accept_exclusions: bool = False, allow_partial_month: bool = False,
+            today: pd.Timestamp | None = None) -> LoadResult:
     """Load and validate the client's orders; write the quarantine file (every excluded row with its reason),
     the lines up to the month's end, the config snapshot and the data-quality section.
 
@@ -148,8 +149,9 @@ def prepare(config: ClientConfig, month: pd.Period, report_dir: Path, *,
     else, so no notebook meets it); when more rows are excluded than the client's `source.max_excluded_share`
     allows (unless `accept_exclusions`), after writing quarantine.csv so the rows can be inspected; when no
     order line is left up to the month's end; and when the export ends before the month does
-    (`period.data_end`: a partial month) unless `allow_partial_month`, which labels the report partial
-    instead (data-quality values `partial_month`, `data_end`, `days_missing`).
+    (`period.data_end`: a partial month) or `month` is not over on `today` (default: the machine's date)
+    unless `allow_partial_month`, which labels the report partial instead (data-quality values
+    `partial_month`, `data_end`, `days_missing`).
     """
     read_invitations(config)  # a bad invitation list stops the run here, not in a notebook
     cutoff = as_of(month)
@@ -158,7 +160,13 @@ def prepare(config: ClientConfig, month: pd.Period, report_dir: Path, *,
     if pd.notna(last_date) and last_date < month.start_time:
         raise DataError(f"{loaded.source}: the orders end on {last_date:%Y-%m-%d}, before {month} begins: "
                         f"report a month the data covers (or add the newer export)")
-    end = data_end(loaded.lines["order_date"], loaded.lines["order_id"], month)
+    today = pd.Timestamp.today().normalize() if today is None else today
+    end = data_end(loaded.lines["order_date"], loaded.lines["order_id"], month, today=today)
+    if end is not None and end.unfinished and not allow_partial_month:
+        raise DataError(
+            f"{month} is not over yet (today is {today:%Y-%m-%d}): its report would compare part of a month with "
+            f"whole ones. Report {month - 1}, wait until {month + 1} begins, or run with --allow-partial-month "
+            f"for a report labelled partial (data to {end.last_day:%Y-%m-%d})")
     if end is not None and end.partial and not allow_partial_month:
         raise DataError(
             f"{loaded.source}: the orders end on {end.last_day:%Y-%m-%d}, {end.days_missing} days before {month} "

@@ -13,7 +13,7 @@ report_dir = ""
 
 # %%
 from crm_report import charts, exports, privacy, workspace
-from crm_report.metrics import campaign, clv, conclusions, economics, products, rfm, winback
+from crm_report.metrics import campaign, captions, clv, conclusions, economics, products, rfm, winback
 from crm_report.period import as_of
 
 run = workspace.open_run(client, month, report_dir)
@@ -46,7 +46,8 @@ run.save("products",
          values={"baseline": baseline, "window_days": 180, "min_repeat_buyers": options.replenishment_min_buyers,
                  "lead_days": options.reminder_lead_days, "min_customers": options.first_product_min_customers,
                  "without_cycle": int(cycles["basis"].eq("none").sum()), "consumables": len(consumables),
-                 "so_what": conclusions.products(first_table, baseline["rate"], len(consumables), 180)},
+                 "so_what": conclusions.products(first_table, baseline["rate"], len(consumables), 180),
+                 "captions": {"cycles": captions.cycles(consumables.head(options.top_products))}},
          tables={"cycles": cycles.head(2 * options.top_products),
                  "first_products": first_table, "next_products": next_products},
          figures=cycle_figures)
@@ -95,7 +96,12 @@ run.save("value",
                  "historic_total": value.table["historic_revenue"].sum(), "seed": seed,
                  "backtest_horizon": None if checks is None else checks["horizon"],
                  "track_record": track_record,
-                 "so_what": conclusions.value(track_record)},
+                 "model_statement": clv.model_statement(value.selection, None if checks is None else checks["totals"]),
+                 "so_what": conclusions.value(track_record),
+                 "captions": {"p_alive": captions.p_alive(value.table["p_alive"]),
+                              "by_segment": captions.segment_value(by_segment, options.clv_months),
+                              "backtest": captions.backtest(track_record,
+                                                            None if checks is None else checks["totals"])}},
          tables={"by_segment": by_segment,
                  **({} if value.selection is None else {"selection": value.selection}),
                  **({} if checks is None else {"backtest": checks["totals"], "backtest_deciles": checks["deciles"],
@@ -167,6 +173,7 @@ run.save("winback",
          values={**winback.winback_headline(targets), "rules": run.config.winback,
                  "economics": run.config.economics, "plan_totals": totals,
                  "discount_label": run.config.discount_label, "so_what": conclusions.winback(totals),
+                 "captions": {"groups": captions.winback_groups(target_summary, plan)},
                  "exports": {key: path.name for key, path in export_paths.items()},
                  "channels": campaign.report_channels(targets),
                  "message_costs": run.config.economics.message_costs,

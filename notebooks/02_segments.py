@@ -14,7 +14,7 @@ report_dir = ""
 
 # %%
 from crm_report import charts, workspace
-from crm_report.metrics import acquisition, conclusions, lifecycle, repurchase, rfm, tiers
+from crm_report.metrics import acquisition, captions, conclusions, lifecycle, repurchase, rfm, tiers
 from crm_report.metrics import customers as history
 
 run = workspace.open_run(client, month, report_dir)
@@ -56,7 +56,8 @@ first_products
 run.save("acquisition",
          values={**acquisition.kpi_values(kpis),
                  "so_what": conclusions.acquisition(kpis, partial=run.partial_end is not None),
-                 "reliable_from": None if reliable is None else str(reliable)},
+                 "reliable_from": None if reliable is None else str(reliable),
+                 "captions": {"customers": captions.new_customers(monthly), "revenue": captions.revenue_mix(monthly)}},
          tables={"kpis": kpis, "monthly": monthly, "first_products": first_products},
          figures={"customers": customers_chart, "revenue": revenue_chart})
 
@@ -106,7 +107,12 @@ run.save("repurchase",
          values={"intervals": interval_stats, "headline_window": int(headline["window_days"]),
                  "headline_rate": headline["rate"],
                  "so_what": conclusions.repurchase(curves, int(headline["window_days"]), interval_stats),
-                 "comparison": {key: [str(months[0]), str(months[-1])] for key, months in comparison.items()}},
+                 "comparison": {key: [str(months[0]), str(months[-1])] for key, months in comparison.items()},
+                 "captions": {"repeat_rates": captions.repeat_windows(rates, int(headline["window_days"])),
+                              "intervals": captions.intervals(interval_stats),
+                              "second_purchase": captions.second_purchase(curves, int(headline["window_days"])),
+                              "cohorts": captions.cohort_retention(cohorts),
+                              "cohort_value": captions.cohort_value(cohort_value)}},
          tables={"repeat_rates": rates, "cohorts": cohorts, "cohort_value": cohort_value,
                  "by_order_number": by_order_number, "second_purchase_marks": marks},
          figures={"repeat_rates": rates_chart, "intervals": interval_chart, "cohorts": cohort_chart,
@@ -155,7 +161,9 @@ run.save("segments",
                  "active_months": rfm.ACTIVE_MONTHS, "agreement": agreement,
                  "recent_segments": list(rfm.RECENT_SEGMENTS[options.rfm_style]),
                  "k": int(silhouettes.loc[silhouettes["chosen"], "k"].iloc[0]) if can_cluster else None,
-                 "so_what": conclusions.segments(segments, rfm.RECENT_SEGMENTS[options.rfm_style])},
+                 "so_what": conclusions.segments(segments, rfm.RECENT_SEGMENTS[options.rfm_style]),
+                 "captions": {"segments": captions.segment_gap(segments),
+                              "clusters": captions.clusters(clusters) if can_cluster else None}},
          tables={"segments": segments, "clusters": clusters, "silhouettes": silhouettes},
          figures={"segments": segment_chart, **cluster_figures})
 
@@ -197,7 +205,8 @@ run.save("lifecycle",
                  "segment_order": list(order), "tiers": list(tier_names),
                  "cycle_basis": run.customers["cycle_basis"].value_counts().to_dict(),
                  "close_share": tiers.CLOSE_SHARE,
-                 "so_what": conclusions.lifecycle(stage_moves) if staged else []},
+                 "so_what": conclusions.lifecycle(stage_moves) if staged else [],
+                 "captions": {"stages": captions.stages(stage_table) if staged else None}},
          tables={"stages": stage_table, "stage_flow": stage_flow.reset_index(), "stage_moves": stage_moves,
                  "segment_flow": segment_flow.reset_index(), "segment_moves": segment_moves,
                  "tiers": tier_table, "tier_changes": tier_moves.counts,

@@ -482,3 +482,14 @@ def test_a_groups_p_alive_is_shown_only_when_the_model_can_tell_most_of_it():
     summary = clv.value_by_group(table, groups).set_index("group")
     assert np.isnan(summary.loc["new", "p_alive_mean"]) and summary.loc["new", "p_alive_customers"] == 1
     assert summary.loc["old", "p_alive_mean"] == pytest.approx(0.3)
+
+
+def test_model_statement_quotes_the_chapters_own_backtest_for_the_chosen_holdout():
+    selection = pd.DataFrame({"model_kind": ["bgnbd", "pareto"], "holdout_months": [12, 12],
+                              "purchases_error": [0.05, 0.2], "chosen": [True, False]})
+    totals = pd.DataFrame({"months_back": [6, 12], "status": ["ok", "ok"], "purchases_error": [0.01, 0.08]})
+    assert clv.model_statement(selection, totals) == {"kind": "chosen", "months": 12, "purchases_error": 0.08}
+    # the horizon did not run in the chapter's table: the comparison's own error
+    assert clv.model_statement(selection, totals.assign(status=["ok", "too_short"]))["purchases_error"] == 0.05
+    assert clv.model_statement(selection.iloc[:1], None)["kind"] == "only"
+    assert clv.model_statement(None, totals) == {"kind": "default", "months": None, "purchases_error": None}

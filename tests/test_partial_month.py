@@ -58,6 +58,27 @@ def test_a_small_shop_is_not_partial_after_a_few_quiet_days():
     assert end.chance == pytest.approx(math.exp(-30 / 91 * 11)) and not end.partial
 
 
+def test_the_month_in_progress_is_partial_even_for_a_shop_with_few_orders():
+    """Issue 12, finding 7: a report for the current month compares part of a month with whole ones. A shop
+    with a few orders a month whose latest order is yesterday is not 'partial' by the Poisson rule, but the
+    month is not over: it is partial whatever the rate (today 2026-10-20: 11 days of October to come)."""
+    dates, ids = daily_orders("2026-10-19", days=91)
+    keep = pd.Series(range(91)).mod(30).eq(0).to_numpy()  # one order a month
+    end = data_end(dates[keep], ids[keep], OCTOBER, today=pd.Timestamp("2026-10-20"))
+    assert end.unfinished and end.partial
+    assert not data_end(dates[keep], ids[keep], OCTOBER, today=pd.Timestamp("2026-11-01")).unfinished
+    assert not data_end(dates[keep], ids[keep], OCTOBER).unfinished  # no today given: the data decide
+
+
+def test_the_month_in_progress_is_refused_unless_the_option_labels_it_partial(tmp_path):
+    config = _client(tmp_path, 31)
+    with pytest.raises(DataError, match=r"2026-10 is not over yet \(today is 2026-10-31\).*--allow-partial-month"):
+        workspace.prepare(config, OCTOBER, tmp_path / "report", today=pd.Timestamp("2026-10-31"))
+    workspace.prepare(config, OCTOBER, tmp_path / "report", today=pd.Timestamp("2026-10-31"), allow_partial_month=True)
+    values = json.loads((tmp_path / "report" / "build" / "results" / "data_quality.json").read_text())["values"]
+    assert values["partial_month"] is True
+
+
 def _client(tmp_path, last_day: int) -> ClientConfig:
     """Three orders a day from 2026-08-01 to 2026-10-<last_day>."""
     days = pd.date_range("2026-08-01", f"2026-10-{last_day:02d}", freq="D")

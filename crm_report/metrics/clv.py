@@ -786,6 +786,23 @@ def backtest_verdict(totals: pd.DataFrame) -> Verdict:
             "revenue_error": float(row["revenue_error"])}
 
 
+def model_statement(selection: pd.DataFrame | None, totals: pd.DataFrame | None) -> dict[str, object]:
+    """What the value chapter says of the purchase model: "chosen" among several candidates, the "only" one
+    that could be fitted, or the "default" (no comparison ran). With a comparison it quotes the relative
+    error of total purchases over the chosen holdout (`months`), from the chapter's own backtest table
+    (`totals`) when that horizon ran there, else from the quicker comparison fit (`selection`)."""
+    chosen = None if selection is None else selection.loc[selection["chosen"].astype(bool)]
+    if chosen is None or chosen.empty:
+        return {"kind": "default", "months": None, "purchases_error": None}
+    row = chosen.iloc[0]
+    months = int(row["holdout_months"])
+    check = (totals.loc[totals["months_back"].eq(months) & totals["status"].eq("ok")]
+             if totals is not None else pd.DataFrame())
+    error = float((check if len(check) else chosen)["purchases_error"].iloc[0])
+    return {"kind": "chosen" if len(selection) > 1 else "only", "months": months,  # type: ignore[arg-type]
+            "purchases_error": error}
+
+
 def choose_model(orders: pd.DataFrame, as_of: pd.Timestamp, holdout_months: int | None = None,
                  kinds: tuple[str, ...] = AUTO_MODELS) -> ModelChoice:
     """Pick the purchase model that best predicted the client's own recent past (`backtest`).

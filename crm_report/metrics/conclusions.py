@@ -76,17 +76,27 @@ def repurchase(curves: dict[str, pd.DataFrame], window: int, intervals: dict[str
     if not intervals.get("count"):
         return [_c("no_repeat")]
     out = []
-    at = {key: curve.set_index("day").reindex([window]).iloc[0] for key, curve in curves.items()}
-    latest, before = at.get("latest"), at.get("year_ago")
-    if latest is not None and before is not None and latest.notna()["share"] and before.notna()["share"]:
-        p1, p0, n1, n0 = latest["share"], before["share"], latest["at_risk"], before["at_risk"]
-        pooled = (p1 * n1 + p0 * n0) / (n1 + n0)
-        se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0)) if n1 and n0 else math.inf
-        key = "similar" if abs(p1 - p0) <= CHANCE_Z * se else ("better" if p1 > p0 else "worse")
-        out.append(_c(key, days=("number", window), rate=("pct", p1), before=("pct", p0),
-                      diff=("points", p1 - p0)))
+    change = second_purchase_change(curves, window)
+    if change is not None:
+        key, p1, p0 = change
+        out.append(_c(key, days=("number", window), rate=("pct", p1), before=("pct", p0), diff=("points", p1 - p0)))
     out.append(_c("timing", "remind", q25=("number", intervals["q25"]), q75=("number", intervals["q75"])))
     return out
+
+
+def second_purchase_change(curves: dict[str, pd.DataFrame], window: int) -> tuple[str, float, float] | None:
+    """The latest cohorts' second-purchase share at `window` days against a year earlier's: ("better" |
+    "worse" | "similar", latest share, earlier share), or None when either share is unknown (too few
+    customers observed that long). Better or worse only beyond `CHANCE_Z` standard errors of the difference,
+    √(p(1 − p)(1/n₁ + 1/n₀)), n = customers still observed at that day, p pooled."""
+    at = {key: curve.set_index("day").reindex([window]).iloc[0] for key, curve in curves.items()}
+    latest, before = at.get("latest"), at.get("year_ago")
+    if latest is None or before is None or not (latest.notna()["share"] and before.notna()["share"]):
+        return None
+    p1, p0, n1, n0 = float(latest["share"]), float(before["share"]), latest["at_risk"], before["at_risk"]
+    pooled = (p1 * n1 + p0 * n0) / (n1 + n0)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0)) if n1 and n0 else math.inf
+    return ("similar" if abs(p1 - p0) <= CHANCE_Z * se else ("better" if p1 > p0 else "worse")), p1, p0
 
 
 def products(first_table: pd.DataFrame, baseline_rate: float, consumables: int,
