@@ -157,8 +157,8 @@ def run_notebooks(sources: list[Path], parameters: Mapping[str, Any], report_dir
     """Execute every notebook with `parameters`; executed copies go to `report_dir/notebooks/`.
 
     Notebooks are independent and run `jobs` at a time, each in its own kernel: one of `kernels` (already
-    started, one per notebook) or a new one. The first failure raises NotebookError naming the notebook
-    and the cell.
+    started, one per notebook; shut down as soon as its notebook ends, so its memory is free while the other
+    notebook runs) or a new one. The first failure raises NotebookError naming the notebook and the cell.
     """
     if kernels is not None and len(kernels) != len(sources):
         raise ValueError(f"{len(sources)} notebooks need {len(sources)} kernels, got {len(kernels)}")
@@ -185,6 +185,9 @@ def run_notebooks(sources: list[Path], parameters: Mapping[str, Any], report_dir
         except papermill.PapermillExecutionError as exc:
             raise NotebookError(f"{source.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
                                 f"(see notebooks/{output.name})") from None
+        finally:  # a finished notebook's kernel gives back its memory now, not when the other notebook ends
+            if kernels is not None and kernels[index].has_kernel:
+                asyncio.run(_stop(kernels[index]))
         if on_done:
             on_done(source)
         return output
