@@ -7,7 +7,7 @@ references reach the client. Each locale's `methodology.terms` texts name these 
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from crm_report import formatting
@@ -56,12 +56,15 @@ def settings(config: ClientConfig, words: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def context(config: ClientConfig, words: Mapping[str, Any]) -> dict[str, Any]:
+def context(config: ClientConfig, words: Mapping[str, Any],
+            conversions: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """What the appendix templates show for this client (`words`: the locale's strings): the glossary and the
     methodology's terms with their `{placeholders}` filled by `settings`, and the client's own events.
 
     A methodology term written for one RFM style (`rfm_style: klaviyo`) is left out for a client of the
-    other, so the client reads the rules the report used and no others."""
+    other, so the client reads the rules the report used and no others. `conversions` (the data-quality
+    values' `currency_conversions`: `load.Conversion`s) adds a term stating the exchange rates the report's
+    lines were converted at, when any were."""
     values = settings(config, words["methodology"])
     style = config.report.rfm_style
 
@@ -69,5 +72,21 @@ def context(config: ClientConfig, words: Mapping[str, Any]) -> dict[str, Any]:
         return [{"term": term["term"], "text": term["text"].format(**values)} for term in terms
                 if term.get("rfm_style", style) == style]
 
-    return {"glossary": filled(words["glossary"]["terms"]), "methodology": filled(words["methodology"]["terms"]),
+    methodology = filled(words["methodology"]["terms"])
+    if conversions:
+        methodology.append(conversion_term(config, words, conversions))
+    return {"glossary": filled(words["glossary"]["terms"]), "methodology": methodology,
             "own_events": [event.name for event in config.events]}
+
+
+def conversion_term(config: ClientConfig, words: Mapping[str, Any],
+                    conversions: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """The methodology term on currency conversion: the rates used, as '1 USD = NT$31.5', and the unit
+    converted amounts are rounded to (`load.CONVERSION`)."""
+    w, locale, currency = words["methodology"], config.locale, config.currency
+    rates = words["report"]["list_sep"].join(
+        w["conversion_rate"].format(code=c["currency"], rate=formatting.price(c["rate"], locale, currency, 6))
+        for c in conversions)
+    unit = formatting.price(10.0 ** -formatting.minor_digits(currency), locale, currency)
+    return {"term": w["conversion_term"], "text": w["conversion_text"].format(currency=currency, rates=rates,
+                                                                              unit=unit)}

@@ -8,11 +8,11 @@ import codecs
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from crm_report.errors import ReportError
 
@@ -318,6 +318,10 @@ class ClientConfig(_Strict):
     display_name: str
     locale: Literal["zh-TW", "en"] = "zh-TW"
     currency: str = Field("TWD", description="ISO 4217 code of the client's amounts (TWD, HKD, USD, MYR, SGD …).")
+    currency_rates: dict[str, Annotated[float, Field(gt=0, allow_inf_nan=False)]] = Field(
+        default_factory=dict, description="For a source whose lines are in several currencies: how many units of "
+        "`currency` one unit of each other currency is worth (USD: 31.5). Lines in a listed currency are converted "
+        "as they are read (crm_report.data.load.CONVERSION); a line in a currency not listed stops the run.")
     timezone: str = "Asia/Taipei"
     phone_region: str = Field("TW", description="ISO 3166 country code whose numbering plan reads phone numbers "
                               "written without a country code (TW: 0912-345-678; GB: 07911 123456); every "
@@ -356,6 +360,24 @@ class ClientConfig(_Strict):
         if code not in list_currencies():
             raise ValueError(f"unknown currency {value!r} (use an ISO 4217 code like TWD, HKD, USD, MYR or SGD)")
         return code
+
+    @field_validator("currency_rates")
+    @classmethod
+    def _rates(cls, value: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        """ISO 4217 codes (upper case, each once); the client's own currency only at 1, and then left out."""
+        from babel.numbers import list_currencies
+
+        own, rates = info.data.get("currency"), {}
+        for given, rate in value.items():
+            code = given.strip().upper()
+            if code not in list_currencies():
+                raise ValueError(f"unknown currency {given!r} (use ISO 4217 codes like USD, HKD or JPY)")
+            if code in rates:
+                raise ValueError(f"{code} is given twice")
+            if code == own and rate != 1:
+                raise ValueError(f"{code} is the client's own currency: leave it out (its rate is 1)")
+            rates[code] = rate
+        return {code: rate for code, rate in rates.items() if code != own}
 
     @field_validator("phone_region")
     @classmethod

@@ -64,6 +64,17 @@ def currency_digits(currency: str = "TWD") -> int:
     return int(fractions.get(currency, fractions["DEFAULT"])[2])
 
 
+@cache
+def minor_digits(currency: str = "TWD") -> int:
+    """Decimals of the currency's minor unit as accounts keep it (ISO 4217, from CLDR): TWD 2, JPY 0, KWD 3.
+    Converted amounts are rounded to it (`data.load.CONVERSION`); the report prints the cash digits
+    (`currency_digits`)."""
+    from babel.core import get_global
+
+    fractions = get_global("currency_fractions")
+    return int(fractions.get(currency, fractions["DEFAULT"])[0])
+
+
 def money(value: float | None, locale: str = "zh-TW", currency: str = "TWD") -> str:
     """An amount with the currency's symbol (`currency_symbol`), thousands separators and its cash digits
     (`currency_digits`): 1234567 → 'NT$1,234,567'; 1234.5 USD → 'US$1,234.50' (zh-TW) / '$1,234.50' (en)."""
@@ -73,12 +84,14 @@ def money(value: float | None, locale: str = "zh-TW", currency: str = "TWD") -> 
     return f"{sign}{currency_symbol(currency, locale)}{abs(value):,.{currency_digits(currency)}f}"
 
 
-def price(value: float | None, locale: str = "zh-TW", currency: str = "TWD") -> str:
-    """A unit price with the cents it has (at most 2 decimals): 0.2 → 'NT$0.2', 0.05 → 'NT$0.05', 12 → 'NT$12'."""
+def price(value: float | None, locale: str = "zh-TW", currency: str = "TWD", decimals: int = 2) -> str:
+    """A unit price with the cents it has (at most `decimals`): 0.2 → 'NT$0.2', 0.05 → 'NT$0.05', 12 → 'NT$12';
+    an exchange rate with up to 6: 0.2134 → 'NT$0.2134'."""
     if _missing(value):
         return "–"
     sign = "−" if value < 0 else ""
-    return f"{sign}{currency_symbol(currency, locale)}{abs(value):,.2f}".rstrip("0").rstrip(".")
+    text = f"{abs(value):,.{decimals}f}"
+    return f"{sign}{currency_symbol(currency, locale)}{text.rstrip('0').rstrip('.') if '.' in text else text}"
 
 
 def discount_label(rate: float, locale: str = "zh-TW") -> str:

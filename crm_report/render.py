@@ -51,7 +51,7 @@ def make_environment(locale: str, templates_dir: Path = TEMPLATES_DIR, currency:
         "money_short": lambda v: formatting.money_short(v, locale, currency),
         "money_unit": lambda rows, *columns: formatting.money_unit(rows, *columns, locale=locale),
         "money_in": lambda v, unit: formatting.money_in(v, unit, locale, currency),
-        "price": lambda v: formatting.price(v, locale, currency),
+        "price": lambda v, decimals=2: formatting.price(v, locale, currency, decimals),
         "compact": lambda v: formatting.compact(v, locale),
         "pct": formatting.pct,
         "name": formatting.short_name,
@@ -129,7 +129,8 @@ def render_report(report_dir: Path, config: ClientConfig, month: str,
         "month": month,
         "t": words,
         "s": sections,
-        "appendix": appendix.context(config, words),
+        "appendix": appendix.context(config, words, sections["data_quality"].values.get("currency_conversions", ())
+                                     if "data_quality" in sections else ()),
     }
     html_text = make_environment(config.locale, currency=config.currency).get_template("report.html").render(
         **context)

@@ -18,7 +18,15 @@ import pyarrow.parquet as pq
 
 from crm_report import i18n, results
 from crm_report.config import ClientConfig, load_config
-from crm_report.data.load import OVERLAP, DataError, LoadResult, check_threshold, credit_notes, load_orders
+from crm_report.data.load import (
+    OVERLAP,
+    DataError,
+    LoadResult,
+    check_threshold,
+    credit_notes,
+    currency_conversions,
+    load_orders,
+)
 from crm_report.metrics.campaign import CONSENT_FIELDS, latest_consents
 from crm_report.metrics.customers import customer_history
 from crm_report.metrics.lifecycle import previous_as_of
@@ -216,7 +224,8 @@ def data_quality(loaded: LoadResult, lines: pd.DataFrame, orders: pd.DataFrame, 
                  end: DataEnd | None = None) -> tuple[dict, dict]:
     """Rows read, used and excluded (by reason, with the amount they carry and its share), how customers
     were identified, guest orders, the data's coverage, the credit notes netted up to `as_of` (and those
-    without their order), and how each file's dates with the year last were read.
+    without their order), the lines converted from other currencies up to `as_of` (per currency, with its
+    rate: `load.CONVERSION`), and how each file's dates with the year last were read.
 
     `customers` counts everyone in the used lines; `customers_with_purchase` only those with a paid order
     (the population of every customer metric), so the gap is customers whose orders were all cancelled or
@@ -276,6 +285,8 @@ def data_quality(loaded: LoadResult, lines: pd.DataFrame, orders: pd.DataFrame, 
         "first_date": lines["order_date"].min(),
         "last_date": lines["order_date"].max(),
         "credit_notes": credit_notes(lines, excluded, as_of),
+        "currency": loaded.currency,
+        "currency_conversions": currency_conversions(lines, loaded.rates, as_of),
         "partial_month": bool(end is not None and end.partial),
         "data_end": end.last_day if end is not None else None,
         "days_missing": end.days_missing if end is not None else 0,

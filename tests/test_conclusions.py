@@ -149,7 +149,9 @@ def test_every_conclusion_has_its_words(locale):
                                               "customer_share": [1.0]}))),
         ("lifecycle", conclusions.lifecycle(pd.DataFrame({"from": ["E0"], "to": ["S1"], "customers": [5],
                                                           "share_of_from": [0.1]}))
-         + conclusions.lifecycle(pd.DataFrame(columns=["from", "to", "customers", "share_of_from"]))),
+         + conclusions.lifecycle(pd.DataFrame(columns=["from", "to", "customers", "share_of_from"]))
+         + conclusions.lifecycle(pd.DataFrame({"from": ["E0"], "to": ["S1"], "customers": [5],
+                                               "share_of_from": [0.1]}), partial=True)),
         ("value", [c for v in ("accurate", "over", "under", "untested") for c in conclusions.value(
             {"verdict": v, "months_back": 12, "purchases_error": 0.1})] + conclusions.value(None)),
         ("winback", conclusions.winback({"groups": 1, "contacted": 5, "cost": 1.0, "profit": 2.0,

@@ -137,6 +137,17 @@ def test_the_acquisition_so_what_makes_no_year_on_year_claim_in_a_partial_month(
     assert conclusions.acquisition(kpis, partial=True)[0]["key"] == "returning_led"  # the month's own mix only
 
 
+def test_the_lifecycle_so_what_claims_no_lapse_in_a_partial_month():
+    """120 active customers past their cycle is a finding in a whole month; with data to the 9th they include
+    everyone who would have bought in the missing days, so the chapter says the moves are not comparable and
+    sends nobody to the list on their account (and does not call the base steady either)."""
+    moves = pd.DataFrame({"from": ["E0", "N"], "to": ["S1", "E0"], "customers": [120, 500],
+                          "share_of_from": [0.1, 0.4]})
+    assert [c["key"] for c in conclusions.lifecycle(moves)] == ["lapsing"]
+    assert [(c["key"], c["action"]) for c in conclusions.lifecycle(moves, partial=True)] == [("partial", None)]
+    assert [c["key"] for c in conclusions.lifecycle(moves.iloc[[1]], partial=True)] == ["partial"]
+
+
 def test_the_partial_months_bars_are_hatched():
     monthly = pd.DataFrame({"month": ["2026-08", "2026-09", "2026-10"], "new_customers": [10, 12, 4],
                             "returning_customers": [30, 33, 11]})
@@ -153,8 +164,8 @@ def test_the_partial_months_bars_are_hatched():
 
 def test_a_report_labelled_partial_says_so_on_page_one_and_in_the_trend(demo_clients, demo_reports, tmp_path):
     """The demo report re-rendered as if its data ended on 10-09 (what `prepare` saves with the option): page 1
-    names the data's last day, both KPI comparison rows say partial, no month or year move is stated, and the
-    acquisition table marks the month."""
+    names the data's last day, both KPI comparison rows say partial, no month or year move is stated, the
+    acquisition table marks the month, and so do the life-cycle chapter's moves since last month."""
     import shutil
 
     from pypdf import PdfReader
@@ -187,3 +198,9 @@ def test_a_report_labelled_partial_says_so_on_page_one_and_in_the_trend(demo_cli
     assert not kinds & {"month_move", "year_move", "new_move"}
     html = (folder / "report.html").read_text(encoding="utf-8")
     assert f"{DEMO_MONTH}†" in html and "2026 年 10 月為不完整月份" in html
+    lifecycle = html[html.index('id="lifecycle"'):]
+    lifecycle = lifecycle[:lifecycle.index("</section>")]
+    assert "†2026 年 10 月為不完整月份：資料只到 2026/10/09（五），本章與2026 年 9 月相比的變化" in lifecycle
+    for title in ("與 2026 年 9 月底相比，顧客狀態的變化†", "與 2026 年 9 月底相比，RFM 客群的變化†"):
+        assert title in lifecycle, title  # the moves since last month, and each flow table's corner cell
+    assert lifecycle.count("本月</span>†</th>") == 3

@@ -6,15 +6,16 @@ excluded by reason with the first example of each, customers and how they were i
 the currency and the problems that would stop a report; and each decision the loader made on its own: which
 preset and why (the platform whose columns it found, or why none), the product column (or that there is
 none), the order of dates written with the year last (or that no date needed one), columns renamed between
-exports, which of overlapping exports won, where the currency comes from, the credit notes netted against
-their orders (or that there were none, and why), the share of the amount the excluded rows carry.
+exports, which of overlapping exports won, where the currency comes from (and the lines converted at the
+client's rates), the credit notes netted against their orders (or that there were none, and why), the share
+of the amount the excluded rows carry.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from crm_report.config import ClientConfig
-from crm_report.data.load import OVERLAP, LoadResult, credit_notes
+from crm_report.data.load import OVERLAP, LoadResult, credit_notes, currency_conversions
 from crm_report.data.presets import PRESETS
 from crm_report.errors import ReportError
 from crm_report.formatting import number, pct
@@ -99,8 +100,14 @@ def check_report(config: ClientConfig, result: LoadResult | None, words: dict[st
                                   last=f"{lines['order_date'].max():%Y-%m-%d}", timezone=config.timezone)]
     else:
         problems.append(w["no_rows"])
-    out.append(w["currency_set" if "currency" in config.model_fields_set else "currency_default"].format(
-        currency=config.currency))
+    if config.currency_rates:
+        converted = [w["currency_converted"].format(code=c.currency, n=number(c.lines), rate=f"{c.rate:g}")
+                     for c in currency_conversions(lines, config.currency_rates)]
+        out.append(w["currency_rates"].format(currency=config.currency, listed=", ".join(config.currency_rates),
+                                              converted=", ".join(converted) or w["currency_none_converted"]))
+    else:
+        out.append(w["currency_set" if "currency" in config.model_fields_set else "currency_default"].format(
+            currency=config.currency))
     if result.over_threshold:
         rows_over = result.excluded_share > result.max_excluded_share
         problems.append((w["over_threshold"] if rows_over else decided["over_threshold_amount"]).format(

@@ -8,15 +8,17 @@ normalised to 09xxxxxxxx), `line_user_id`, `email_consent`, `sms_consent`, `line
 win-back channel rules); plus `source_file` (relative to the client's folder), `source_row` (the row as a
 spreadsheet shows it, see `sources`) and `customer_match` (how the customer was found: id, email, phone,
 guest); when a credit note was netted, `credit_note` (its own number, on its lines moved into the order it
-cancels) and `credit_match` (reference, or customer and product).
+cancels) and `credit_match` (reference, or customer and product); when a line was converted from another
+currency (`CONVERSION`), `converted_from` (that currency's code).
 
 The steps, all vectorised (`sources` reads, `presets` maps, `values` parses, `identity` keys customers):
 
 1. Each file or query is read in chunks of the columns its header maps to fields; each chunk is parsed
    into typed values at once. Unreadable cells are remembered with their column and text.
 2. Blank cells of order-level fields take the value of another line of the same order in the same file
-   (Shopify, merged Excel cells); a Shopify line amount is derived, net of a partial refund; a blank status
-   is `paid`; the lines of a cancellation document (`source.cancel_prefix`) are credits.
+   (Shopify, merged Excel cells); lines in another currency are converted (`CONVERSION`); a Shopify line
+   amount is derived, net of a partial refund; a blank status is `paid`; the lines of a cancellation
+   document (`source.cancel_prefix`) are credits.
 3. Customers are keyed by id, else normalised e-mail, else Taiwanese mobile (`identity`), linked only
    through rows dated up to the report's as-of instant.
 4. Every row is then either used or excluded with the first reason that applies (`REASONS`), its file,
@@ -39,6 +41,7 @@ import pandas as pd
 from crm_report.config import CANONICAL_FIELDS, ClientConfig
 from crm_report.data import identity, presets, sources, values
 from crm_report.data.sources import DataError, TableInfo
+from crm_report.formatting import minor_digits
 
 TEXT_FIELDS = ("order_id", "customer_id", "product_id", "product_name", "category", "channel", "store",
                "customer_name", "line_user_id", "email_consent", "sms_consent", "line_consent", "cancels_order_id")
@@ -83,6 +86,20 @@ belongs to that order (`order_id`) and keeps its own number in `credit_note` and
 from the note's date on. A note that takes its order to zero or less cancels it (no purchase), a smaller one
 reduces its amount. A line that finds no order is excluded as `refund without its order`."""
 CREDIT_MATCHES = ("reference", "customer and product")
+MONEY_FIELDS = ("amount", "unit_price", "subtotal", "line_discount", "refunded_amount")
+CONVERSION = """How a line in another currency becomes one in the client's (`currency_rates` in client.yaml).
+
+A line's currency is the one its currency column names (a blank cell: the order's, from another line of the
+same order in the same file), else the one its amount cell's mark names (`US$12`, `HK$100`:
+`values.CURRENCY_MARKS`), else the client's. A line in a currency the client gives a rate for has every money
+cell the loader reads (`MONEY_FIELDS`: amount, unit price, subtotal, line discount, refunded amount)
+multiplied by that rate as it is read, before amounts are derived, refunds netted or rows excluded, and
+rounded to the client currency's minor unit (`formatting.minor_digits`: TWD 2 decimals, JPY none; halves away
+from zero), each cell on its own, as accounts book a converted invoice line. Quantities are not money and stay.
+The line keeps its original currency in `converted_from`. A line in another currency without a rate stops the
+run, naming file, row, column and currency, and so does a cell whose mark names two currencies (`¥`: JPY or
+CNY) unless the currency column or the client's currency tells which, and a mark that contradicts the
+currency column."""
 FUTURE_TOLERANCE = pd.Timedelta(days=1)
 _FIELD_OF_REASON = {"missing order id": "order_id", "unreadable order date": "order_date",
                     "missing order date": "order_date", "future date": "order_date", "unreadable amount": "amount",
@@ -153,6 +170,10 @@ class LoadResult:
     max_excluded_share: float = 0.05
     findings: tuple[Finding, ...] = field(default=())
     """What is worth a look but excludes nothing (e-mails that are not addresses, an order total as amount)."""
+    currency: str = "TWD"
+    """The client's currency, which every amount is in."""
+    rates: dict[str, float] = field(default_factory=dict)
+    """The client's `currency_rates`: lines in these currencies were converted (`CONVERSION`)."""
 
     @property
     def rows_overlap(self) -> int:
@@ -195,8 +216,9 @@ def load_orders(config: ClientConfig, *, now: pd.Timestamp | None = None,
     export keys a past month's customers the same. Later rows are still returned, keyed through the earlier
     ones; the caller cuts them off. None (`--check-data`) links through every dated row.
 
-    Raises DataError when a required field has no column, a file cannot be read, or amounts are in another
-    currency. Exceeding the client's excluded-rows threshold does not raise here: see `check_threshold`.
+    Raises DataError when a required field has no column, a file cannot be read, or a line is in another
+    currency without a rate (`CONVERSION`). Exceeding the client's excluded-rows threshold does not raise
+    here: see `check_threshold`.
     """
     now = pd.Timestamp.now(tz=config.timezone).tz_localize(None) if now is None else now
     parts, files = [], []
@@ -216,7 +238,8 @@ def load_orders(config: ClientConfig, *, now: pd.Timestamp | None = None,
     return LoadResult(lines=lines, excluded=excluded, rows_read=len(frame), source=config.source.describe(),
                       files=tuple(files), rows_blank=sum(f.blank_rows for f in files),
                       max_excluded_share=config.source.max_excluded_share,
-                      findings=tuple(_findings(frame, files, ~bad)))
+                      findings=tuple(_findings(frame, files, ~bad)), currency=config.currency,
+                      rates=dict(config.currency_rates))
 
 
 def _check_listed_columns(tables: list[sources.Table], config: ClientConfig) -> None:
@@ -305,6 +328,30 @@ def credit_notes(lines: pd.DataFrame, excluded: pd.DataFrame, as_of: pd.Timestam
         orders_cancelled=int((~pd.Series(bought).isin(purchases)).sum()),
         orders_reduced=int(pd.Series(credited).isin(purchases).sum()),
         unmatched=missing.unmatched, unmatched_amount=missing.unmatched_amount)
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """The lines converted from one currency (`CONVERSION`): at which rate (units of the client's currency for
+    one unit of `currency`), how many, and their amount after conversion."""
+
+    currency: str
+    rate: float
+    lines: int
+    amount: float
+
+
+def currency_conversions(lines: pd.DataFrame, rates: dict[str, float],
+                         as_of: pd.Timestamp | None = None) -> tuple[Conversion, ...]:
+    """The lines of `lines` dated up to `as_of` (None: all) converted from another currency, per currency (in
+    alphabetical order) with its rate from `rates`; empty when none was."""
+    if "converted_from" not in lines:
+        return ()
+    rows = lines.loc[lines["converted_from"].notna()
+                     & (lines["order_date"].le(as_of) if as_of is not None else True)]
+    per = rows.groupby(rows["converted_from"].astype("str"))["amount"].agg(["size", "sum"])
+    return tuple(Conversion(str(code), rates[code], int(row["size"]), float(row["sum"]))
+                 for code, row in per.iterrows())
 
 
 # --- reading and parsing ---------------------------------------------------------------------------------
@@ -455,22 +502,23 @@ def _parse_chunk(chunk: pd.DataFrame, matching: presets.Matching, config: Client
                           index=year_last.index)
         firsts = kinds.drop_duplicates().index  # the first cell of each kind, for messages
         out["_date_text"] = values.clean_text(raw["order_date"])[firsts].reindex(chunk.index)
+    marks = None
     if "amount" in raw:
-        out["amount"], currency, bad["amount"] = values.parse_amounts(raw["amount"])
+        out["amount"], marks, bad["amount"] = values.parse_amounts(raw["amount"])
         bad["amount_range"] = values.implausible(out["amount"])
-        _check_currency(currency, chunk, matching.matches["amount"].columns[0], config, name)
     for f in ("quantity", "unit_price", "line_discount"):
         if f in raw:
             out[f], bad[f] = values.parse_numbers(raw[f])
     if "subtotal" in raw:
-        out["subtotal"], currency, bad["subtotal"] = values.parse_amounts(raw["subtotal"])
+        out["subtotal"], _, bad["subtotal"] = values.parse_amounts(raw["subtotal"])
     if "refunded_amount" in raw:
-        out["refunded_amount"], currency, bad["refunded_amount"] = values.parse_amounts(raw["refunded_amount"])
+        out["refunded_amount"], _, bad["refunded_amount"] = values.parse_amounts(raw["refunded_amount"])
     if "cancelled_at" in raw:
         out["cancelled_at"] = values.clean_text(raw["cancelled_at"])
-    if "currency" in raw:
-        out["currency"] = values.clean_text(raw["currency"]).str.upper()
-        _check_currency(out["currency"], chunk, matching.matches["currency"].columns[0], config, name)
+    column = values.clean_text(raw["currency"]).str.upper() if "currency" in raw else None
+    currency = _line_currency(marks, column, chunk, matching, config, name)
+    if currency is not None:
+        out["currency"] = currency
     if "status" in raw:
         out["status"], bad["status"] = values.parse_status(raw["status"], config.source.status_words)
     frame = pd.DataFrame(out, index=chunk.index)
@@ -498,14 +546,79 @@ def _field_values(chunk: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
     return result
 
 
+def _line_currency(marks: pd.Series | None, column: pd.Series | None, chunk: pd.DataFrame,
+                   matching: presets.Matching, config: ClientConfig, name: str) -> pd.Series | None:
+    """Each row's currency (`CONVERSION`): the currency column's, else its amount cell's mark; missing when
+    neither names one (or blank in the column: the order's other lines may). None when neither exists.
+
+    A mark naming two currencies (`¥`) is the one of them the currency column names, else the client's
+    when it is one of them. Raises DataError for a currency the client has no rate for, a mark still naming
+    two, and a mark that contradicts the currency column."""
+    if marks is not None:
+        marks = marks.copy()
+        for both in marks.loc[marks.str.contains(" or ", regex=False, na=False)].unique():
+            at, options = marks.eq(both), both.split(" or ")
+            named = column.where(column.isin(options)) if column is not None else pd.Series(pd.NA, index=marks.index)
+            own = config.currency if config.currency in options else pd.NA
+            marks[at] = named[at].fillna(own).fillna(both)
+        _check_currency(marks, chunk, matching.matches["amount"].columns[0], config, name)
+    if column is None:
+        return marks if marks is not None and marks.notna().any() else None
+    _check_currency(column, chunk, matching.matches["currency"].columns[0], config, name)
+    if marks is None:
+        return column
+    differ = marks.notna() & column.notna() & marks.ne(column)
+    if differ.any():
+        first, amount = differ.idxmax(), matching.matches["amount"].columns[0]
+        raise DataError(f"{name} row {chunk.at[first, 'source_row']}, column {amount}: "
+                        f"{str(chunk.at[first, amount])!r} is in {marks[first]}, but column "
+                        f"{matching.matches['currency'].columns[0]} says {column[first]}; fix the export")
+    return column.fillna(marks)
+
+
 def _check_currency(currency: pd.Series, chunk: pd.DataFrame, column: str, config: ClientConfig, name: str) -> None:
-    other = currency.notna() & currency.ne(config.currency)
-    if other.any():
-        first = other.idxmax()
-        raise DataError(f"{name} row {chunk.at[first, 'source_row']}, column {column}: "
-                        f"{str(chunk.at[first, column])!r} is in {currency[first]}, but the client's currency is "
-                        f"{config.currency} (currency in {config.folder / 'client.yaml'}); mixed currencies "
-                        "cannot be added up: split or convert the export")
+    """Stop at the first row in a currency that is neither the client's nor one it gives a rate for."""
+    other = currency.notna() & currency.ne(config.currency) & ~currency.isin(list(config.currency_rates))
+    if not other.any():
+        return
+    first = other.idxmax()
+    code, yaml, rates = currency[first], config.folder / "client.yaml", config.currency_rates
+    where = (f"{name} row {chunk.at[first, 'source_row']}, column {column}: {str(chunk.at[first, column])!r} "
+             f"is in {code}")
+    if " or " in code:
+        raise DataError(f"{where}: the mark names more than one currency, so the amount cannot be added up or "
+                        f"converted; name the currency in the cell ({code.replace(' or ', ', ')}) or in a currency "
+                        "column")
+    if rates:
+        raise DataError(f"{where}, but the client's currency is {config.currency} (currency in {yaml}) and "
+                        f"currency_rates gives no rate for {code} (it has {', '.join(sorted(rates))}): add one, "
+                        "or split or convert the export")
+    raise DataError(f"{where}, but the client's currency is {config.currency} (currency in {yaml}); mixed "
+                    f"currencies cannot be added up: give rates under currency_rates (how many {config.currency} "
+                    f"one {code} is worth), or split or convert the export")
+
+
+def _convert_currencies(frame: pd.DataFrame, config: ClientConfig) -> pd.DataFrame:
+    """Lines in a currency the client gives a rate for, in the client's currency (`CONVERSION`), with
+    `converted_from`; the frame as it is when none is."""
+    if "currency" not in frame or not config.currency_rates:
+        return frame
+    rate = frame["currency"].map(config.currency_rates).astype("float64")
+    converted = rate.notna()
+    if not converted.any():
+        return frame
+    digits = minor_digits(config.currency)
+    money = {f: frame[f].mask(converted, _round_half_away(frame[f] * rate, digits)) for f in MONEY_FIELDS
+             if f in frame}
+    return frame.assign(**money, converted_from=frame["currency"].where(converted))
+
+
+def _round_half_away(amounts: pd.Series, digits: int) -> pd.Series:
+    """Amounts rounded to `digits` decimals, halves away from zero (315.315 → 315.32, −315.315 → −315.32: a
+    refund rounds as its sale did). The binary error of a product such as 10.01 × 31.5 (315.31499999999997)
+    goes first: each value is snapped to a millionth of the last digit kept."""
+    scaled = np.round(amounts.to_numpy(dtype="float64", na_value=np.nan) * 10.0 ** digits, 6)
+    return pd.Series(np.sign(scaled) * np.floor(np.abs(scaled) + 0.5) / 10.0 ** digits, index=amounts.index)
 
 
 # --- completing lines ------------------------------------------------------------------------------------
@@ -523,7 +636,7 @@ def _complete(frame: pd.DataFrame, files: list[SourceFile], as_of: pd.Timestamp 
         if f in frame and frame[f].isna().any() and frame[f].notna().any():
             first = frame[f].groupby(order.where(order >= 0), sort=False).transform("first")
             filled[f] = frame[f].fillna(first)
-    frame = frame.assign(**filled)
+    frame = _convert_currencies(frame.assign(**filled), config)
     shopify = {f.info.name for f in files if f.matching.shopify_amounts}
     derived = {f.info.name for f in files if f.matching.matches["amount"].how == "quantity × unit_price"}
     if "amount" not in frame:
@@ -731,7 +844,8 @@ def _column_names(file: pd.Series, files: list[SourceFile], field_name: str) -> 
 def _line_columns(frame: pd.DataFrame) -> list[str]:
     canonical = [c for c in CANONICAL_FIELDS if c in frame]
     credits = ["credit_note", "credit_match"] if frame["credit_match"].notna().any() else []
-    return [*canonical, "source_file", "source_row", "customer_match", *credits]
+    converted = ["converted_from"] if "converted_from" in frame else []
+    return [*canonical, "source_file", "source_row", "customer_match", *credits, *converted]
 
 
 def _quarantine(rows: pd.DataFrame, reason: pd.Series, column: pd.Series, shown: pd.Series) -> pd.DataFrame:

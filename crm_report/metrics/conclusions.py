@@ -23,7 +23,9 @@ which sentence applies is decided here, by these rules (thresholds are the modul
 - **segments**: the segments with the highest revenue per customer, taken in that order until they bring at
   least `CONCENTRATION` of revenue, with their share of customers → look after them first.
 - **lifecycle**: the largest move this month from an active stage (N, E0) into a lapsed one (S1–S3) →
-  they are on this month's list; no such move → the base is steady.
+  they are on this month's list; no such move → the base is steady. In a partial month neither is said
+  (customers who would have bought in the missing days show as lapsed): only that the moves set part of a
+  month against a whole one.
 - **value**: the model's track record (`clv.backtest_verdict`): accurate → rank by predicted value;
   over / under → read the predictions as an upper / lower bound; untested → not checked yet.
 - **winback**: the plan (`economics.plan_totals`): contact the recommended groups for the expected profit,
@@ -136,8 +138,11 @@ def segments(table: pd.DataFrame, recent: Collection[str] = ()) -> list[dict[str
     return [_c("concentration", "protect_top", **params)]
 
 
-def lifecycle(moves: pd.DataFrame) -> list[dict[str, object]]:
-    """`lifecycle.biggest_movements` of the NES stages since last month."""
+def lifecycle(moves: pd.DataFrame, partial: bool = False) -> list[dict[str, object]]:
+    """`lifecycle.biggest_movements` of the NES stages since last month; `partial`: the month's data end early
+    (no finding from the moves, as `acquisition` makes no comparison)."""
+    if partial:
+        return [_c("partial")]
     lapsing = moves.loc[moves["from"].isin(ACTIVE_STAGES) & moves["to"].isin(LAPSED_STAGES)]
     if lapsing.empty:
         return [_c("steady")]
