@@ -6,7 +6,7 @@ import pytest
 from openpyxl import load_workbook
 from xlsxwriter.worksheet import Worksheet
 
-from crm_report import exports
+from crm_report import exports, i18n
 from crm_report.errors import ReportError
 from crm_report.exports import EXPORT_COLUMNS, campaign_rows, sheet_title, write_exports, write_winback_xlsx
 
@@ -141,6 +141,13 @@ def test_a_continued_sheet_name_keeps_its_number_within_31_characters(tmp_path, 
     frame = many_targets(2, "at_risk")
     names = load_workbook(write_winback_xlsx(frame, tmp_path / "w.xlsx", WORDS)).sheetnames
     assert names == [LONG_LABEL.replace("/", "_")[:31], LONG_LABEL.replace("/", "_")[:28] + "（2）"]
+
+
+@pytest.mark.parametrize("locale, names", [("zh-TW", ["開始流失", "開始流失（2）"]), ("en", ["Slipping", "Slipping (2)"])])
+def test_continued_sheets_are_named_in_the_client_locale(tmp_path, sheet_rows, locale, names):
+    sheet_rows(3)
+    book = load_workbook(write_winback_xlsx(many_targets(3), tmp_path / "w.xlsx", i18n.strings(locale)))
+    assert book.sheetnames == names
 
 
 def test_a_write_the_workbook_refuses_is_an_error_naming_sheet_row_and_column(tmp_path):
