@@ -25,9 +25,9 @@ LINE_AUDIENCE_MAX = 1_500_000  # user ids per uploaded file (Messaging API, crea
 HEADER_FILL = "D9E1F2"
 SHEET_MAX_ROWS = 1_048_576  # rows an Excel sheet holds, the header included (Excel's specifications and limits)
 SHEET_TITLE_MAX = 31  # characters in a sheet name
+CELL_MAX_UNITS = 32_767  # UTF-16 code units an Excel cell holds (Excel's specifications and limits)
 _REFUSED = {-1: "outside the sheet (Excel holds 1,048,576 rows and 16,384 columns)",
-            -2: "text longer than Excel's 32,767 characters per cell (XlsxWriter would cut it); "
-                "correct the value in the source data"}
+            -2: "text longer than Excel's 32,767 characters per cell (XlsxWriter would cut it)"}
 _SHEET_FORBIDDEN = re.compile(r"[\\/?*\[\]:]")
 _WIDE = r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]"
 
@@ -82,14 +82,40 @@ def neutralise_formulas(rows: pd.DataFrame) -> pd.DataFrame:
     stay numbers: numeric columns are not touched, nor text that is a plain number such as `-100` or a phone
     number in E.164 such as `+886912345678` (SMS tools need the `+`; a spreadsheet reads it as the number it
     is, nothing runs)."""
-    text = [c for c in rows if not pd.api.types.is_numeric_dtype(rows[c])
-            and not pd.api.types.is_datetime64_any_dtype(rows[c])]
     fixed = {}
-    for column in text:
+    for column in _text_columns(rows):
         cells = rows[column].astype("string")
         risky = cells.str.contains(_FORMULA_START, regex=True, na=False) & ~cells.str.match(_PLAIN_NUMBER, na=False)
         if risky.any():
             fixed[column] = rows[column].mask(risky, "'" + cells[risky])
+    return rows.assign(**fixed)
+
+
+def _text_columns(rows: pd.DataFrame) -> list[str]:
+    return [c for c in rows if not pd.api.types.is_numeric_dtype(rows[c])
+            and not pd.api.types.is_datetime64_any_dtype(rows[c])]
+
+
+def excel_text(text: str) -> str:
+    """`text` as one Excel cell can hold it: unchanged up to `CELL_MAX_UNITS` (32,767 UTF-16 code units; a
+    character outside the Basic Multilingual Plane, such as most emoji, counts two), else cut to that length
+    with a closing "…", as the report cuts the names it shows (`formatting.short_name`, which counts
+    characters, not UTF-16 units). XlsxWriter would cut it too, but without a mark and saying so only in a
+    return code."""
+    if len(text) <= CELL_MAX_UNITS // 2 or len(text.encode("utf-16-le")) // 2 <= CELL_MAX_UNITS:
+        return text
+    kept = text.encode("utf-16-le")[:2 * (CELL_MAX_UNITS - 1)].decode("utf-16-le", errors="ignore")
+    return kept + "…"  # a pair cut in half is dropped whole by errors="ignore"
+
+
+def _fit_cells(rows: pd.DataFrame) -> pd.DataFrame:
+    """`rows` with every text too long for a cell cut by `excel_text` (only the few long ones are looked at)."""
+    fixed = {}
+    for column in _text_columns(rows):
+        cells = rows[column].astype("string")
+        long = cells.str.len().gt(CELL_MAX_UNITS // 2).fillna(False)
+        if long.any():
+            fixed[column] = rows[column].mask(long, cells[long].map(excel_text))
     return rows.assign(**fixed)
 
 
@@ -101,14 +127,15 @@ def write_winback_xlsx(targets: pd.DataFrame, path: Path, words: Mapping[str, An
     ('開始流失（2）', 'Slipping (2)'), each with the header, so the workbook lists everyone the CSV lists.
     Headers are the locale's column names, bold on a fill, with the first row frozen and a filter; dates are
     real dates (yyyy-mm-dd), priority a whole number; column widths follow the content (CJK characters count
-    double); text is always text (a name like '=1+1' is never run as a formula). With nobody to contact: one
-    sheet with the header only. XlsxWriter reports a write it refuses or cuts only by a return code: each is
-    checked, and any refusal raises `ExportError` naming the sheet, row and column. Written with XlsxWriter
-    in constant-memory mode (rows streamed to disk): 3× faster than openpyxl's write-only mode on 100k rows
-    (README, Performance)."""
+    double); text is always text (a name like '=1+1' is never run as a formula), and a text longer than a
+    cell holds (32,767 characters) is cut with "…" (`excel_text`; winback.csv keeps it whole). With nobody
+    to contact: one sheet with the header only. XlsxWriter reports a write it refuses or cuts only by a
+    return code: each is checked, and any refusal raises `ExportError` naming the sheet, row and column.
+    Written with XlsxWriter in constant-memory mode (rows streamed to disk): 3× faster than openpyxl's
+    write-only mode on 100k rows (README, Performance)."""
     import xlsxwriter  # only a report run writes a workbook
 
-    rows = campaign_rows(targets, words)
+    rows = _fit_cells(campaign_rows(targets, words))
     headers = [words["campaign"]["columns"][c] for c in EXPORT_COLUMNS]
     path = Path(path)
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,

@@ -150,16 +150,23 @@ def test_continued_sheets_are_named_in_the_client_locale(tmp_path, sheet_rows, l
     assert book.sheetnames == names
 
 
-def test_a_write_the_workbook_refuses_is_an_error_naming_sheet_row_and_column(tmp_path):
-    """XlsxWriter cuts text longer than Excel's 32,767 characters per cell and only says so in a return
-    code: that is an error naming where, not a silently shortened cell."""
-    frame = many_targets(3).assign(customer_name=["甲", "x" * 32_768, "乙"])
-    with pytest.raises(ReportError, match=r"w\.xlsx, sheet 開始流失, row 3, column 姓名: .*32,767"):
-        write_winback_xlsx(frame, tmp_path / "w.xlsx", WORDS)
+@pytest.mark.parametrize("text, shown", [
+    ("x" * 32_767, "x" * 32_767),  # fits: Excel's 32,767 per cell
+    ("x" * 32_768, "x" * 32_766 + "…"),
+    ("😀" * 16_384, "😀" * 16_383 + "…"),  # an emoji is two UTF-16 units: 32,768 → 32,767 with the mark
+])
+def test_text_longer_than_a_cell_is_cut_with_a_mark_and_kept_whole_in_the_csv(tmp_path, text, shown):
+    """XlsxWriter cuts text over Excel's 32,767 UTF-16 units per cell without a mark (return code -2 only):
+    the workbook cuts it visibly with "…" instead, as the report cuts names; winback.csv keeps it whole."""
+    paths = write_exports(many_targets(2).assign(product=["魚油", text]), tmp_path, WORDS)
+    sheet = load_workbook(paths["xlsx"])["開始流失"]
+    assert [sheet["I2"].value, sheet["I3"].value] == ["魚油", shown]
+    assert pd.read_csv(paths["csv"], encoding="utf-8-sig", dtype=str)["product"].tolist() == ["魚油", text]
 
 
 def test_a_row_the_workbook_refuses_beyond_our_limit_is_an_error(tmp_path, monkeypatch):
-    """Should XlsxWriter's limit ever be lower than ours, the refused row is an error, not a lost customer."""
+    """Should XlsxWriter's limit ever be lower than ours, the refused row is an error naming the sheet, row and
+    column, not a lost customer (any write XlsxWriter refuses with a return code is)."""
     made = Worksheet.__init__
 
     def small(self, *args, **kwargs):
