@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from crm_report.errors import ReportError
 from crm_report.metrics.campaign import to_contact
 
 EXPORT_COLUMNS = ("customer_id", "customer_name", "contact", "channel", "group", "group_rank", "priority",
@@ -22,8 +23,17 @@ EXPORT_FILES = {"csv": "winback.csv", "xlsx": "winback.xlsx", "line": "line_audi
                 "email": "email_list.csv", "sms": "sms_list.csv"}
 LINE_AUDIENCE_MAX = 1_500_000  # user ids per uploaded file (Messaging API, create audience by file)
 HEADER_FILL = "D9E1F2"
+SHEET_MAX_ROWS = 1_048_576  # rows an Excel sheet holds, the header included (Excel's specifications and limits)
+SHEET_TITLE_MAX = 31  # characters in a sheet name
+CELL_MAX_UNITS = 32_767  # UTF-16 code units an Excel cell holds (Excel's specifications and limits)
+_REFUSED = {-1: "outside the sheet (Excel holds 1,048,576 rows and 16,384 columns)",
+            -2: "text longer than Excel's 32,767 characters per cell (XlsxWriter would cut it)"}
 _SHEET_FORBIDDEN = re.compile(r"[\\/?*\[\]:]")
 _WIDE = r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]"
+
+
+class ExportError(ReportError, ValueError):
+    """A campaign file that cannot hold what it must; the message names the file, sheet, row and column."""
 
 
 def campaign_rows(targets: pd.DataFrame, words: Mapping[str, Any]) -> pd.DataFrame:
@@ -72,10 +82,8 @@ def neutralise_formulas(rows: pd.DataFrame) -> pd.DataFrame:
     stay numbers: numeric columns are not touched, nor text that is a plain number such as `-100` or a phone
     number in E.164 such as `+886912345678` (SMS tools need the `+`; a spreadsheet reads it as the number it
     is, nothing runs)."""
-    text = [c for c in rows if not pd.api.types.is_numeric_dtype(rows[c])
-            and not pd.api.types.is_datetime64_any_dtype(rows[c])]
     fixed = {}
-    for column in text:
+    for column in _text_columns(rows):
         cells = rows[column].astype("string")
         risky = cells.str.contains(_FORMULA_START, regex=True, na=False) & ~cells.str.match(_PLAIN_NUMBER, na=False)
         if risky.any():
@@ -83,17 +91,51 @@ def neutralise_formulas(rows: pd.DataFrame) -> pd.DataFrame:
     return rows.assign(**fixed)
 
 
+def _text_columns(rows: pd.DataFrame) -> list[str]:
+    return [c for c in rows if not pd.api.types.is_numeric_dtype(rows[c])
+            and not pd.api.types.is_datetime64_any_dtype(rows[c])]
+
+
+def excel_text(text: str) -> str:
+    """`text` as one Excel cell can hold it: unchanged up to `CELL_MAX_UNITS` (32,767 UTF-16 code units; a
+    character outside the Basic Multilingual Plane, such as most emoji, counts two), else cut to that length
+    with a closing "…", as the report cuts the names it shows (`formatting.short_name`, which counts
+    characters, not UTF-16 units). XlsxWriter would cut it too, but without a mark and saying so only in a
+    return code."""
+    if len(text) <= CELL_MAX_UNITS // 2 or len(text.encode("utf-16-le")) // 2 <= CELL_MAX_UNITS:
+        return text
+    kept = text.encode("utf-16-le")[:2 * (CELL_MAX_UNITS - 1)].decode("utf-16-le", errors="ignore")
+    return kept + "…"  # a pair cut in half is dropped whole by errors="ignore"
+
+
+def _fit_cells(rows: pd.DataFrame) -> pd.DataFrame:
+    """`rows` with every text too long for a cell cut by `excel_text` (only the few long ones are looked at)."""
+    fixed = {}
+    for column in _text_columns(rows):
+        cells = rows[column].astype("string")
+        long = cells.str.len().gt(CELL_MAX_UNITS // 2).fillna(False)
+        if long.any():
+            fixed[column] = rows[column].mask(long, cells[long].map(excel_text))
+    return rows.assign(**fixed)
+
+
 def write_winback_xlsx(targets: pd.DataFrame, path: Path, words: Mapping[str, Any]) -> Path:
     """`campaign_rows` as an Excel workbook: one sheet per target group that has customers to contact, named
     by the group's label (made valid: at most 31 characters, none of \\ / ? * [ ] :, unique), in the order of
-    the locale's groups. Headers are the locale's column names, bold on a fill, with the first row frozen and
-    a filter; dates are real dates (yyyy-mm-dd), priority a whole number; column widths follow the content
-    (CJK characters count double); text is always text (a name like '=1+1' is never run as a formula). With
-    nobody to contact: one sheet with the header only. Written with XlsxWriter in constant-memory mode (rows
-    streamed to disk): 3× faster than openpyxl's write-only mode on 100k rows (README, Performance)."""
+    the locale's groups. A group longer than a sheet (`SHEET_MAX_ROWS`, header included: 1,048,575
+    customers) goes on over further sheets right after it, named by the locale's `campaign.sheet_continued`
+    ('開始流失（2）', 'Slipping (2)'), each with the header, so the workbook lists everyone the CSV lists.
+    Headers are the locale's column names, bold on a fill, with the first row frozen and a filter; dates are
+    real dates (yyyy-mm-dd), priority a whole number; column widths follow the content (CJK characters count
+    double); text is always text (a name like '=1+1' is never run as a formula), and a text longer than a
+    cell holds (32,767 characters) is cut with "…" (`excel_text`; winback.csv keeps it whole). With nobody
+    to contact: one sheet with the header only. XlsxWriter reports a write it refuses or cuts only by a
+    return code: each is checked, and any refusal raises `ExportError` naming the sheet, row and column.
+    Written with XlsxWriter in constant-memory mode (rows streamed to disk): 3× faster than openpyxl's
+    write-only mode on 100k rows (README, Performance)."""
     import xlsxwriter  # only a report run writes a workbook
 
-    rows = campaign_rows(targets, words)
+    rows = _fit_cells(campaign_rows(targets, words))
     headers = [words["campaign"]["columns"][c] for c in EXPORT_COLUMNS]
     path = Path(path)
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
@@ -104,11 +146,15 @@ def write_winback_xlsx(targets: pd.DataFrame, path: Path, words: Mapping[str, An
               "priority": book.add_format({"num_format": "#,##0"}), "group_rank": book.add_format({"num_format": "0"}),
               "date": book.add_format({"num_format": "yyyy-mm-dd"})}
     used: set[str] = set()
-    sheets = [(label, part) for label, part in rows.groupby("group", sort=False)] or [
+    groups = [(label, part) for label, part in rows.groupby("group", sort=False)] or [
         (words["campaign"]["sheet_empty"], rows)]
+    per_sheet = SHEET_MAX_ROWS - 1
     try:
-        for label, part in sheets:
-            _fill_sheet(book.add_worksheet(sheet_title(str(label), used)), headers, part, styles)
+        for label, part in groups:
+            for number, start in enumerate(range(0, max(len(part), 1), per_sheet), start=1):
+                title = sheet_title(str(label), used, number, words["campaign"]["sheet_continued"])
+                _fill_sheet(book.add_worksheet(title), headers, part.iloc[start:start + per_sheet], styles,
+                            f"{path}, sheet {title}")
     finally:
         book.close()
     return path
@@ -149,31 +195,43 @@ def write_exports(targets: pd.DataFrame, folder: Path, words: Mapping[str, Any])
     return paths
 
 
-def sheet_title(label: str, used: set[str]) -> str:
+def sheet_title(label: str, used: set[str], number: int = 1, continued: str = "{sheet} ({number})") -> str:
     """A valid, unique Excel sheet name from `label`: forbidden characters become '_', leading and trailing
     apostrophes go, at most 31 characters, never blank or 'History' (reserved by Excel); duplicates (compared
-    case-insensitively, as Excel does) get ' (2)', ' (3)'…. Adds the result to `used`."""
-    base = _SHEET_FORBIDDEN.sub("_", label).strip().strip("'")[:31].strip() or "Sheet"
+    case-insensitively, as Excel does) get ' (2)', ' (3)'…. Sheet `number` 2, 3… of one label (a list longer
+    than a sheet) is named by the pattern `continued` (the locale's `campaign.sheet_continued`), the label
+    shortened so that the number always fits. Adds the result to `used`."""
+    base = _valid_title(label)
+    if number > 1:
+        room = SHEET_TITLE_MAX - len(continued.format(sheet="", number=number))
+        base = _valid_title(continued.format(sheet=base[:room].rstrip(), number=number))
     if base.lower() == "history":
         base = f"{base}_"
-    title, number = base, 2
+    title, duplicate = base, 2
     while title.lower() in used:
-        suffix = f" ({number})"
-        title, number = base[:31 - len(suffix)] + suffix, number + 1
+        suffix = f" ({duplicate})"
+        title, duplicate = base[:SHEET_TITLE_MAX - len(suffix)] + suffix, duplicate + 1
     used.add(title.lower())
     return title
 
 
-def _fill_sheet(sheet, headers: list[str], rows: pd.DataFrame, styles: dict) -> None:
-    """Widths and column formats, frozen header row, filter, then the rows in order (constant-memory mode)."""
+def _valid_title(label: str) -> str:
+    return _SHEET_FORBIDDEN.sub("_", label).strip().strip("'")[:SHEET_TITLE_MAX].strip() or "Sheet"
+
+
+def _fill_sheet(sheet, headers: list[str], rows: pd.DataFrame, styles: dict, where: str) -> None:
+    """Widths and column formats, frozen header row, the rows in order (constant-memory mode), then the filter.
+    Every write's return code is checked (`_refused`): XlsxWriter refuses or cuts without raising."""
     for position, column in enumerate(EXPORT_COLUMNS):
         shown = rows[column].astype("string") if column != "contact_date" else pd.Series("yyyy-mm-dd", dtype="string")
         texts = pd.concat([pd.Series([headers[position]], dtype="string"), shown]).fillna("")
         width = int((texts.str.len() + texts.str.count(_WIDE)).max())
-        sheet.set_column(position, position, min(max(width + 2, 8), 60), styles.get(column))
+        if code := sheet.set_column(position, position, min(max(width + 2, 8), 60), styles.get(column)):
+            raise _refused(code, where, 0, headers[position])
     sheet.freeze_panes(1, 0)
-    sheet.autofilter(0, 0, len(rows), len(EXPORT_COLUMNS) - 1)
-    sheet.write_row(0, 0, headers, styles["header"])
+    for position, header in enumerate(headers):
+        if code := sheet.write_string(0, position, header, styles["header"]):
+            raise _refused(code, where, 0, header)
     # one typed writer per column: XlsxWriter's generic write() spends most of its time guessing each type
     writers = [(sheet.write_datetime, styles["date"]) if column == "contact_date"
                else (sheet.write_number, styles.get(column)) if pd.api.types.is_numeric_dtype(rows[column])
@@ -185,6 +243,13 @@ def _fill_sheet(sheet, headers: list[str], rows: pd.DataFrame, styles: dict) -> 
         for position, value in enumerate(record):
             if value is not None:
                 write, style = writers[position]
-                write(number, position, value, style)
+                if code := write(number, position, value, style):
+                    raise _refused(code, where, number, headers[position])
+    if code := sheet.autofilter(0, 0, len(rows), len(EXPORT_COLUMNS) - 1):
+        raise _refused(code, where, len(rows), headers[-1])
 
 
+def _refused(code: int, where: str, row: int, header: str) -> ExportError:
+    """The error for an XlsxWriter write that returned `code` at 0-based `row` (shown 1-based, as Excel)."""
+    reason = _REFUSED.get(code, f"refused by XlsxWriter (code {code})")
+    return ExportError(f"{where}, row {row + 1}, column {header}: {reason}")

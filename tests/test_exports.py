@@ -4,7 +4,10 @@ import datetime as dt
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from xlsxwriter.worksheet import Worksheet
 
+from crm_report import exports, i18n
+from crm_report.errors import ReportError
 from crm_report.exports import EXPORT_COLUMNS, campaign_rows, sheet_title, write_exports, write_winback_xlsx
 
 BOM = b"\xef\xbb\xbf"
@@ -18,6 +21,7 @@ WORDS = {
                     "product": "推薦商品", "offer": "優惠", "offer_detail": "優惠內容"},
         "offers": {"none": "不給優惠", "reminder": "提醒訊息", "discount": "折扣"},
         "sheet_empty": "喚醒名單",
+        "sheet_continued": "{sheet}（{number}）",
     },
 }
 LINE = {n: "U" + format(n, "x") * 32 for n in range(1, 6)}
@@ -77,6 +81,100 @@ def test_xlsx_without_anyone_to_contact_has_a_header_only_sheet(tmp_path):
     everyone_held_out = targets().assign(control=True)
     book = load_workbook(write_winback_xlsx(everyone_held_out, tmp_path / "w.xlsx", WORDS))
     assert book.sheetnames == ["喚醒名單"] and book.active.max_row == 1
+
+
+@pytest.fixture
+def sheet_rows(monkeypatch):
+    """Lower the rows a sheet holds (header included) to `n`, both ours and XlsxWriter's (which stands for
+    Excel's 1,048,576 and refuses a write beyond it), so a split is tested with a handful of rows."""
+    def lower(n: int) -> None:
+        monkeypatch.setattr(exports, "SHEET_MAX_ROWS", n, raising=False)
+        made = Worksheet.__init__
+
+        def small(self, *args, **kwargs):
+            made(self, *args, **kwargs)
+            self.xls_rowmax = n
+        monkeypatch.setattr(Worksheet, "__init__", small)
+    return lower
+
+
+def many_targets(n: int, group: str = "slipping") -> pd.DataFrame:
+    """`n` customers c01… of one group to contact, by LINE, ranked in id order."""
+    ids = [f"c{i:02d}" for i in range(1, n + 1)]
+    return pd.DataFrame({
+        "customer_id": ids, "customer_name": "王小明", "group": group, "group_rank": range(1, n + 1),
+        "priority": 100.0, "contact_date": pd.Timestamp("2026-04-01"), "channel": "line", "contact": LINE[1],
+        "product": "魚油", "offer": "reminder", "offer_detail": None, "control": False})
+
+
+def test_our_sheet_limit_is_excels():
+    assert exports.SHEET_MAX_ROWS == Worksheet().xls_rowmax == 1_048_576  # rows per sheet, header included
+
+
+def test_a_list_longer_than_a_sheet_continues_on_more_sheets_and_loses_nobody(tmp_path, sheet_rows):
+    """12 to contact, 5 rows a sheet (a header and 4 customers): three sheets named from the locale's
+    `sheet_continued`, each with the header and filter, and every customer once, in order, as in the CSV."""
+    sheet_rows(5)
+    paths = write_exports(many_targets(12), tmp_path, WORDS)
+    book = load_workbook(paths["xlsx"])
+    assert book.sheetnames == ["開始流失", "開始流失（2）", "開始流失（3）"]
+    header = list(WORDS["campaign"]["columns"].values())
+    for sheet in book:
+        assert [cell.value for cell in sheet[1]] == header and sheet.freeze_panes == "A2"
+        assert sheet.auto_filter.ref == f"A1:K{sheet.max_row}"
+    listed = [row[0] for sheet in book for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert listed == [f"c{i:02d}" for i in range(1, 13)]
+    assert listed == pd.read_csv(paths["csv"], encoding="utf-8-sig", dtype=str)["customer_id"].tolist()
+
+
+def test_each_group_is_split_on_its_own_and_its_sheets_stay_together(tmp_path, sheet_rows):
+    sheet_rows(3)
+    frame = pd.concat([many_targets(5), many_targets(2, "at_risk").assign(customer_id=["r1", "r2"])])
+    book = load_workbook(write_winback_xlsx(frame, tmp_path / "w.xlsx", WORDS))
+    long_title = LONG_LABEL.replace("/", "_")[:31]
+    assert book.sheetnames == ["開始流失", "開始流失（2）", "開始流失（3）", long_title]
+    assert [book[name].max_row - 1 for name in book.sheetnames] == [2, 2, 1, 2]
+
+
+def test_a_continued_sheet_name_keeps_its_number_within_31_characters(tmp_path, sheet_rows):
+    sheet_rows(2)
+    frame = many_targets(2, "at_risk")
+    names = load_workbook(write_winback_xlsx(frame, tmp_path / "w.xlsx", WORDS)).sheetnames
+    assert names == [LONG_LABEL.replace("/", "_")[:31], LONG_LABEL.replace("/", "_")[:28] + "（2）"]
+
+
+@pytest.mark.parametrize("locale, names", [("zh-TW", ["開始流失", "開始流失（2）"]), ("en", ["Slipping", "Slipping (2)"])])
+def test_continued_sheets_are_named_in_the_client_locale(tmp_path, sheet_rows, locale, names):
+    sheet_rows(3)
+    book = load_workbook(write_winback_xlsx(many_targets(3), tmp_path / "w.xlsx", i18n.strings(locale)))
+    assert book.sheetnames == names
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("x" * 32_767, "x" * 32_767),  # fits: Excel's 32,767 per cell
+    ("x" * 32_768, "x" * 32_766 + "…"),
+    ("😀" * 16_384, "😀" * 16_383 + "…"),  # an emoji is two UTF-16 units: 32,768 → 32,767 with the mark
+])
+def test_text_longer_than_a_cell_is_cut_with_a_mark_and_kept_whole_in_the_csv(tmp_path, text, shown):
+    """XlsxWriter cuts text over Excel's 32,767 UTF-16 units per cell without a mark (return code -2 only):
+    the workbook cuts it visibly with "…" instead, as the report cuts names; winback.csv keeps it whole."""
+    paths = write_exports(many_targets(2).assign(product=["魚油", text]), tmp_path, WORDS)
+    sheet = load_workbook(paths["xlsx"])["開始流失"]
+    assert [sheet["I2"].value, sheet["I3"].value] == ["魚油", shown]
+    assert pd.read_csv(paths["csv"], encoding="utf-8-sig", dtype=str)["product"].tolist() == ["魚油", text]
+
+
+def test_a_row_the_workbook_refuses_beyond_our_limit_is_an_error(tmp_path, monkeypatch):
+    """Should XlsxWriter's limit ever be lower than ours, the refused row is an error naming the sheet, row and
+    column, not a lost customer (any write XlsxWriter refuses with a return code is)."""
+    made = Worksheet.__init__
+
+    def small(self, *args, **kwargs):
+        made(self, *args, **kwargs)
+        self.xls_rowmax = 3
+    monkeypatch.setattr(Worksheet, "__init__", small)
+    with pytest.raises(ReportError, match=r"sheet 開始流失, row 4, column 顧客編號: .*outside the sheet"):
+        write_winback_xlsx(many_targets(5), tmp_path / "w.xlsx", WORDS)
 
 
 @pytest.mark.parametrize("label, used, title", [
