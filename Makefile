@@ -39,7 +39,7 @@ demo: demo-data
 test: setup
 	$(PY) -m ruff check crm_report tests bench notebooks scripts run_report.py
 	$(PY) -m mypy
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 bench: setup
 	$(PY) bench/end_to_end.py

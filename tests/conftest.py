@@ -1,5 +1,6 @@
 """Shared fixtures: tiny order tables whose right answers are worked out by hand in the tests, and the small demo
-reports that the pipeline and layout tests read (built once per run: about two minutes)."""
+reports that the pipeline and layout tests read (built once per run: about two minutes); and how `make test`
+shares the suite between two pytest-xdist workers without building any of them twice."""
 from __future__ import annotations
 
 import shutil
@@ -7,6 +8,50 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
+DEMO_REPORT_MODULES = ("test_dask.py", "test_layout.py", "test_partial_month.py", "test_pipeline.py")
+"""The test modules that read the session fixtures below (`demo_reports`, `demo_clients`): one work unit."""
+SLOWEST_FIRST = ("demo reports", "tests/test_equivalence.py", "tests/test_degraded_reports.py", "tests/test_faults.py",
+                 "tests/test_data_quality.py", "tests/test_currency.py")
+"""The work units that build reports, slowest first (one serial run, 2026-12: 450, 240, 165, 75, 45 and 35 s
+of 1,200 s at load 5-12); every other module takes under 40 s. Started first, they do not end the run alone."""
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """`--dist loadfile` as `make test` uses it: each test module is one work unit, so a module-scoped report is
+    built once; the modules of DEMO_REPORT_MODULES are one unit, so the session's demo reports are too; and
+    the units of SLOWEST_FIRST go out first. (`--dist loadgroup` cannot express this: pytest 9.2 ignores the
+    group it writes into the test ids, pytest-xdist issue 1386.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SharedFixtureScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "demo reports" if Path(module).name in DEMO_REPORT_MODULES else module
+
+        def _assign_work_unit(self, node) -> None:
+            slowest = min(self.workqueue, key=lambda unit: (SLOWEST_FIRST + (unit,)).index(unit))
+            self.workqueue.move_to_end(slowest, last=False)
+            super()._assign_work_unit(node)
+
+    return SharedFixtureScheduling(config, log)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """On an xdist worker, a module outside DEMO_REPORT_MODULES that uses a session fixture of this file would
+    build the demo reports again on the other worker: its tests fail, saying so."""
+    if not hasattr(item.config, "workerinput") or item.path.name in DEMO_REPORT_MODULES:
+        return
+    info = getattr(item, "_fixtureinfo", None)
+    session = [name for name, defs in (info.name2fixturedefs.items() if info else [])
+               if defs[-1].scope == "session" and defs[-1].func.__module__ == __name__]
+    if session:
+        pytest.fail(f"{item.nodeid} uses {', '.join(session)}: add {item.path.name} to DEMO_REPORT_MODULES in "
+                    f"tests/conftest.py, so that the demo reports are built once", pytrace=False)
+
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 DEMO_MONTH = "2026-10"
