@@ -56,23 +56,24 @@ def currency_symbol(currency: str = "TWD", locale: str = "zh-TW") -> str:
 
 
 @cache
-def currency_digits(currency: str = "TWD") -> int:
-    """Decimals an amount of `currency` is written with: CLDR's cash digits (TWD 0, JPY 0, USD 2, HKD 2)."""
+def _fractions(currency: str) -> tuple[int, ...]:
+    """CLDR's currency fractions of `currency`: (digits, rounding, cash digits, cash rounding)."""
     from babel.core import get_global
 
     fractions = get_global("currency_fractions")
-    return int(fractions.get(currency, fractions["DEFAULT"])[2])
+    return tuple(int(v) for v in fractions.get(currency, fractions["DEFAULT"]))
 
 
-@cache
+def currency_digits(currency: str = "TWD") -> int:
+    """Decimals an amount of `currency` is written with: CLDR's cash digits (TWD 0, JPY 0, USD 2, HKD 2)."""
+    return _fractions(currency)[2]
+
+
 def minor_digits(currency: str = "TWD") -> int:
     """Decimals of the currency's minor unit as accounts keep it (ISO 4217, from CLDR): TWD 2, JPY 0, KWD 3.
     Converted amounts are rounded to it (`data.load.CONVERSION`); the report prints the cash digits
     (`currency_digits`)."""
-    from babel.core import get_global
-
-    fractions = get_global("currency_fractions")
-    return int(fractions.get(currency, fractions["DEFAULT"])[0])
+    return _fractions(currency)[0]
 
 
 def money(value: float | None, locale: str = "zh-TW", currency: str = "TWD") -> str:
