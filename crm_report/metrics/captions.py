@@ -17,8 +17,8 @@ called "about the same", never up or down.
 - **intervals** (days between purchases): the median and quartiles.
 - **second_purchase** (the latest cohorts against a year earlier): `conclusions.second_purchase_change`.
 - **cohort_retention** (cohort heatmap): the month-1 return rate of the latest `RECENT_COHORTS` cohorts
-  against the earlier ones, pooled by customers; higher / lower beyond `CHANCE_Z` standard errors of a
-  difference of two proportions, else steady.
+  against the earlier ones, pooled by customers; higher / lower when `conclusions.shares_differ`, else
+  steady.
 - **cohort_value**: the oldest cohort's spend per customer in its first month and after its last observed
   month, and their ratio (what a new customer is worth beyond the first order).
 - **cycles** (replenishment ranges): the products bought again soonest and latest (median days).
@@ -35,11 +35,9 @@ called "about the same", never up or down.
 """
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
-from crm_report.metrics.conclusions import ACTIVE_STAGES, CHANCE_Z, RETURNING_LED, beyond_chance
+from crm_report.metrics.conclusions import ACTIVE_STAGES, RETURNING_LED, _c, beyond_chance, shares_differ
 from crm_report.metrics.conclusions import second_purchase_change as _second_purchase_change
 
 RECENT_MONTHS = 3
@@ -48,10 +46,6 @@ SURE_ALIVE = 0.8
 
 Caption = dict[str, object]
 
-
-def _c(key: str, **params: tuple[str, object]) -> Caption:
-    """A conclusion without an action (`conclusions._c`'s form)."""
-    return {"key": key, "action": None, "params": {name: [kind, value] for name, (kind, value) in params.items()}}
 
 
 def _months(monthly: pd.DataFrame) -> pd.PeriodIndex:
@@ -130,9 +124,7 @@ def cohort_retention(cohorts: pd.DataFrame, recent: int = RECENT_COHORTS) -> Cap
     late, early = seen.tail(recent), seen.iloc[:-recent]
     n1, n0 = float(late["customers"].sum()), float(early["customers"].sum())
     p1, p0 = float(returned.loc[late.index].sum()) / n1, float(returned.loc[early.index].sum()) / n0
-    pooled = (p1 * n1 + p0 * n0) / (n1 + n0)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
-    key = "steady" if abs(p1 - p0) <= CHANCE_Z * se else ("higher" if p1 > p0 else "lower")
+    key = ("higher" if p1 > p0 else "lower") if shares_differ(p1, n1, p0, n0) else "steady"
     return _c(key, rate=("pct", p1), before=("pct", p0), cohorts=("number", recent),
               from_month=("month", str(late["cohort"].iloc[0])), to_month=("month", str(late["cohort"].iloc[-1])))
 

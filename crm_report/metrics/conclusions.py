@@ -46,7 +46,7 @@ ACTIVE_STAGES = ("N", "E0")
 LAPSED_STAGES = ("S1", "S2", "S3")
 
 
-def _c(key: str, action: str | None = None, **params: tuple[str, object]) -> dict[str, object]:
+def _c(key: str, action: str | None = None, /, **params: tuple[str, object]) -> dict[str, object]:
     return {"key": key, "action": action, "params": {name: [kind, value] for name, (kind, value) in params.items()}}
 
 
@@ -72,6 +72,15 @@ def acquisition(kpis: pd.DataFrame, partial: bool = False) -> list[dict[str, obj
                "keep_returning" if share >= RETURNING_LED else "second_purchase", share=("pct", share))]
 
 
+def shares_differ(p1: float, n1: float, p0: float, n0: float, z: float = CHANCE_Z) -> bool:
+    """Whether two shares (of n₁ and n₀ people) differ by more than chance: |p₁ − p₀| > z √(p(1 − p)(1/n₁ +
+    1/n₀)), p pooled; never with nobody on one side."""
+    if not (n1 and n0):
+        return False
+    pooled = (p1 * n1 + p0 * n0) / (n1 + n0)
+    return abs(p1 - p0) > z * math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
+
+
 def repurchase(curves: dict[str, pd.DataFrame], window: int, intervals: dict[str, float]) -> list[dict[str, object]]:
     """`curves`: `repurchase.second_purchase_curve` of the latest cohorts and a year earlier ("latest",
     "year_ago"); `window`: the headline days; `intervals`: `repurchase.interval_summary`."""
@@ -95,10 +104,9 @@ def second_purchase_change(curves: dict[str, pd.DataFrame], window: int) -> tupl
     latest, before = at.get("latest"), at.get("year_ago")
     if latest is None or before is None or not (latest.notna()["share"] and before.notna()["share"]):
         return None
-    p1, p0, n1, n0 = float(latest["share"]), float(before["share"]), latest["at_risk"], before["at_risk"]
-    pooled = (p1 * n1 + p0 * n0) / (n1 + n0)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0)) if n1 and n0 else math.inf
-    return ("similar" if abs(p1 - p0) <= CHANCE_Z * se else ("better" if p1 > p0 else "worse")), p1, p0
+    p1, p0 = float(latest["share"]), float(before["share"])
+    differ = shares_differ(p1, float(latest["at_risk"]), p0, float(before["at_risk"]))
+    return ("better" if p1 > p0 else "worse") if differ else "similar", p1, p0
 
 
 def products(first_table: pd.DataFrame, baseline_rate: float, consumables: int,
