@@ -23,6 +23,15 @@ def as_of(month: pd.Period) -> pd.Timestamp:
     return month.end_time
 
 
+def local_now(timezone: str, utc: pd.Timestamp | None = None) -> pd.Timestamp:
+    """The wall-clock time in `timezone` (an IANA name, the client's `timezone`) at the instant `utc` (default:
+    now), tz-naive like every order date. One clock for the loader's "future date" rule and the "month not
+    over yet" rule: on a machine running in UTC, 2026-10-31 17:00 UTC is already 2026-11-01 in Taipei."""
+    instant = pd.Timestamp.now(tz="UTC") if utc is None else pd.Timestamp(utc)
+    instant = instant.tz_localize("UTC") if instant.tzinfo is None else instant
+    return instant.tz_convert(timezone).tz_localize(None)
+
+
 def last_complete_month(today: dt.date) -> pd.Period:
     """The month before `today`'s month: the default report month."""
     return pd.Period(today, freq="M") - 1

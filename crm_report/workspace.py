@@ -34,7 +34,7 @@ from crm_report.metrics.orders import purchase_orders, purchase_orders_before
 from crm_report.metrics.tiers import read_invitations
 from crm_report.metrics.winback import CONTACT_FIELDS, latest_contacts
 from crm_report.paths import CLIENTS_DIR, REPORTS_DIR
-from crm_report.period import DataEnd, as_of, data_end, parse_month
+from crm_report.period import DataEnd, as_of, data_end, local_now, parse_month
 
 if TYPE_CHECKING:
     from crm_report.metrics.products import Purchases
@@ -157,7 +157,8 @@ def prepare(config: ClientConfig, month: pd.Period, report_dir: Path, *,
     else, so no notebook meets it); when more rows are excluded than the client's `source.max_excluded_share`
     allows (unless `accept_exclusions`), after writing quarantine.csv so the rows can be inspected; when no
     order line is left up to the month's end; and when the export ends before the month does
-    (`period.data_end`: a partial month) or `month` is not over on `today` (default: the machine's date)
+    (`period.data_end`: a partial month) or `month` is not over on `today` (default: today in the client's
+    `timezone`, `period.local_now`)
     unless `allow_partial_month`, which labels the report partial instead (data-quality values
     `partial_month`, `data_end`, `days_missing`).
     """
@@ -168,7 +169,7 @@ def prepare(config: ClientConfig, month: pd.Period, report_dir: Path, *,
     if pd.notna(last_date) and last_date < month.start_time:
         raise DataError(f"{loaded.source}: the orders end on {last_date:%Y-%m-%d}, before {month} begins: "
                         f"report a month the data covers (or add the newer export)")
-    today = pd.Timestamp.today().normalize() if today is None else today
+    today = local_now(config.timezone).normalize() if today is None else today
     end = data_end(loaded.lines["order_date"], loaded.lines["order_id"], month, today=today)
     if end is not None and end.unfinished and not allow_partial_month:
         raise DataError(

@@ -13,7 +13,7 @@ from crm_report import charts, summary, workspace  # noqa: E402
 from crm_report.config import ClientConfig  # noqa: E402
 from crm_report.data.load import DataError  # noqa: E402
 from crm_report.metrics import acquisition, conclusions  # noqa: E402
-from crm_report.period import data_end  # noqa: E402
+from crm_report.period import data_end, local_now  # noqa: E402
 from crm_report.results import Section  # noqa: E402
 
 OCTOBER = pd.Period("2026-10", freq="M")
@@ -204,3 +204,24 @@ def test_a_report_labelled_partial_says_so_on_page_one_and_in_the_trend(demo_cli
     for title in ("與 2026 年 9 月底相比，顧客狀態的變化†", "與 2026 年 9 月底相比，RFM 客群的變化†"):
         assert title in lifecycle, title  # the moves since last month, and each flow table's corner cell
     assert lifecycle.count("本月</span>†</th>") == 3
+
+
+def test_local_now_is_the_clients_wall_clock():
+    """The same instant is still 31 October in London and already 1 November in Taipei."""
+    instant = pd.Timestamp("2026-10-31 17:00", tz="UTC")
+    assert local_now("Asia/Taipei", instant) == pd.Timestamp("2026-11-01 01:00")
+    assert local_now("Europe/London", instant) == pd.Timestamp("2026-10-31 17:00")  # GMT again since 25 October
+    assert local_now("Asia/Taipei", pd.Timestamp("2026-10-31 17:00")) == pd.Timestamp("2026-11-01 01:00")  # naive = UTC
+    assert local_now("Asia/Taipei").tzinfo is None
+
+
+def test_the_month_is_over_when_it_is_over_in_the_clients_timezone(tmp_path, monkeypatch):
+    """A machine running in UTC at 2026-10-31 17:00 UTC: October is over for a Taiwanese client (01:00 on
+    1 November in Taipei), not yet for a client in London. Before, the machine's date decided for both."""
+    instant = pd.Timestamp("2026-10-31 17:00", tz="UTC")
+    monkeypatch.setattr(workspace, "local_now", lambda timezone: local_now(timezone, instant))
+    config = _client(tmp_path, 31)
+    workspace.prepare(config, OCTOBER, tmp_path / "taipei")
+    london = config.model_copy(update={"timezone": "Europe/London"})
+    with pytest.raises(DataError, match=r"2026-10 is not over yet \(today is 2026-10-31\)"):
+        workspace.prepare(london, OCTOBER, tmp_path / "london")

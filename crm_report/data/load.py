@@ -42,6 +42,7 @@ from crm_report.config import CANONICAL_FIELDS, ClientConfig
 from crm_report.data import identity, presets, sources, values
 from crm_report.data.sources import DataError, TableInfo
 from crm_report.formatting import minor_digits
+from crm_report.period import local_now
 
 TEXT_FIELDS = ("order_id", "customer_id", "product_id", "product_name", "category", "channel", "store",
                "customer_name", "line_user_id", "email_consent", "sms_consent", "line_consent", "cancels_order_id")
@@ -220,7 +221,7 @@ def load_orders(config: ClientConfig, *, now: pd.Timestamp | None = None,
     currency without a rate (`CONVERSION`). Exceeding the client's excluded-rows threshold does not raise
     here: see `check_threshold`.
     """
-    now = pd.Timestamp.now(tz=config.timezone).tz_localize(None) if now is None else now
+    now = local_now(config.timezone) if now is None else now
     parts, files = [], []
     tables = sources.open_tables(config)
     _check_listed_columns(tables, config)
