@@ -1,15 +1,19 @@
-"""The campaign workbook on a large list: XlsxWriter (what `exports.write_winback_xlsx` uses) against
-openpyxl's write-only mode (what it used before), on the same rows, in the same run.
+"""The campaign workbook on a large list, three writers on the same rows in the same run: the project's
+(`exports.write_winback_xlsx`: XlsxWriter writes the parts, the rows are added a column at a time), the
+same workbook written cell by cell through XlsxWriter's constant-memory mode (`tests/xlsx_reference.py`,
+the project's writer until 2026-12 and the bytes the project's must equal), and openpyxl's write-only mode
+(the writer before that).
 
     .venv/bin/python bench/xlsx.py [--rows 100000] [--repeat 3]
 
-Prints the median seconds of each and their ratio. The openpyxl writer here is the project's former one,
-kept only as the baseline: header, widths, frozen row, filter, text as text, date and number formats.
+Prints the median seconds of each and the project's time as a ratio of each baseline. The openpyxl writer
+here is kept only as a baseline: header, widths, frozen row, filter, text as text, date and number formats.
 """
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +27,9 @@ from openpyxl.utils import get_column_letter
 
 from crm_report import i18n
 from crm_report.exports import EXPORT_COLUMNS, campaign_rows, write_winback_xlsx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root, for tests.xlsx_reference
+from tests.xlsx_reference import cell_by_cell  # noqa: E402
 
 
 def targets(n: int) -> pd.DataFrame:
@@ -73,19 +80,26 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     words, frame = i18n.strings("zh-TW"), targets(args.rows)
-    times: dict[str, list[float]] = {"xlsxwriter": [], "openpyxl": []}
+    writers = {"columns": lambda path: write_winback_xlsx(frame, path, words),
+               "cell by cell": lambda path: _cell_by_cell(frame, path, words),
+               "openpyxl": lambda path: openpyxl_baseline(frame, path, words)}
+    times: dict[str, list[float]] = {name: [] for name in writers}
     with tempfile.TemporaryDirectory() as folder:
-        for _ in range(args.repeat):  # alternate, so drift hits both alike
-            began = time.perf_counter()
-            write_winback_xlsx(frame, Path(folder) / "a.xlsx", words)
-            times["xlsxwriter"].append(time.perf_counter() - began)
-            began = time.perf_counter()
-            openpyxl_baseline(frame, Path(folder) / "b.xlsx", words)
-            times["openpyxl"].append(time.perf_counter() - began)
+        for _ in range(args.repeat):  # alternate, so drift hits all alike
+            for name, write in writers.items():
+                began = time.perf_counter()
+                write(Path(folder) / "book.xlsx")
+                times[name].append(time.perf_counter() - began)
     medians = {k: statistics.median(v) for k, v in times.items()}
-    print(f"{args.rows:,} rows: xlsxwriter {medians['xlsxwriter']:.2f} s, openpyxl write-only "
-          f"{medians['openpyxl']:.2f} s, ratio {medians['xlsxwriter'] / medians['openpyxl']:.2f}")
+    ours = medians["columns"]
+    print(f"{args.rows:,} rows, median of {args.repeat}: " + ", ".join(f"{k} {v:.2f} s" for k, v in medians.items()))
+    print(f"columns / cell by cell {ours / medians['cell by cell']:.2f}, "
+          f"columns / openpyxl {ours / medians['openpyxl']:.2f}")
 
+
+def _cell_by_cell(frame: pd.DataFrame, path: Path, words) -> None:
+    with cell_by_cell():
+        write_winback_xlsx(frame, path, words)
 
 if __name__ == "__main__":
     main()

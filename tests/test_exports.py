@@ -1,5 +1,7 @@
 """Campaign exports: open what was written (openpyxl, raw bytes) and check what a campaign tool would read."""
 import datetime as dt
+import re
+import zipfile
 
 import pandas as pd
 import pytest
@@ -9,6 +11,7 @@ from xlsxwriter.worksheet import Worksheet
 from crm_report import exports, i18n
 from crm_report.errors import ReportError
 from crm_report.exports import EXPORT_COLUMNS, campaign_rows, sheet_title, write_exports, write_winback_xlsx
+from tests.xlsx_reference import cell_by_cell
 
 BOM = b"\xef\xbb\xbf"
 LONG_LABEL = "半睡/需要關懷的高價值顧客：過去一年消費很高但已超過兩倍購買週期"  # "/" is not allowed in a sheet name
@@ -164,17 +167,85 @@ def test_text_longer_than_a_cell_is_cut_with_a_mark_and_kept_whole_in_the_csv(tm
     assert pd.read_csv(paths["csv"], encoding="utf-8-sig", dtype=str)["product"].tolist() == ["魚油", text]
 
 
-def test_a_row_the_workbook_refuses_beyond_our_limit_is_an_error(tmp_path, monkeypatch):
-    """Should XlsxWriter's limit ever be lower than ours, the refused row is an error naming the sheet, row and
-    column, not a lost customer (any write XlsxWriter refuses with a return code is)."""
+def test_a_filter_the_workbook_refuses_beyond_our_limit_is_an_error(tmp_path, monkeypatch):
+    """Should XlsxWriter's limit ever be lower than ours, the sheet it cannot hold is an error naming the sheet,
+    row and column, not a lost customer (any call XlsxWriter refuses with a return code is)."""
     made = Worksheet.__init__
 
     def small(self, *args, **kwargs):
         made(self, *args, **kwargs)
         self.xls_rowmax = 3
     monkeypatch.setattr(Worksheet, "__init__", small)
-    with pytest.raises(ReportError, match=r"sheet 開始流失, row 4, column 顧客編號: .*outside the sheet"):
+    with pytest.raises(ReportError, match=r"sheet 開始流失, row 6, column 優惠內容: .*outside the sheet"):
         write_winback_xlsx(many_targets(5), tmp_path / "w.xlsx", WORDS)
+
+
+def hostile_targets() -> pd.DataFrame:
+    """Text XlsxWriter escapes (control characters, a literal _xHHHH_, & < >, white space at either end, an
+    ideographic space), emoji, a missing name, product and date, a text too long for a cell, three groups."""
+    names = ["\x01王\x1f", "_x0041_ 小明", " 陳 ", "\u3000林", "A & <B> \"C\"", "😀 emoji", None, "=1+1",
+             "tab\tin", "new\nline", "\ufffe", "x" * 40_000]
+    n = len(names)
+    return pd.DataFrame({
+        "customer_id": [f"c{i:02d}" for i in range(n)], "customer_name": names,
+        "group": ["slipping", "at_risk", "asleep"] * (n // 3), "group_rank": range(1, n + 1),
+        "priority": [1234.5, 0.0, 99_999_999.0, 7.49] * (n // 4),
+        "contact_date": [pd.Timestamp("2026-04-01"), pd.NaT, pd.Timestamp("2030-12-31")] * (n // 3),
+        "channel": "line", "contact": [LINE[1 + i % 5] for i in range(n)],
+        "product": ["魚油", None, "維他命 & 鈣"] * (n // 3), "offer": "discount", "offer_detail": "9折",
+        "control": False})
+
+
+@pytest.mark.parametrize("per_sheet", [1_048_576, 4])
+def test_rows_added_a_column_at_a_time_are_what_xlsxwriter_writes_cell_by_cell(tmp_path, sheet_rows, per_sheet):
+    """`_add_rows` writes each sheet's rows as XML built a column at a time: every part of the workbook is
+    the same as XlsxWriter's own, cell by cell (the document properties aside: they hold the time)."""
+    sheet_rows(per_sheet)
+    ours = write_winback_xlsx(hostile_targets(), tmp_path / "ours.xlsx", WORDS)
+    with cell_by_cell():
+        theirs = write_winback_xlsx(hostile_targets(), tmp_path / "theirs.xlsx", WORDS)
+    with zipfile.ZipFile(ours) as a, zipfile.ZipFile(theirs) as b:
+        assert a.namelist() == b.namelist()
+        for name in a.namelist():
+            if name != "docProps/core.xml":
+                assert a.read(name) == b.read(name), name
+    book = load_workbook(ours)
+    assert sum(sheet.max_row - 1 for sheet in book) == len(hostile_targets())
+    assert book.worksheets[0]["B2"].value == "_x0001_王_x001F_"  # Excel reads its escape back; openpyxl does not
+
+
+def test_text_that_looks_like_rich_text_is_still_text(tmp_path):
+    """XlsxWriter writes a string beginning `<r>` and ending `</r>` raw, as rich-text markup: a customer named
+    so would break the sheet. The rows we add escape it like any text."""
+    frame = many_targets(2).assign(customer_name=["<r>x</r>", "<r><t>y</t></r>"])
+    sheet = load_workbook(write_winback_xlsx(frame, tmp_path / "w.xlsx", WORDS))["開始流失"]
+    assert [sheet["B2"].value, sheet["B3"].value] == ["<r>x</r>", "<r><t>y</t></r>"]
+
+
+@pytest.mark.parametrize("texts, width", [
+    (["abc", "王小明", "ab"], 6),  # three wide characters count six
+    (["abcdefg", "王小明"], 7),  # a longer narrow text is wider
+    (["ｘｙ", "abc"], 4),  # full-width Latin letters are wide
+    (["한국", "a" * 3], 4),
+    ([None, "a"], 1),
+    ([None], 0),
+])
+def test_display_width_counts_wide_characters_twice(texts, width):
+    assert exports._display_width(pd.Series(texts, dtype="string")) == width
+
+
+def test_only_texts_that_need_escaping_are_escaped():
+    """`_inline_texts` passes a value through `_inline_text` only when `_ESCAPED` finds something in it: the
+    pattern must find everything `_inline_text` changes (every character Python calls white space at either
+    end, control characters, markup characters, escape lookalikes) and nothing else."""
+    spaces = [chr(c) for c in range(0x3001) if chr(c).isspace() or re.match(r"\s", chr(c))]
+    texts = ([f"{s}x" for s in spaces] + [f"x{s}" for s in spaces] + [f"x{s}y" for s in spaces]
+             + [f"a{chr(c)}b" for c in range(0x20)] + ["a&b", "<", ">", "_x0041_", "_x004_", "_X0041_", "王小明",
+                                                        "\ufffe", "\uffff", "plain", "a\u3000b", ""])
+    found = pd.Series(texts, dtype="string").str.contains(exports._ESCAPED).tolist()
+    changed = [exports._inline_text(t) != f"<is><t>{t}</t></is>" for t in texts]
+    assert found == changed
+    assert sum(changed) > len(spaces) * 2
 
 
 @pytest.mark.parametrize("label, used, title", [
