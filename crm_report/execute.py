@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -121,17 +122,46 @@ def started_kernels(count: int) -> Iterator[list[AsyncKernelManager]]:
 
     check_kernel()
     managers = [AsyncKernelManager(kernel_name=KERNEL_NAME) for _ in range(count)]
+    forked = warm.running_server() is not None
     warm.fork_from_server(managers)
+    warming: list[threading.Thread] = []
     try:
         for manager in managers:
             # spawns the process and returns; readiness is awaited later. jupyter_client annotates start_kernel
             # as returning an Awaitable; it is an `async def`, so a coroutine, which asyncio.run takes.
             asyncio.run(manager.start_kernel())  # type: ignore[arg-type]
+            if not forked:  # a forked kernel has its imports already
+                warming.append(threading.Thread(target=_import_in, args=(manager, warm.notebook_imports()),
+                                                name="kernel-imports", daemon=True))
+                warming[-1].start()
         yield managers
     finally:
+        for thread in warming:
+            thread.join(timeout=IMPORT_TIMEOUT)
         for manager in managers:
             if manager.has_kernel:
                 asyncio.run(_stop(manager))
+
+
+IMPORT_TIMEOUT = 120  # seconds a new kernel may take to import the notebooks' modules
+
+
+def _import_in(manager: AsyncKernelManager, modules: list[str]) -> None:
+    """Have a new kernel import `modules` (`kernels.preload`) as soon as it is ready, while this process loads
+    the data: the notebooks' own imports then find them done. Only modules are imported; nothing is defined in
+    the notebook's namespace and nothing is kept in its history. A kernel that cannot do it is left as it is:
+    the notebook's own imports run and report any problem with the notebook's name and cell."""
+    client = manager.blocking_client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=IMPORT_TIMEOUT)
+        client.execute_interactive(f"__import__('crm_report.kernels', fromlist=['preload']).preload({modules!r})",
+                                   silent=True, store_history=False, timeout=IMPORT_TIMEOUT,
+                                   output_hook=lambda message: None)
+    except (RuntimeError, TimeoutError):
+        pass
+    finally:
+        client.stop_channels()
 
 
 async def _stop(manager: AsyncKernelManager) -> None:

@@ -57,7 +57,7 @@ def notebook_imports(notebooks_dir: Path = NOTEBOOKS_DIR) -> list[str]:
     return modules
 
 
-def _preload(modules: list[str]) -> None:
+def preload(modules: list[str]) -> None:
     """Import `modules`; a `package.name` that is an attribute rather than a module is skipped."""
     for name in modules:
         try:
@@ -227,7 +227,7 @@ def _serve() -> None:
         del sys.path[0]  # as ipykernel_launcher does; ipykernel adds it back for the notebook
     import ipykernel.kernelapp  # noqa: F401  (imported here, before any fork, so each kernel has it)
 
-    _preload(notebook_imports())
+    preload(notebook_imports())
     signal.signal(signal.SIGCHLD, _reap)
     replies.write("ready\n")
     replies.flush()

@@ -24,11 +24,11 @@ def test_the_kernel_server_imports_what_the_notebooks_import(tmp_path):
 
 
 def test_a_name_that_is_not_a_module_is_skipped_but_a_broken_module_is_not(tmp_path, monkeypatch):
-    kernels._preload(["crm_report.period.as_of", "json"])  # as_of is a function: nothing to import
+    kernels.preload(["crm_report.period.as_of", "json"])  # as_of is a function: nothing to import
     (tmp_path / "broken_for_preload.py").write_text("import no_such_module_anywhere\n", encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(ModuleNotFoundError, match="no_such_module_anywhere"):
-        kernels._preload(["broken_for_preload"])
+        kernels.preload(["broken_for_preload"])
 
 
 async def _printed(manager, code: str) -> str:
