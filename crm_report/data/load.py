@@ -42,6 +42,7 @@ from crm_report.config import CANONICAL_FIELDS, ClientConfig
 from crm_report.data import identity, presets, sources, values
 from crm_report.data.sources import DataError, TableInfo
 from crm_report.formatting import minor_digits
+from crm_report.frames import isin
 from crm_report.period import local_now
 
 TEXT_FIELDS = ("order_id", "customer_id", "product_id", "product_name", "category", "channel", "store",
@@ -321,13 +322,13 @@ def credit_notes(lines: pd.DataFrame, excluded: pd.DataFrame, as_of: pd.Timestam
         return missing
     credited = credit["order_id"].unique()
     purchases = lines.loc[purchase_line_mask(lines, as_of), "order_id"].unique()
-    bought = lines.loc[in_time & lines["status"].eq("paid") & lines["order_id"].isin(credited), "order_id"].unique()
+    bought = lines.loc[in_time & lines["status"].eq("paid") & isin(lines["order_id"], credited), "order_id"].unique()
     how = credit["credit_match"].value_counts()
     return CreditNotes(
         notes=int(credit["credit_note"].nunique()), lines=len(credit), by_reference=int(how.get(CREDIT_MATCHES[0], 0)),
         by_product=int(how.get(CREDIT_MATCHES[1], 0)), amount=float(-credit["amount"].sum()),
-        orders_cancelled=int((~pd.Series(bought).isin(purchases)).sum()),
-        orders_reduced=int(pd.Series(credited).isin(purchases).sum()),
+        orders_cancelled=int((~isin(pd.Series(bought), purchases)).sum()),
+        orders_reduced=int(isin(pd.Series(credited), purchases).sum()),
         unmatched=missing.unmatched, unmatched_amount=missing.unmatched_amount)
 
 
@@ -736,7 +737,7 @@ def _net_credit_notes(frame: pd.DataFrame, credit: pd.Series, usable: pd.Series)
         reference = (frame["cancels_order_id"] if "cancels_order_id" in frame
                      else pd.Series(pd.NA, index=frame.index, dtype="str"))
         by_reference = credit & reference.notna()
-        known = by_reference & reference.isin(frame.loc[usable, "order_id"].unique())
+        known = by_reference & isin(reference, frame.loc[usable, "order_id"].unique())
         target[known], how[known] = reference[known], CREDIT_MATCHES[0]
         by_window = credit & ~by_reference & frame["customer_id"].notna()
         if by_window.any():
@@ -756,7 +757,7 @@ def _latest_order_with_product(frame: pd.DataFrame, notes: pd.Series, usable: pd
         if f in frame:
             product = frame[f].fillna(product)
     sold = (usable & frame["status"].eq("paid") & frame["amount"].gt(0)
-            & frame["customer_id"].isin(frame.loc[notes, "customer_id"].unique()))
+            & isin(frame["customer_id"], frame.loc[notes, "customer_id"].unique()))
     columns = lambda rows: pd.DataFrame({"customer_id": frame.loc[rows, "customer_id"],  # noqa: E731
                                          "product": product[rows], "order_date": frame.loc[rows, "order_date"]})
     left = columns(notes).assign(row=np.flatnonzero(notes.to_numpy())).sort_values("order_date", kind="stable")

@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from crm_report.frames import isin
+
 KPI_FIELDS = ("active_customers", "new_customers", "returning_customers", "returning_revenue_share",
               "orders", "revenue", "aov")
 COUNT_FIELDS = ("active_customers", "new_customers", "returning_customers", "orders")
@@ -136,7 +138,7 @@ def first_order_products(lines: pd.DataFrame, orders: pd.DataFrame, month: pd.Pe
     """
     firsts = orders.dropna(subset=["customer_id"]).drop_duplicates("customer_id", keep="first")
     in_window = firsts.loc[firsts["order_month"].between(month - (window_months - 1), month), "order_id"]
-    first_lines = lines.loc[lines["order_id"].isin(in_window) & lines["status"].eq("paid")]
+    first_lines = lines.loc[isin(lines["order_id"], in_window) & lines["status"].eq("paid")]
     table = (
         first_lines.groupby("product_name", observed=True)
         .agg(first_orders=("order_id", "nunique"), revenue=("amount", "sum"))

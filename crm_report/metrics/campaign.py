@@ -27,6 +27,7 @@ import pandas as pd
 from scipy import stats
 
 from crm_report.data.identity import normalise_mobiles
+from crm_report.frames import isin
 from crm_report.period import as_of, parse_month
 
 OFFERS = ("none", "reminder", "discount")
@@ -104,7 +105,7 @@ def contact_hygiene(customer_ids: pd.Series, history: pd.DataFrame | None, order
         every = pd.Index(streak.index[streak.ge(unanswered_limit)])
         since = (period - unanswered_limit).start_time + pd.offsets.MonthBegin(1)
         bought = pd.Index(orders.loc[orders["order_date"].ge(since), "customer_id"].dropna().unique())
-        silent = customer_ids.isin(every.difference(bought))
+        silent = isin(customer_ids, every.difference(bought))
         reason = reason.mask(reason.eq("") & silent, "unanswered")
     return reason
 
@@ -115,7 +116,7 @@ def join_value(candidates: pd.DataFrame, value_table: pd.DataFrame) -> pd.DataFr
     purchase days), p_alive and clv (NaN when the model made no prediction)."""
     _require(candidates, ("customer_id",), "candidates")
     _require(value_table, ("T", "historic_revenue", "frequency", "p_alive", "clv"), "value_table")
-    missing = ~candidates["customer_id"].isin(value_table.index)
+    missing = ~isin(candidates["customer_id"], value_table.index)
     if missing.any():
         raise ValueError(f"value_table has no row for {int(missing.sum())} candidate(s), e.g. "
                          f"{candidates.loc[missing, 'customer_id'].iloc[0]!r}: compute both from the same orders")
@@ -442,7 +443,7 @@ def campaign_history(reports_dir: Path, client_folder: Path, client_id: str, mon
         record = send_record(client_folder, period - back)
         ids = None if record is None else record["customer_ids"]
         contacted = to_contact(targets)
-        sent = contacted & (targets["customer_id"].isin(ids) if ids is not None else record is not None)
+        sent = contacted & (isin(targets["customer_id"], ids) if ids is not None else record is not None)
         lists.append(targets.assign(campaign_month=str(period - back), confirmed=record is not None, sent=sent))
     return pd.concat(lists, ignore_index=True)
 

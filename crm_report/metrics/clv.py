@@ -34,6 +34,7 @@ import pandas as pd
 from scipy import optimize, special
 from threadpoolctl import threadpool_limits  # installed with scikit-learn (requirements.txt)
 
+from crm_report.frames import isin
 from crm_report.metrics.orders import purchase_days
 from crm_report.period import window_start
 
@@ -984,7 +985,7 @@ def seed_clv(orders: pd.DataFrame, as_of: pd.Timestamp,
     before = orders.loc[orders["order_date"].gt(two_years_ago) & orders["order_date"].le(year_ago)]
     customers = last["customer_id"].nunique()
     base = pd.Index(before["customer_id"].unique())
-    churned = int((~base.isin(last["customer_id"])).sum())
+    churned = int((~isin(base, last["customer_id"])).sum())
     revenue, n_orders = float(last["amount"].sum()), len(last)
     aov = revenue / n_orders if n_orders else None
     frequency = n_orders / customers if customers else None

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from crm_report.config import ClientConfig, MemberTier, read_utf8
+from crm_report.frames import isin
 from crm_report.metrics.lifecycle import GONE, NEW, _check_labels, _require, transition_matrix
 from crm_report.period import window_start
 
@@ -122,7 +123,7 @@ def assign_tiers(orders: pd.DataFrame, as_of: pd.Timestamp, tiers: Sequence[tupl
     customers = spend.index
     invited_any = np.zeros(len(customers), dtype=bool)
     for name in invitation:  # a handful of tiers, lowest first: a later (higher) list wins
-        on_list = customers.isin(list(invited[name]))
+        on_list = isin(customers, invited[name])
         tier = tier.where(~on_list, name)
         invited_any |= on_list
     next_tier = np.where(invited_any, None, next_tier)
