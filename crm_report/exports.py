@@ -171,12 +171,15 @@ def write_winback_xlsx(targets: pd.DataFrame, path: Path, words: Mapping[str, An
 def write_line_audience(targets: pd.DataFrame, path: Path) -> Path:
     """LINE audience upload file: the LINE user ids of the customers to contact by LINE, one per line, no
     header, UTF-8 without BOM (the Messaging API's "create audience for uploading user IDs (by file)" takes a
-    text/plain file with one user ID per line, at most 1,500,000). Duplicates are written once."""
+    text/plain file with one user ID per line, at most 1,500,000; more are added to the same audience with
+    further files). Duplicates are written once. Beyond `LINE_AUDIENCE_MAX` ids the list goes on in
+    `line_audience_2.txt`, `line_audience_3.txt`… beside `path`, in priority order; returns `path`."""
     ids = campaign_audience(targets, "line")
-    if len(ids) > LINE_AUDIENCE_MAX:
-        raise ValueError(f"{len(ids)} LINE user ids: one audience file takes at most {LINE_AUDIENCE_MAX}")
     path = Path(path)
-    path.write_text("".join(f"{user}\n" for user in ids), encoding="utf-8", newline="\n")
+    for number, start in enumerate(range(0, max(len(ids), 1), LINE_AUDIENCE_MAX), start=1):
+        part = path if number == 1 else path.with_name(f"{path.stem}_{number}{path.suffix}")
+        part.write_text("".join(f"{user}\n" for user in ids[start:start + LINE_AUDIENCE_MAX]), encoding="utf-8",
+                        newline="\n")
     return path
 
 

@@ -130,6 +130,20 @@ def test_a_list_longer_than_a_sheet_continues_on_more_sheets_and_loses_nobody(tm
     assert listed == pd.read_csv(paths["csv"], encoding="utf-8-sig", dtype=str)["customer_id"].tolist()
 
 
+def test_a_line_audience_longer_than_one_upload_continues_in_more_files(tmp_path, monkeypatch):
+    """LINE takes at most 1,500,000 user ids per uploaded file (more are added to the same audience with
+    further files). With the limit lowered to 2: five LINE ids in priority order go into line_audience.txt,
+    line_audience_2.txt and line_audience_3.txt, each id once, nobody lost (before: an error)."""
+    monkeypatch.setattr(exports, "LINE_AUDIENCE_MAX", 2)
+    frame = many_targets(5).assign(contact=[f"U{i:032d}" for i in range(5)], priority=[1.0, 5.0, 4.0, 3.0, 2.0])
+    first = exports.write_line_audience(frame, tmp_path / "line_audience.txt")
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert first == tmp_path / "line_audience.txt"
+    assert names == ["line_audience.txt", "line_audience_2.txt", "line_audience_3.txt"]
+    parts = [(tmp_path / name).read_text(encoding="utf-8").split("\n")[:-1] for name in names]
+    assert parts == [[f"U{1:032d}", f"U{2:032d}"], [f"U{3:032d}", f"U{4:032d}"], [f"U{0:032d}"]]
+
+
 def test_each_group_is_split_on_its_own_and_its_sheets_stay_together(tmp_path, sheet_rows):
     sheet_rows(3)
     frame = pd.concat([many_targets(5), many_targets(2, "at_risk").assign(customer_id=["r1", "r2"])])
