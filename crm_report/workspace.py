@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import ctypes
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from crm_report import i18n, results
@@ -40,6 +42,8 @@ if TYPE_CHECKING:
     from crm_report.metrics.products import Purchases
 
 
+T = TypeVar("T")
+
 PRIVATE_DIR = "private"
 """Inside build/: the only prepared file with personal data (contacts and consents). The pipeline deletes it
 before a report is published or a failed run is kept, so personal data stays in exports/ alone."""
@@ -50,11 +54,20 @@ LINE_COLUMNS = ("order_id", "customer_id", "order_date", "status", "amount", "pr
 orders need. The others (quantity, prices, channel, where each line came from) stay in the file."""
 
 
-def read_lines(build_dir: Path) -> pd.DataFrame:
-    """build/lines.parquet with only `LINE_COLUMNS` (those the client's data has)."""
+def read_lines(build_dir: Path, changed_after: pd.Timestamp | None = None) -> pd.DataFrame:
+    """build/lines.parquet with only `LINE_COLUMNS` (those the client's data has); with `changed_after`, only
+    the lines of the orders that have a line dated after it (what `orders.purchase_orders_before` reads)."""
     path = build_dir / "lines.parquet"
-    present = pq.read_schema(path).names
-    return pd.read_parquet(path, columns=[c for c in LINE_COLUMNS if c in present])
+    columns = [c for c in LINE_COLUMNS if c in pq.read_schema(path).names]
+    if changed_after is None:
+        return pd.read_parquet(path, columns=columns)
+    dates = pq.read_table(path, columns=["order_id", "order_date"])
+    changed = pc.unique(dates.filter(pc.greater(dates["order_date"], pa.scalar(changed_after.to_datetime64())))[
+        "order_id"]).drop_null()
+    del dates
+    if len(changed) == 0:
+        return pd.read_parquet(path, columns=columns).iloc[:0]
+    return pd.read_parquet(path, columns=columns, filters=pc.field("order_id").isin(changed))
 
 
 @dataclass(frozen=True)
@@ -102,10 +115,12 @@ class Run:
 
     @cached_property
     def purchases(self) -> Purchases:
-        """The purchases of `lines` as of the month's end, coded once for every product analysis."""
+        """The purchases of `lines` as of the month's end, coded once for every product analysis. Unless this
+        run holds the lines already, they are read for this only and their memory given back (`_transient`):
+        at 10M lines they are about 2.5 GB of a kernel that needs only the coded purchases."""
         from crm_report.metrics import products  # scipy: only the notebook that needs it imports it
 
-        return products.purchases(self.lines, self.as_of)
+        return self._transient(lambda lines: products.purchases(lines, self.as_of))
 
     @cached_property
     def orders(self) -> pd.DataFrame:
@@ -139,8 +154,18 @@ class Run:
     def segments_at(self, cutoff: pd.Timestamp) -> pd.Series:
         """Each customer's RFM segment as of `cutoff` (before the report month's end), from the orders known
         then: what a backtest groups its predictions by (the segment when the prediction was made)."""
-        return customer_history(purchase_orders_before(self.orders, self.lines, cutoff), cutoff,
-                                self.config.report.rfm_style)["segment"]
+        orders = self._transient(lambda lines: purchase_orders_before(self.orders, lines, cutoff), since=cutoff)
+        return customer_history(orders, cutoff, self.config.report.rfm_style)["segment"]
+
+    def _transient(self, use: Callable[[pd.DataFrame], T], since: pd.Timestamp | None = None) -> T:
+        """`use(lines)`: this run's `lines` when it holds them, otherwise the lines read for this call only
+        (with `since`, only the lines of orders changed since then: `read_lines`), their memory then given
+        back to the system (`release_memory`)."""
+        if "lines" in self.__dict__:  # cached_property keeps its value in the instance's __dict__
+            return use(self.lines)
+        result = use(read_lines(self.build_dir, changed_after=since))
+        release_memory()
+        return result
 
     def save(self, section: str, **content: Any) -> Path:
         """`results.save` into this run's build folder."""

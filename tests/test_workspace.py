@@ -26,6 +26,33 @@ def test_open_run_prepares_a_scratch_folder_for_interactive_use(tmp_path):
     assert run.words["sections"]["winback"] == "Win-back list"
 
 
+def test_a_run_that_does_not_hold_the_lines_reads_them_only_for_what_needs_them(tmp_path):
+    """Issue 13: notebook 01 needs the lines only for the coded purchases and the backtests' segments; it reads
+    them for those and gives the memory back instead of keeping every line (2.5 GB at 10M lines). The results
+    are those computed from every line the run holds; the backtests' cutoffs read only the lines of orders
+    changed since (`read_lines(changed_after=…)`)."""
+    clients = tmp_path / "clients"
+    (clients / "demo-apparel" / "data").mkdir(parents=True)
+    for name in ("client.yaml", "logo.svg"):
+        shutil.copy(CLIENTS_DIR / "demo-apparel" / name, clients / "demo-apparel" / name)
+    generate_orders("demo-apparel", "2026-10", scale=0.02).to_parquet(
+        clients / "demo-apparel" / "data" / "orders.parquet")
+    prepared = workspace.open_run("demo-apparel", "2026-10", "", clients_dir=clients, reports_dir=tmp_path / "r")
+    holding, lean = (workspace.open_run("demo-apparel", "2026-10", prepared.report_dir) for _ in range(2))
+    lines = holding.lines
+    for cutoff in (pd.Timestamp("2026-04-30 23:59:59.999999"), pd.Timestamp("2025-10-31 23:59:59.999999")):
+        pd.testing.assert_series_equal(lean.segments_at(cutoff), holding.segments_at(cutoff))
+        changed = workspace.read_lines(lean.build_dir, changed_after=cutoff)
+        expected = lines.loc[lines["order_id"].isin(lines.loc[lines["order_date"].gt(cutoff), "order_id"])]
+        assert 0 < len(changed) == len(expected) < len(lines)
+        pd.testing.assert_frame_equal(changed.reset_index(drop=True), expected.reset_index(drop=True))
+    for field in ("customer", "day", "product", "amount"):
+        assert (getattr(lean.purchases, field) == getattr(holding.purchases, field)).all()
+    pd.testing.assert_index_equal(lean.purchases.customers, holding.purchases.customers)
+    pd.testing.assert_frame_equal(lean.purchases.catalog, holding.purchases.catalog)
+    assert "lines" not in lean.__dict__
+
+
 def test_data_quality_gives_no_amount_share_when_no_row_carries_an_amount(tmp_path):
     """Found by mypy: with every amount 0 the share's base is 0, and `float("nan").where(...)` raised. (Here both
     rows are excluded, one for its date and one as a zero amount; the function is called as `prepare` does.)"""
