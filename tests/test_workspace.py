@@ -1,5 +1,6 @@
 """The analyst's path: a notebook's default parameters (empty report_dir) prepare a scratch folder."""
 import shutil
+from pathlib import Path
 
 import pandas as pd
 
@@ -8,14 +9,19 @@ from crm_report.data.demo import generate_orders
 from crm_report.paths import CLIENTS_DIR
 
 
-def test_open_run_prepares_a_scratch_folder_for_interactive_use(tmp_path):
+def small_apparel_client(tmp_path) -> Path:
+    """A clients folder with demo-apparel at 2% of its size (data to October 2026)."""
     clients = tmp_path / "clients"
     (clients / "demo-apparel" / "data").mkdir(parents=True)
     for name in ("client.yaml", "logo.svg"):
         shutil.copy(CLIENTS_DIR / "demo-apparel" / name, clients / "demo-apparel" / name)
     generate_orders("demo-apparel", "2026-10", scale=0.02).to_parquet(
         clients / "demo-apparel" / "data" / "orders.parquet")
+    return clients
 
+
+def test_open_run_prepares_a_scratch_folder_for_interactive_use(tmp_path):
+    clients = small_apparel_client(tmp_path)
     run = workspace.open_run("demo-apparel", "2026-09", "", clients_dir=clients, reports_dir=tmp_path / "reports")
     assert run.report_dir == tmp_path / "reports" / "_scratch" / "demo-apparel" / "2026-09"
     assert run.orders["order_date"].max() <= pd.Timestamp("2026-09-30 23:59:59.999999999")
@@ -31,12 +37,7 @@ def test_a_run_that_does_not_hold_the_lines_reads_them_only_for_what_needs_them(
     them for those and gives the memory back instead of keeping every line (2.5 GB at 10M lines). The results
     are those computed from every line the run holds; the backtests' cutoffs read only the lines of orders
     changed since (`read_lines(changed_after=…)`)."""
-    clients = tmp_path / "clients"
-    (clients / "demo-apparel" / "data").mkdir(parents=True)
-    for name in ("client.yaml", "logo.svg"):
-        shutil.copy(CLIENTS_DIR / "demo-apparel" / name, clients / "demo-apparel" / name)
-    generate_orders("demo-apparel", "2026-10", scale=0.02).to_parquet(
-        clients / "demo-apparel" / "data" / "orders.parquet")
+    clients = small_apparel_client(tmp_path)
     prepared = workspace.open_run("demo-apparel", "2026-10", "", clients_dir=clients, reports_dir=tmp_path / "r")
     holding, lean = (workspace.open_run("demo-apparel", "2026-10", prepared.report_dir) for _ in range(2))
     lines = holding.lines
