@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
@@ -210,6 +211,36 @@ def and_list(items: Sequence[str], words: Mapping[str, Mapping[str, str]]) -> st
     "A, B and C" ("A and B")."""
     sep, last = words["report"]["and_sep"], words["report"]["and_last"]
     return sep.join(items[:-1]) + last + items[-1] if len(items) > 1 else "".join(items)
+
+
+# English nouns the report counts, and the verbs that follow them, in the singular: "{n} customers are" with
+# n = 1 reads "1 customer is".
+_SINGULAR_NOUNS = {"customers": "customer", "orders": "order", "months": "month", "days": "day", "weeks": "week",
+                   "years": "year", "lists": "list", "groups": "group", "decisions": "decision",
+                   "clusters": "cluster", "cycles": "cycle", "lines": "line", "notes": "note", "products": "product",
+                   "buyers": "buyer", "members": "member", "files": "file", "rows": "row", "purchases": "purchase",
+                   "contacts": "contact", "messages": "message", "sheets": "sheet", "tiers": "tier",
+                   "segments": "segment", "stages": "stage"}
+_SINGULAR_VERBS = {"are": "is", "have": "has", "were": "was", "show": "shows", "cancel": "cancels",
+                   "do": "does", "need": "needs", "come": "comes", "buy": "buys", "make": "makes"}
+_ONE = re.compile(r"(?P<before>\{(?P<name>\w+)\}(?: (?!(?:of|in|on|at|for|by|to|from|with|and|or|than|the|a|an)\b)"
+                  r"[a-z-]+)? )(?P<noun>[a-z]+s\b)(?P<verb> [a-z]+\b)?")
+
+
+def fill(text: str, locale: str, **values: Any) -> str:
+    """`text.format(**values)`, in English with a noun counted by a value shown as "1" in the singular, and the
+    verb after it: "{n} new customers are" → "1 new customer is" (at most one word, not a preposition, between
+    the number and the noun; nouns and verbs of `_SINGULAR_NOUNS`, `_SINGULAR_VERBS`). Other locales have no
+    plural forms."""
+    if locale == "en" and any(str(v) == "1" for v in values.values()):
+        def singular(match: re.Match[str]) -> str:
+            noun, verb = match["noun"], match["verb"] or ""
+            if str(values.get(match["name"], "")) != "1" or noun not in _SINGULAR_NOUNS:
+                return match[0]
+            return match["before"] + _SINGULAR_NOUNS[noun] + (f" {_SINGULAR_VERBS.get(verb[1:], verb[1:])}"
+                                                              if verb else "")
+        text = _ONE.sub(singular, text)
+    return text.format(**values)
 
 
 def value(kind: str, v: Any, locale: str, names: Mapping[str, Mapping[str, str]], currency: str = "TWD") -> str:

@@ -61,7 +61,7 @@ def make_environment(locale: str, templates_dir: Path = TEMPLATES_DIR, currency:
                                    else formatting.signed_count(v) if kind == "count"
                                    else formatting.signed_pct(v)),
         "trend": lambda v: "flat" if v is None or abs(v) < 0.005 else ("up" if v > 0 else "down"),
-        "fill": lambda text, **kw: text.format(**kw),
+        "fill": lambda text, **kw: formatting.fill(text, locale, **kw),
         "words": unbreakable_words,
     })
     words = i18n.strings(locale, currency)
@@ -90,8 +90,8 @@ def caption(chart: str, item: dict[str, Any] | None, *, locale: str, words: dict
 
 
 def _worded(text: str, item: dict[str, Any], locale: str, words: dict[str, Any], currency: str) -> str:
-    return text.format(**{name: formatting.value(kind, v, locale, words, currency)
-                          for name, (kind, v) in item["params"].items()})
+    return formatting.fill(text, locale, **{name: formatting.value(kind, v, locale, words, currency)
+                                            for name, (kind, v) in item["params"].items()})
 
 
 _INLINE_TAG = r"</?(?:span|strong|em|b|a)\b[^>]*>"

@@ -143,7 +143,7 @@ def test_the_appendix_counts_every_netting_and_the_credit_notes_without_their_or
     text = re.sub(r"\s+", " ", html)
     assert ("2 credit notes (2 lines, NT$101) were netted against the orders they cancel: 0 lines by the order "
             "they name, 2 by the latest earlier order of the same customer with the same product within 90 days. "
-            "They cancelled 1 orders") in text
+            "They cancelled 1 order") in text
     assert "3 credit-note or refund lines (NT$138) cancel no order in the data" in text
     assert "uci.csv: Dates with the year last are read day first (31/12/2026)" in text
     assert "They carry 28.9% of the amount read" in text

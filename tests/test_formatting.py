@@ -110,3 +110,24 @@ def test_a_table_prints_all_its_amounts_in_one_unit():
     assert f.money_in(35_176, "M", "en") == "NT$0.04M"
     assert f.money_unit([], "a", locale="en") == ""
     assert f.money_in(-120, "萬", "zh-TW") == "NT$0.0 萬"  # no negative zero
+
+
+@pytest.mark.parametrize("text, values, filled", [
+    ("{n} customers are slipping.", {"n": "1"}, "1 customer is slipping."),
+    ("{n} customers are slipping.", {"n": "2"}, "2 customers are slipping."),
+    ("{n} customers are slipping.", {"n": "1,000"}, "1,000 customers are slipping."),
+    ("{notes} credit notes ({lines} lines, {amount})", {"notes": "1", "lines": "2", "amount": "NT$5"},
+     "1 credit note (2 lines, NT$5)"),
+    ("They cancelled {cancelled} orders, which", {"cancelled": "1"}, "They cancelled 1 order, which"),
+    ("{n} new customers bought again", {"n": "1"}, "1 new customer bought again"),
+    ("{n} paid lines have no amount", {"n": "1"}, "1 paid line has no amount"),
+    ("within {days} days of {n} orders", {"days": "1", "n": "3"}, "within 1 day of 3 orders"),
+    ("{month} ends", {"month": "1"}, "1 ends"),  # not a counted noun: left as it is
+    ("{share} of customers", {"share": "1"}, "1 of customers"),  # the noun is not counted by the value
+])
+def test_fill_puts_a_noun_counted_by_one_in_the_singular_in_english(text, values, filled):
+    assert f.fill(text, "en", **values) == filled
+
+
+def test_fill_leaves_chinese_as_it_is():
+    assert f.fill("{n} 位顧客", "zh-TW", n="1") == "1 位顧客"
