@@ -37,3 +37,44 @@ def test_amounts_carry_the_clients_currency_everywhere(hkd_report):
         assert "NT$" not in svg.read_text(encoding="utf-8"), svg.name
     results = json.loads((hkd_report / "results.json").read_text(encoding="utf-8"))
     assert "10% off" in json.dumps(results["sections"]["winback"]["values"]["discount_label"])
+
+
+@pytest.fixture(scope="module")
+def gbp_report(tmp_path_factory):
+    """Issue 11's example client: pounds sterling, day-first dates, cancellations as credit notes (C…), in the
+    shape of the UCI Online Retail export (tests/test_load.py's rows and hand-worked totals), in English.
+    Three of its eleven rows are credit notes that cancel nothing in the data: accepted, as a consultant would
+    after reading the quarantine."""
+    from tests.test_load import UCI_HEADER, UCI_ROWS
+
+    root = tmp_path_factory.mktemp("clients")
+    folder = root / "uk-gifts"
+    (folder / "data").mkdir(parents=True)
+    shutil.copy(CLIENTS_DIR / "demo-apparel" / "logo.svg", folder / "logo.svg")
+    (folder / "data" / "uci.csv").write_text(UCI_HEADER + UCI_ROWS, encoding="utf-8")
+    (folder / "client.yaml").write_text(
+        "display_name: UK Gifts\nlocale: en\ncurrency: GBP\ntimezone: Europe/London\nbrand:\n  logo: logo.svg\n"
+        "member_tiers:\n  - name: Silver\n    min_spend_12m: 100\n  - name: Gold\n    min_spend_12m: 500\n"
+        "economics:\n  line_message_cost: 0.01\n  email_message_cost: 0.002\n  sms_message_cost: 0.04\n"
+        "source:\n  path: data/uci.csv\n  cancel_prefix: C\n", encoding="utf-8")
+    out = tmp_path_factory.mktemp("reports")
+    pipeline.run_report("uk-gifts", "2010-12", clients_dir=root, reports_dir=out, accept_exclusions=True)
+    return out / "uk-gifts" / "2010-12"
+
+
+def test_a_pound_client_with_day_first_dates_and_credit_notes_by_hand(gbp_report):
+    """By hand (tests/test_load.py): December 2010 has 536365 (£35.64) and 536366 (£11.10) of 17850 and 536370
+    of 12583 (£180 − £90 credit note C536383 = £90): 3 orders, £136.74, 2 new customers. 536380 (£11.10) is
+    cancelled in full by C536391: no purchase. Read month first, '01/12/2010' would fall in January."""
+    sections = json.loads((gbp_report / "results.json").read_text(encoding="utf-8"))["sections"]
+    monthly = {row["month"]: row for row in sections["acquisition"]["tables"]["monthly"]}
+    december = monthly["2010-12"]
+    assert (december["orders"], december["active_customers"], december["new_customers"]) == (3, 2, 2)
+    assert december["revenue"] == pytest.approx(136.74)
+    assert sum(row["orders"] for row in monthly.values()) == 3  # no order in any other month
+    notes = sections["data_quality"]["values"]["credit_notes"]
+    assert (notes["notes"], notes["orders_cancelled"], notes["orders_reduced"], notes["unmatched"]) == (2, 1, 1, 3)
+    assert notes["unmatched_amount"] == pytest.approx(27.50 + 20.34 + 90)
+    text = "\n".join(page.extract_text() for page in PdfReader(gbp_report / "report.pdf").pages)
+    assert "£" in text and "NT$" not in text
+    assert "NT$" not in (gbp_report / "report.html").read_text(encoding="utf-8")
