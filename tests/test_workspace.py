@@ -52,6 +52,8 @@ def test_a_run_that_does_not_hold_the_lines_reads_them_only_for_what_needs_them(
     pd.testing.assert_index_equal(lean.purchases.customers, holding.purchases.customers)
     pd.testing.assert_frame_equal(lean.purchases.catalog, holding.purchases.catalog)
     assert "lines" not in lean.__dict__
+    nothing = workspace.read_lines(lean.build_dir, changed_after=pd.Timestamp("2030-01-01"))  # no order changed
+    assert nothing.empty and nothing.dtypes.to_dict() == lines.dtypes.to_dict()
 
 
 def test_data_quality_gives_no_amount_share_when_no_row_carries_an_amount(tmp_path):
