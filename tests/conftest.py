@@ -12,11 +12,12 @@ import pytest
 DEMO_REPORT_MODULES = ("test_dask.py", "test_layout.py", "test_partial_month.py", "test_pipeline.py")
 """The test modules that read the session fixtures below (`demo_reports`, `demo_clients`): one work unit."""
 SLOWEST_FIRST = ("demo reports", "tests/test_equivalence.py", "tests/test_degraded_reports.py",
-                 "tests/test_platform_reports.py", "tests/test_faults.py", "tests/test_data_quality.py",
-                 "tests/test_currency.py")
+                 "tests/test_platform_reports.py", "tests/test_faults.py", "tests/test_currency.py",
+                 "tests/test_data_quality.py", "tests/test_channels.py")
 """The work units that build reports, slowest first (one serial run, 2026-12: 450, 240, 165, 75, 45 and 35 s
 of 1,200 s at load 5-12; test_platform_reports.py, added since: 78 s alone at load 2, where test_currency.py took
-34 s); every other module takes under 40 s. Started first, they do not end the run alone."""
+34 s with one report of its three now; test_channels.py: two small reports); every other module takes under
+40 s. Started first, they do not end the run alone."""
 
 
 @pytest.hookimpl(tryfirst=True)
