@@ -101,5 +101,6 @@ def _cell_by_cell(frame: pd.DataFrame, path: Path, words) -> None:
     with cell_by_cell():
         write_winback_xlsx(frame, path, words)
 
+
 if __name__ == "__main__":
     main()

@@ -122,7 +122,7 @@ def started_kernels(count: int) -> Iterator[list[AsyncKernelManager]]:
 
     check_kernel()
     managers = [AsyncKernelManager(kernel_name=KERNEL_NAME) for _ in range(count)]
-    forked = warm.running_server() is not None
+    modules = None if warm.running_server() is not None else warm.notebook_imports()  # forked: imported already
     warm.fork_from_server(managers)
     warming: list[threading.Thread] = []
     try:
@@ -130,9 +130,9 @@ def started_kernels(count: int) -> Iterator[list[AsyncKernelManager]]:
             # spawns the process and returns; readiness is awaited later. jupyter_client annotates start_kernel
             # as returning an Awaitable; it is an `async def`, so a coroutine, which asyncio.run takes.
             asyncio.run(manager.start_kernel())  # type: ignore[arg-type]
-            if not forked:  # a forked kernel has its imports already
-                warming.append(threading.Thread(target=_import_in, args=(manager, warm.notebook_imports()),
-                                                name="kernel-imports", daemon=True))
+            if modules is not None:
+                warming.append(threading.Thread(target=_import_in, args=(manager, modules), name="kernel-imports",
+                                                daemon=True))
                 warming[-1].start()
         yield managers
     finally:

@@ -250,11 +250,11 @@ def _display_width(texts: pd.Series) -> int:
     """The widest of `texts` in narrow characters, a wide (CJK, full-width) character counting two. Only texts
     long enough to be the widest are searched for wide ones (a text is at most twice its length wide)."""
     texts = pd.Series(texts.dropna().unique(), dtype="string")
-    lengths = texts.str.len()
     if texts.empty:
         return 0
-    candidates = texts[2 * lengths >= lengths.max()]
-    return int((candidates.str.len() + candidates.str.count(_WIDE)).max())
+    lengths = texts.str.len()
+    long_enough = 2 * lengths >= lengths.max()
+    return int((lengths[long_enough] + texts[long_enough].str.count(_WIDE)).max())
 
 
 _SHEET_PART = re.compile(r"xl/worksheets/sheet(\d+)\.xml")
@@ -290,11 +290,12 @@ def _add_rows(path: Path, sheets: list[pd.DataFrame]) -> None:
                 head = _DIMENSION.sub(f'<dimension ref="A1:{last}"/>', head, count=1)
                 entry = zipfile.ZipInfo(info.filename, info.date_time)
                 entry.compress_type = zipfile.ZIP_DEFLATED
+                styles = _column_styles(head)
                 with target.open(entry, "w", force_zip64=_may_pass_zip32(rows)) as out:
                     out.write(head.encode("utf-8"))
                     for start in range(0, len(rows), ROWS_PER_CHUNK):
                         chunk = rows.iloc[start:start + ROWS_PER_CHUNK]
-                        out.write(_rows_xml(chunk, first=start + 2, styles=_column_styles(head)).encode("utf-8"))
+                        out.write(_rows_xml(chunk, first=start + 2, styles=styles).encode("utf-8"))
                     out.write(f"</sheetData>{tail}".encode())
         staged.replace(path)
     finally:

@@ -35,15 +35,21 @@ def _as_arrow(values: Iterable) -> pa.Array:
     if isinstance(values, (pd.Series, pd.Index)):
         return pa.array(values.array) if isinstance(values.array, pd.arrays.ArrowStringArray) else pa.array(
             values.astype(object).where(values.notna(), None).tolist(), type=pa.string())
-    return pa.array([None if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v
-                     for v in (values.tolist() if isinstance(values, np.ndarray) else values)], type=pa.string())
+    return pa.array([None if _missing(v) else v for v in _items(values)], type=pa.string())
 
 
 def _all_text(values: Iterable) -> bool:
     """Whether `values` holds only text and missing values (anything else goes to pandas' own `isin`)."""
     if isinstance(values, (pd.Series, pd.Index)):
         return isinstance(values.array, pd.arrays.ArrowStringArray) or pd.api.types.is_string_dtype(values.dtype) \
-            and bool(values.map(lambda v: isinstance(v, str) or pd.isna(v)).all())
-    items = values.tolist() if isinstance(values, np.ndarray) else list(values)
-    return all(isinstance(v, str) or v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
-               for v in items)
+            and bool(values.map(lambda v: isinstance(v, str) or _missing(v)).all())
+    return all(isinstance(v, str) or _missing(v) for v in _items(values))
+
+
+def _items(values: Iterable) -> list:
+    return values.tolist() if isinstance(values, np.ndarray) else list(values)
+
+
+def _missing(value: Any) -> bool:
+    """None, pandas' NA or a float NaN: what pandas' `isin` takes for a missing value among text."""
+    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
