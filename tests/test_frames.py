@@ -1,11 +1,12 @@
-"""frames.isin: pandas' own `isin` result, on Arrow text by Arrow's `is_in` (pandas 3 converts each value)."""
+"""frames.isin: pandas' own `isin` result, on Arrow text by Arrow's `is_in` (pandas 3 converts each value);
+frames.coded: integer codes in the values' order."""
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm_report.frames import isin
+from crm_report.frames import coded, isin
 
 TEXT = pd.Series(["a", "b", None, "c", "a"], dtype="string")
 
@@ -31,3 +32,18 @@ def test_isin_agrees_with_pandas_on_any_text(column, values):
 
 def test_numbers_go_to_pandas():
     assert isin(pd.Series([1, 2, 3]), [2, 3]).tolist() == [False, True, True]
+
+
+def test_coded_numbers_values_in_sorted_order():
+    frame = pd.DataFrame({"customer_id": pd.Series(["b", "a", "é", "b", "Z"], dtype="str"), "amount": [1, 2, 3, 4, 5]})
+    codes, values = coded(frame, "customer_id")
+    assert values.tolist() == ["Z", "a", "b", "é"]  # code point order, as sort_values on the text
+    assert codes["customer_id"].tolist() == [2, 1, 3, 2, 0]
+    assert codes["amount"].tolist() == [1, 2, 3, 4, 5]
+    assert values.take(codes["customer_id"]).tolist() == frame["customer_id"].tolist()
+    assert frame["customer_id"].tolist() == ["b", "a", "é", "b", "Z"]  # the input is left as it was
+
+
+def test_coded_refuses_missing_ids():
+    with pytest.raises(ValueError, match="customer_id has missing values"):
+        coded(pd.DataFrame({"customer_id": ["a", None]}), "customer_id")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from crm_report import frames
 from crm_report.metrics import lifecycle, rfm
 from crm_report.metrics.orders import purchase_days
 from crm_report.period import window_start
@@ -41,7 +42,7 @@ def customer_history(orders: pd.DataFrame, as_of: pd.Timestamp, rfm_style: str =
     active (a purchase in the last `active_months` months); recency_days, frequency, monetary, r_score,
     f_score, m_score, segment (`rfm.segment_customers` in `rfm_style`).
     """
-    orders = orders.dropna(subset=["customer_id"])
+    orders, ids = frames.coded(orders.dropna(subset=["customer_id"]), "customer_id")  # grouped by again and again
     days = purchase_days(orders)
     stages = lifecycle.nes_stages(orders, as_of, min_population_intervals, days=days).set_index("customer_id")
     segments = rfm.segment_customers(orders, as_of, rfm_style, stages=stages.reset_index(),
@@ -63,8 +64,8 @@ def customer_history(orders: pd.DataFrame, as_of: pd.Timestamp, rfm_style: str =
         **{c: stages[c] for c in ("days_since_last", "cycle_days", "cycle_basis", "ratio", "stage")},
         **{c: segments[c] for c in ("active", "recency_days", "frequency", "monetary", "r_score", "f_score",
                                     "m_score", "segment")},
-    }, index=first.index)
-    return history.rename_axis("customer_id").sort_index()
+    }, index=first.index).sort_index()
+    return history.set_axis(ids.take(history.index)).rename_axis("customer_id")
 
 
 def reconcile_segments(history: pd.DataFrame, rfm_style: str = "shopify") -> dict[str, int | float]:
