@@ -2,11 +2,13 @@
 paths), and any warning WeasyPrint logs (a missing image, font or stylesheet) fails the render instead of
 leaving a hole.
 
-`render.write_pdf` runs this file in a process of its own, `python -P crm_report/pdf.py HTML PDF ROOT SECONDS`,
-so a render that takes too long can be stopped; the child also limits its own CPU time to SECONDS (+1), so it
+`render.PdfProcess` runs this file in a process of its own, `python -P crm_report/pdf.py HTML PDF ROOT SECONDS`,
+started before the HTML is written: it imports WeasyPrint, then waits for the line `GO` on standard input. A
+render that takes too long can be stopped; the child also limits its own CPU time to SECONDS (+1), so it
 ends even when the process that started it was killed. It therefore imports nothing from crm_report and nothing heavy
 but WeasyPrint (pandas, Jinja and pydantic would add 1.7 s of start-up to every render). Exit status 0: the
-PDF is written; `REFUSED` with the reason on standard output: no PDF; anything else: WeasyPrint crashed.
+PDF is written; `REFUSED` with the reason on standard output: no PDF; `NOT_STARTED`: the parent never said `GO`;
+anything else: WeasyPrint crashed.
 """
 from __future__ import annotations
 
@@ -22,6 +24,10 @@ from urllib.request import url2pathname
 
 REFUSED = 3
 """Exit status of a render refused for a reason it prints (a file outside the report, WeasyPrint warnings)."""
+GO = "go\n"
+"""The line the parent writes on standard input once the HTML is written (the child imports WeasyPrint first).
+Anything else, or the end of the input, ends the child without a PDF (status `NOT_STARTED`)."""
+NOT_STARTED = 4
 
 
 def write(html_path: Path, pdf_path: Path, root: Path) -> str | None:
@@ -81,6 +87,9 @@ def main(argv: list[str]) -> int:
     cpu_seconds = math.ceil(float(argv[3])) + 1  # past the caller's wall-clock limit: that one speaks first
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))  # SIGXCPU, then SIGKILL
     logging.getLogger("weasyprint").propagate = False  # its warnings are collected, not printed
+    import weasyprint  # noqa: F401  (now, while the parent still writes the HTML)
+    if sys.stdin.readline() != GO:
+        return NOT_STARTED
     refused = write(html_path, pdf_path, root)
     if refused is not None:
         print(refused)

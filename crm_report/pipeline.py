@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from crm_report import execute, render, workspace
+from crm_report import execute, exports, i18n, render, workspace
 from crm_report.config import load_config
 from crm_report.errors import ReportError
 from crm_report.paths import CLIENTS_DIR, REPORTS_DIR
@@ -63,7 +63,8 @@ def _run_locked(config, period, final: Path, step: Progress, jobs: int, accept_e
             step("load")
             execute.run_notebooks(plan, {"client": client, "month": str(period), "report_dir": str(staging)},
                                   staging, jobs=jobs, kernels=kernels, on_done=lambda source: step(source.stem))
-        render.render_report(staging, config, str(period))
+        words = i18n.strings(config.locale, config.currency)  # the exports are written while the PDF renders
+        render.render_report(staging, config, str(period), meanwhile=lambda: exports.write_handed_over(staging, words))
         step("render")
         shutil.rmtree(staging / "build" / workspace.PRIVATE_DIR)  # personal data: exports/ only
         publish(staging, final)

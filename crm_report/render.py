@@ -6,6 +6,7 @@ warning it logs (a missing image, font or stylesheet) fails the render instead o
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
@@ -13,6 +14,8 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -112,37 +115,38 @@ def unbreakable_words(text: str) -> Markup:
     return Markup(" ").join(Markup('<span class="word">%s</span>') % word for word in escape(text).split())
 
 
-def render_report(report_dir: Path, config: ClientConfig, month: str,
-                  timeout: float | None = None) -> tuple[Path, Path]:
+def render_report(report_dir: Path, config: ClientConfig, month: str, timeout: float | None = None,
+                  meanwhile: Callable[[], object] | None = None) -> tuple[Path, Path]:
     """Write report.html and report.pdf in `report_dir` from `report_dir/build/results`; the PDF within
-    `timeout` seconds (`RENDER_TIMEOUT` when None)."""
-    sections = results.load_all(report_dir / "build")
-    context_events = calendar_context(month, config.events)
-    sections["summary"] = results.Section(values=executive_summary(sections, month, context_events), tables={},
-                                          figures={})
-    assets = _copy_assets(report_dir, config)
-    words = i18n.strings(config.locale, config.currency)
-    context = {
-        "client": {"name": config.display_name, "id": config.client_id, "locale": config.locale,
-                   "primary": config.brand.primary_color, "accent": config.brand.accent_color,
-                   "logo": assets.get("logo")},
-        "month": month,
-        "t": words,
-        "s": sections,
-        "appendix": appendix.context(config, words, sections["data_quality"].values.get("currency_conversions", ())
-                                     if "data_quality" in sections else ()),
-    }
-    html_text = make_environment(config.locale, currency=config.currency).get_template("report.html").render(
-        **context)
-    if config.locale == "zh-TW":
-        html_text = close_cjk_gaps(html_text)
-    html_path = report_dir / "report.html"
-    html_path.write_text(html_text, encoding="utf-8")
-    pdf_path = report_dir / "report.pdf"
-    try:
-        write_pdf(html_path, pdf_path, root=report_dir, timeout=timeout)
-    except RenderError as exc:
-        raise RenderError(f"{config.client_id} {month}: {exc}") from None
+    `timeout` seconds (`RENDER_TIMEOUT` when None). WeasyPrint's process starts first (it imports WeasyPrint
+    while this one writes the HTML); `meanwhile` runs here while it lays out the PDF."""
+    html_path, pdf_path = report_dir / "report.html", report_dir / "report.pdf"
+    with PdfProcess(html_path, pdf_path, root=report_dir, timeout=timeout) as weasyprint:
+        sections = results.load_all(report_dir / "build")
+        context_events = calendar_context(month, config.events)
+        sections["summary"] = results.Section(values=executive_summary(sections, month, context_events),
+                                              tables={}, figures={})
+        assets = _copy_assets(report_dir, config)
+        words = i18n.strings(config.locale, config.currency)
+        context = {
+            "client": {"name": config.display_name, "id": config.client_id, "locale": config.locale,
+                       "primary": config.brand.primary_color, "accent": config.brand.accent_color,
+                       "logo": assets.get("logo")},
+            "month": month,
+            "t": words,
+            "s": sections,
+            "appendix": appendix.context(config, words, sections["data_quality"].values.get(
+                "currency_conversions", ()) if "data_quality" in sections else ()),
+        }
+        html_text = make_environment(config.locale, currency=config.currency).get_template("report.html").render(
+            **context)
+        if config.locale == "zh-TW":
+            html_text = close_cjk_gaps(html_text)
+        html_path.write_text(html_text, encoding="utf-8")
+        try:
+            weasyprint.finish(meanwhile)
+        except RenderError as exc:
+            raise RenderError(f"{config.client_id} {month}: {exc}") from None
     results_path = report_dir / "results.json"
     results_path.write_text(_results_json(sections, config, month), encoding="utf-8")
     return html_path, pdf_path
@@ -154,22 +158,58 @@ def write_pdf(html_path: Path, pdf_path: Path, root: Path, timeout: float | None
     It runs in a child process (`crm_report.pdf`), killed after `timeout` seconds (`RENDER_TIMEOUT` when None):
     a RenderError naming the limit, and no PDF. The child costs WeasyPrint's import, which a render in this
     process would pay once too (0.8 s)."""
-    limit = RENDER_TIMEOUT if timeout is None else timeout
-    command = [sys.executable, "-P", pdf.__file__, str(html_path), str(pdf_path), str(root), str(limit)]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=limit)
-    except subprocess.TimeoutExpired:
-        done = None
-    if done is None or done.returncode == -signal.SIGXCPU:  # the child's own limit, should this one be late
-        pdf_path.unlink(missing_ok=True)
-        raise RenderError(f"{html_path.name}: no PDF after {limit:g} s, the render time limit "
-                          f"(render.RENDER_TIMEOUT); WeasyPrint was stopped")
-    if done.returncode == pdf.REFUSED:
-        raise RenderError(done.stdout.strip())
-    if done.returncode != 0:
-        pdf_path.unlink(missing_ok=True)
-        how = f"was killed by signal {-done.returncode}" if done.returncode < 0 else f"failed ({done.returncode})"
-        raise RenderError(f"{html_path.name}: WeasyPrint {how}:\n{done.stderr.strip()[-4000:]}")
+    with PdfProcess(html_path, pdf_path, root, timeout) as weasyprint:
+        weasyprint.finish()
+
+
+class PdfProcess:
+    """WeasyPrint's child process (`crm_report.pdf`), started before the HTML exists: it imports WeasyPrint
+    (0.8 s) and waits; `finish` tells it the HTML is written and waits for the PDF, within `timeout` seconds
+    of the start (`RENDER_TIMEOUT` when None). Leaving the `with` block stops a child that is still running."""
+
+    def __init__(self, html_path: Path, pdf_path: Path, root: Path, timeout: float | None = None) -> None:
+        self.html_path, self.pdf_path = html_path, pdf_path
+        self.limit = RENDER_TIMEOUT if timeout is None else timeout
+        self.deadline = time.monotonic() + self.limit
+        self.process = subprocess.Popen(
+            [sys.executable, "-P", pdf.__file__, str(html_path), str(pdf_path), str(root), str(self.limit)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def __enter__(self) -> PdfProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
+
+    def finish(self, meanwhile: Callable[[], object] | None = None) -> None:
+        """Let WeasyPrint read the HTML, run `meanwhile` here, then wait for the PDF: a RenderError when it
+        was refused, crashed or ran out of time (no PDF is left then)."""
+        assert self.process.stdin is not None
+        with contextlib.suppress(BrokenPipeError):  # the child has ended already: its status says why
+            self.process.stdin.write(pdf.GO)
+            self.process.stdin.flush()
+        if meanwhile is not None:
+            meanwhile()
+        stdout: str | None
+        try:
+            stdout, stderr = self.process.communicate(timeout=max(self.deadline - time.monotonic(), 0.0))
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.communicate()
+            stdout, stderr = None, ""
+        status = self.process.returncode
+        if stdout is None or status == -signal.SIGXCPU:  # the child's own limit, should this one be late
+            self.pdf_path.unlink(missing_ok=True)
+            raise RenderError(f"{self.html_path.name}: no PDF after {self.limit:g} s, the render time limit "
+                              f"(render.RENDER_TIMEOUT); WeasyPrint was stopped")
+        if status == pdf.REFUSED:
+            raise RenderError(stdout.strip())
+        if status != 0:
+            self.pdf_path.unlink(missing_ok=True)
+            how = f"was killed by signal {-status}" if status < 0 else f"failed ({status})"
+            raise RenderError(f"{self.html_path.name}: WeasyPrint {how}:\n{stderr.strip()[-4000:]}")
 
 
 def _copy_assets(report_dir: Path, config: ClientConfig) -> dict[str, str]:

@@ -158,7 +158,7 @@ group_chart = charts.winback_groups(target_summary.loc[target_summary["customers
 plan
 
 # %%
-export_paths = exports.write_exports(targets, run.report_dir, words)
+export_files = exports.hand_over(targets, run.report_dir)  # the pipeline writes them while the PDF renders
 campaign.save_targets(targets, run.report_dir / campaign.TARGETS_FILE)
 to_contact = targets.assign(expected_profit=economics.customer_profit(
     targets, plan, **run.config.economics.plan_options())).loc[campaign.to_contact(targets)]
@@ -174,7 +174,7 @@ run.save("winback",
                  "economics": run.config.economics, "plan_totals": totals,
                  "discount_label": run.config.discount_label, "so_what": conclusions.winback(totals),
                  "captions": {"groups": captions.winback_groups(target_summary, plan)},
-                 "exports": {key: path.name for key, path in export_paths.items()},
+                 "exports": export_files,
                  "channels": campaign.report_channels(targets),
                  "message_costs": run.config.economics.message_costs,
                  "evaluated_month": str(run.month - 1), "has_previous": history is not None, "verdict": verdict,

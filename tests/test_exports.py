@@ -10,7 +10,17 @@ from xlsxwriter.worksheet import Worksheet
 
 from crm_report import exports, i18n
 from crm_report.errors import ReportError
-from crm_report.exports import EXPORT_COLUMNS, campaign_rows, sheet_title, write_exports, write_winback_xlsx
+from crm_report.exports import (
+    EXPORT_COLUMNS,
+    HANDED_OVER,
+    campaign_rows,
+    hand_over,
+    sheet_title,
+    write_exports,
+    write_handed_over,
+    write_winback_xlsx,
+)
+from crm_report.workspace import PRIVATE_DIR
 from tests.xlsx_reference import cell_by_cell
 
 BOM = b"\xef\xbb\xbf"
@@ -293,6 +303,32 @@ def test_write_exports_writes_every_file_with_only_its_channel(tmp_path):
     sms = pd.read_csv(paths["sms"], encoding="utf-8-sig", dtype=str)
     assert sms[["customer_id", "contact"]].values.tolist() == [["r1", "+886912345678"]]  # E.164, no "'" added
     assert load_workbook(paths["xlsx"]).sheetnames[0] == "開始流失"
+
+
+def test_targets_handed_over_by_the_notebook_are_written_by_the_pipeline_as_they_were(tmp_path):
+    """Notebook 01 hands its targets over (`hand_over`); the pipeline writes the files while the PDF renders
+    (`write_handed_over`): the same bytes as writing them from the notebook, and the names the report lists."""
+    direct, handed = tmp_path / "direct", tmp_path / "handed"
+    written = write_exports(targets(), direct, WORDS)
+    assert hand_over(targets(), handed) == {key: path.name for key, path in written.items()}
+    assert (handed / HANDED_OVER).parent.name == PRIVATE_DIR  # deleted with the other personal data
+    assert not (handed / "exports").exists()  # nothing written yet
+    for key, path in write_handed_over(handed, WORDS).items():
+        if key == "xlsx":  # a workbook's zip stores the time it was written; compare its parts
+            assert _parts(path) == _parts(written[key])
+        else:
+            assert path.read_bytes() == written[key].read_bytes(), key
+
+
+def test_nothing_handed_over_writes_nothing(tmp_path):
+    """A client's own notebook that writes its exports itself hands nothing over."""
+    assert write_handed_over(tmp_path, WORDS) == {}
+    assert not (tmp_path / "exports").exists()
+
+
+def _parts(path):
+    with zipfile.ZipFile(path) as workbook:
+        return {name: workbook.read(name) for name in workbook.namelist() if name != "docProps/core.xml"}
 
 
 @pytest.mark.parametrize("only", ["email", "sms"])

@@ -127,8 +127,37 @@ def test_the_render_process_ends_by_itself_when_nobody_stops_it(tmp_path):
     from crm_report import pdf
     page = write_page(tmp_path, "<table><tr><td>" + "超長商品名稱" * 700 + "</td><td>2</td></tr></table>")
     done = subprocess.run([sys.executable, "-P", pdf.__file__, str(page), str(tmp_path / "out.pdf"), str(tmp_path),
-                           "1"], capture_output=True, timeout=60)
+                           "1"], input=pdf.GO.encode(), capture_output=True, timeout=60)
     assert done.returncode == -signal.SIGXCPU
+
+
+def test_weasyprint_starts_before_the_html_exists_and_this_process_works_while_it_renders(tmp_path):
+    """`PdfProcess` starts WeasyPrint's process first (it imports WeasyPrint meanwhile); the HTML is written
+    after; `finish` lets it render and runs `meanwhile` here (the pipeline writes the exports then)."""
+    page, done = tmp_path / "page.html", []
+    with render.PdfProcess(page, tmp_path / "out.pdf", root=tmp_path) as weasyprint:
+        write_page(tmp_path)
+        weasyprint.finish(meanwhile=lambda: done.append(weasyprint.process.poll()))
+    assert done == [None]  # `meanwhile` ran while WeasyPrint was still at work
+    assert (tmp_path / "out.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_a_render_abandoned_before_the_html_is_written_leaves_no_process_and_no_pdf(tmp_path):
+    """A template error between start and `finish`: leaving the block stops the child; and a child whose
+    parent died before saying go ends by itself at the end of its input."""
+    import subprocess
+    import sys
+
+    from crm_report import pdf
+    with pytest.raises(jinja2.UndefinedError), render.PdfProcess(
+            tmp_path / "page.html", tmp_path / "out.pdf", root=tmp_path) as weasyprint:
+        raise jinja2.UndefinedError("'s' is undefined")
+    assert weasyprint.process.returncode is not None
+    assert not (tmp_path / "out.pdf").exists()
+    done = subprocess.run([sys.executable, "-P", pdf.__file__, str(write_page(tmp_path)), str(tmp_path / "out.pdf"),
+                           str(tmp_path), "60"], input=b"", capture_output=True, timeout=60)
+    assert done.returncode == pdf.NOT_STARTED
+    assert not (tmp_path / "out.pdf").exists()
 
 
 def test_no_space_after_full_width_punctuation_in_zh_tw():
