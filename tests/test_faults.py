@@ -12,7 +12,7 @@ fixture, in this order:
 6. the next run (in this process) restores, cleans up and publishes the real report: the one render every
    injection assertion reads.
 Each killed run is a child process (`python -m tests.test_faults FAULT …`) that dies at its fault point by
-SIGKILL: hooks (`progress`, a wrapped `os.replace` / `subprocess.run`) make the fault points exact, with no
+SIGKILL: hooks (`progress`, a wrapped `os.replace` / `PdfProcess.finish`) make the fault points exact, with no
 timing races. Runs 4 and 5 stand in for the notebooks (and 5 for the render) with the results of run 3, which
 is why run 3 is killed only when both notebooks have finished.
 """
@@ -85,14 +85,14 @@ def _child(fault: str, clients: Path, reports: Path, seed: Path) -> None:
         execute.started_kernels = lambda count: contextlib.nullcontext([])
         execute.run_notebooks = lambda plan, parameters, staging, **kw: shutil.copytree(seed, staging,
                                                                                         dirs_exist_ok=True)
-        if fault == "render":  # WeasyPrint's child process has started
-            def started(command, **kwargs):
-                subprocess.Popen(command)
-                time.sleep(0.5)
-                _die(marker)
-            render.subprocess.run = started
+        if fault == "render":  # WeasyPrint's child process is laying out the PDF
+            real_finish = render.PdfProcess.finish
+
+            def finish(self, meanwhile=None):
+                real_finish(self, meanwhile=lambda: (time.sleep(0.5), _die(marker)))
+            render.PdfProcess.finish = finish
         elif fault == "publish":  # the old report has been moved aside, the new one not yet into place
-            render.render_report = lambda staging, config, month: (staging / "report.pdf").write_bytes(b"new")
+            render.render_report = lambda staging, config, month, **kw: (staging / "report.pdf").write_bytes(b"new")
             real_replace = os.replace
 
             def replace(source, target):
