@@ -66,4 +66,4 @@ def coded(frame: pd.DataFrame, column: str) -> tuple[pd.DataFrame, pd.Index]:
     codes, values = pd.factorize(frame[column], sort=True)
     if (codes < 0).any():
         raise ValueError(f"coded: {column} has missing values")
-    return frame.assign(**{column: codes}), pd.Index(values, name=column)
+    return frame.assign(**{column: codes}), pd.Index(values, name=column).infer_objects()  # text as groupby gives it

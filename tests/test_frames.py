@@ -44,6 +44,12 @@ def test_coded_numbers_values_in_sorted_order():
     assert frame["customer_id"].tolist() == ["b", "a", "é", "b", "Z"]  # the input is left as it was
 
 
+def test_coded_values_are_text_as_a_groupby_gives_them():
+    """Ids in an object column (text beside a guest's None) come back as text, as a groupby's keys do."""
+    frame = pd.DataFrame({"customer_id": pd.Series(["b", "a"], dtype=object)})
+    assert coded(frame, "customer_id")[1].dtype == frame.groupby("customer_id").size().index.dtype
+
+
 def test_coded_refuses_missing_ids():
     with pytest.raises(ValueError, match="customer_id has missing values"):
         coded(pd.DataFrame({"customer_id": ["a", None]}), "customer_id")

@@ -34,7 +34,7 @@ import pandas as pd
 from scipy import optimize, special
 from threadpoolctl import threadpool_limits  # installed with scikit-learn (requirements.txt)
 
-from crm_report.frames import isin
+from crm_report.frames import coded, isin
 from crm_report.metrics.orders import purchase_days
 from crm_report.period import window_start
 
@@ -624,6 +624,7 @@ def customer_value(orders: pd.DataFrame, as_of: pd.Timestamp, months: int = 12,
     customers with a repeat purchase; otherwise every prediction is missing and `problem` says why. There is
     no other minimum client size (Klaviyo's 500-buyer gate is not copied).
     """
+    orders, ids = coded(orders.dropna(subset=["customer_id"]), "customer_id")  # grouped by again and again
     summary = rfm_summary(orders, as_of)
     historic = orders.groupby("customer_id", observed=True)["amount"].sum().reindex(summary.index)
     table = summary.assign(historic_revenue=historic)
@@ -648,12 +649,17 @@ def customer_value(orders: pd.DataFrame, as_of: pd.Timestamp, months: int = 12,
                 problem = "fit_failed"
     if problem is None:
         status = np.where(predicted["expected_spend"].isna(), "no_finite_spend", "ok")
-        return CustomerValue(table.join(predicted).assign(prediction=status), purchases, spend, None, repeaters,
-                             kind, selection, reason)
+        return CustomerValue(_by_id(table.join(predicted).assign(prediction=status), ids), purchases, spend, None,
+                             repeaters, kind, selection, reason)
     empty = pd.DataFrame(np.nan, index=summary.index,
                          columns=["p_alive", "expected_purchases", "expected_spend", "clv"])
-    return CustomerValue(table.join(empty).assign(prediction=problem), purchases, spend, problem, repeaters,
-                         kind, selection, reason)
+    return CustomerValue(_by_id(table.join(empty).assign(prediction=problem), ids), purchases, spend, problem,
+                         repeaters, kind, selection, reason)
+
+
+def _by_id(table: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
+    """`table` indexed by the customer ids its codes (`frames.coded`) stand for."""
+    return table.set_axis(ids.take(table.index)).rename_axis("customer_id")
 
 
 def backtest(orders: pd.DataFrame, as_of: pd.Timestamp, months_back: int, model_kind: str) -> pd.DataFrame:
@@ -723,7 +729,8 @@ def backtests(orders: pd.DataFrame, as_of: pd.Timestamp, model_kind: str,
     frames (empty when none ran)}.
     """
     _check_kind(model_kind)
-    first = orders.loc[orders["customer_id"].notna(), "order_date"].min()
+    orders, ids = coded(orders.dropna(subset=["customer_id"]), "customer_id")  # grouped by again and again
+    first = orders["order_date"].min()
     rows, detail, longest = [], {}, None
     for months in sorted(horizons):
         status = "ok"
@@ -744,7 +751,11 @@ def backtests(orders: pd.DataFrame, as_of: pd.Timestamp, model_kind: str,
         if status != "ok":
             rows.append({"months_back": months, "status": status})
             continue
-        groups = groups_at(window_start(as_of, months)) if groups_at is not None else None
+        groups = None
+        if groups_at is not None:  # labels by customer id → by code
+            labels = groups_at(window_start(as_of, months))
+            code = ids.get_indexer(labels.index)
+            groups = labels.loc[code >= 0].set_axis(code[code >= 0])  # customers with no order have no row
         detail[months] = backtest_summary(table, groups)
         rows.append({"months_back": months, "status": status, **detail[months]["total"].iloc[0].to_dict()})
         longest = months
