@@ -14,10 +14,11 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import jinja2
 from markupsafe import Markup, escape
@@ -164,16 +165,17 @@ def write_pdf(html_path: Path, pdf_path: Path, root: Path, timeout: float | None
 
 class PdfProcess:
     """WeasyPrint's child process (`crm_report.pdf`), started before the HTML exists: it imports WeasyPrint
-    (0.8 s) and waits; `finish` tells it the HTML is written and waits for the PDF, within `timeout` seconds
-    of the start (`RENDER_TIMEOUT` when None). Leaving the `with` block stops a child that is still running."""
+    (0.8 s) and waits; `finish` tells it the HTML is written and waits for the PDF, at most `timeout` seconds
+    from then (`RENDER_TIMEOUT` when None). Its output goes to files, not pipes, so it never waits for this
+    process to read. Leaving the `with` block stops a child still running and deletes what PDF it began."""
 
     def __init__(self, html_path: Path, pdf_path: Path, root: Path, timeout: float | None = None) -> None:
         self.html_path, self.pdf_path = html_path, pdf_path
         self.limit = RENDER_TIMEOUT if timeout is None else timeout
-        self.deadline = time.monotonic() + self.limit
+        self.output, self.errors = tempfile.TemporaryFile(), tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             [sys.executable, "-P", pdf.__file__, str(html_path), str(pdf_path), str(root), str(self.limit)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdin=subprocess.PIPE, stdout=self.output, stderr=self.errors)
 
     def __enter__(self) -> PdfProcess:
         return self
@@ -181,35 +183,45 @@ class PdfProcess:
     def __exit__(self, *exc: object) -> None:
         if self.process.poll() is None:
             self.process.kill()
-            self.process.communicate()
+            self.process.wait()
+            self.pdf_path.unlink(missing_ok=True)  # a PDF cut off while it was written
+        if self.process.stdin is not None:
+            with contextlib.suppress(BrokenPipeError):  # "go" still buffered for a child that has ended
+                self.process.stdin.close()
+        self.output.close()
+        self.errors.close()
 
     def finish(self, meanwhile: Callable[[], object] | None = None) -> None:
         """Let WeasyPrint read the HTML, run `meanwhile` here, then wait for the PDF: a RenderError when it
         was refused, crashed or ran out of time (no PDF is left then)."""
         assert self.process.stdin is not None
+        deadline = time.monotonic() + self.limit
         with contextlib.suppress(BrokenPipeError):  # the child has ended already: its status says why
-            self.process.stdin.write(pdf.GO)
-            self.process.stdin.flush()
+            self.process.stdin.write(pdf.GO.encode())
+            self.process.stdin.close()
         if meanwhile is not None:
             meanwhile()
-        stdout: str | None
-        try:
-            stdout, stderr = self.process.communicate(timeout=max(self.deadline - time.monotonic(), 0.0))
+        try:  # a child that has ended is reaped at once, however late this is
+            status = self.process.wait(timeout=max(deadline - time.monotonic(), 0.0))
         except subprocess.TimeoutExpired:
+            status = None
+        if status is None or status == -signal.SIGXCPU:  # the child's own limit, should this one be late
             self.process.kill()
-            self.process.communicate()
-            stdout, stderr = None, ""
-        status = self.process.returncode
-        if stdout is None or status == -signal.SIGXCPU:  # the child's own limit, should this one be late
+            self.process.wait()
             self.pdf_path.unlink(missing_ok=True)
             raise RenderError(f"{self.html_path.name}: no PDF after {self.limit:g} s, the render time limit "
                               f"(render.RENDER_TIMEOUT); WeasyPrint was stopped")
         if status == pdf.REFUSED:
-            raise RenderError(stdout.strip())
+            raise RenderError(_read(self.output).strip())
         if status != 0:
             self.pdf_path.unlink(missing_ok=True)
             how = f"was killed by signal {-status}" if status < 0 else f"failed ({status})"
-            raise RenderError(f"{self.html_path.name}: WeasyPrint {how}:\n{stderr.strip()[-4000:]}")
+            raise RenderError(f"{self.html_path.name}: WeasyPrint {how}:\n{_read(self.errors).strip()[-4000:]}")
+
+
+def _read(file: IO[bytes]) -> str:
+    file.seek(0)
+    return file.read().decode("utf-8", errors="replace")
 
 
 def _copy_assets(report_dir: Path, config: ClientConfig) -> dict[str, str]:

@@ -136,9 +136,18 @@ def test_weasyprint_starts_before_the_html_exists_and_this_process_works_while_i
     after; `finish` lets it render and runs `meanwhile` here (the pipeline writes the exports then)."""
     page, done = tmp_path / "page.html", []
     with render.PdfProcess(page, tmp_path / "out.pdf", root=tmp_path) as weasyprint:
-        write_page(tmp_path)
+        write_page(tmp_path, "<p>每月回購率與營收。</p>" * 400)  # pages of text: seconds of layout
         weasyprint.finish(meanwhile=lambda: done.append(weasyprint.process.poll()))
     assert done == [None]  # `meanwhile` ran while WeasyPrint was still at work
+    assert (tmp_path / "out.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_work_done_meanwhile_does_not_count_against_a_finished_render(tmp_path):
+    """The time limit is WeasyPrint's: a PDF finished while this process was still busy (the exports of a
+    large client) is kept, however long that took."""
+    with render.PdfProcess(tmp_path / "page.html", tmp_path / "out.pdf", root=tmp_path, timeout=4) as weasyprint:
+        write_page(tmp_path)
+        weasyprint.finish(meanwhile=lambda: time.sleep(6))
     assert (tmp_path / "out.pdf").read_bytes().startswith(b"%PDF")
 
 
