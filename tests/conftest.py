@@ -3,6 +3,7 @@ reports that the pipeline and layout tests read (built once per run: about two m
 shares the suite between two pytest-xdist workers without building any of them twice."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -41,6 +42,23 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
             super()._assign_work_unit(node)
 
     return SharedFixtureScheduling(config, log)
+
+
+@pytest.fixture(scope="module")
+def forked_kernels():
+    """The module's reports run in kernels forked from one kernel server (`crm_report.kernels`), as a batch
+    worker's do: the same notebooks, their imports done once instead of in two new kernels per report (about
+    half of a small report's time). For modules that build several reports
+    (`pytestmark = pytest.mark.usefixtures("forked_kernels")`); not for those that test kernels themselves."""
+    from crm_report import execute, kernels
+
+    server = kernels.KernelServer(env={**os.environ, **execute.kernel_spec().env})
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(kernels, "_server", server)
+            yield server
+    finally:
+        server.stop()
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -10,6 +10,8 @@ from crm_report.data.demo import generate_orders
 from crm_report.metrics.campaign import reachable, to_contact
 from crm_report.paths import CLIENTS_DIR
 
+pytestmark = pytest.mark.usefixtures("forked_kernels")  # several reports: kernels forked, imports once
+
 MONTH = "2026-10"
 ONLY = {"email": ("phone", "line_user_id"), "sms": ("email", "line_user_id")}  # channel → contacts removed
 

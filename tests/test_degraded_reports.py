@@ -11,6 +11,8 @@ from crm_report.data.demo import generate_orders
 from crm_report.data.load import DataError
 from crm_report.paths import CLIENTS_DIR
 
+pytestmark = pytest.mark.usefixtures("forked_kernels")  # several reports: kernels forked, imports once
+
 MONTH = "2026-10"
 
 

@@ -13,6 +13,8 @@ from crm_report.config import load_config
 from crm_report.data.load import load_orders
 from tests.equivalence import MONTH, WRITERS, canonical_lines, make_client
 
+pytestmark = pytest.mark.usefixtures("forked_kernels")  # several reports: kernels forked, imports once
+
 FORMATS = [f for f in WRITERS if not f.startswith("parquet")]
 TRUTH = {"shopify": "parquet_without_ids"}
 """What each format is compared with: the clean Parquet holding the same information. Shopify exports have

@@ -3,7 +3,7 @@ full report of 2024-04 on the small export of tests/corpus/files/platforms, chec
 by hand in tests/test_platforms.py (its `EXPECTED`, imported, not copied).
 
 Each client folder holds client.yaml (the preset named), a copy of the export and a logo. The five reports are
-built once, one after another, with their kernels forked from one kernel server (`crm_report.kernels`, as batch
+built once, one after another, with their kernels forked from one kernel server (conftest's `forked_kernels`, as batch
 workers do: the notebooks run as in any report, their imports done once), about 15 s of CPU each. With five to
 seven order lines a client, most sections degrade (too few customers to segment or to model value): the report
 must say so, not crash.
@@ -13,7 +13,6 @@ its rows name (Shopee's export has none). The report shows no sales-channel brea
 publishes (build/lines.parquet) keep the channel.
 """
 import json
-import os
 import re
 import shutil
 
@@ -36,32 +35,26 @@ CHANNELS = {"shopline": {"網店", "POS"}, "91app": {"APP", "Web"}, "cyberbiz": 
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory):
+def reports(tmp_path_factory, forked_kernels):
     """Preset name → the published report folder, or the exception its run raised (so that one preset's crash
     fails its own tests, with the traceback, and not the other presets')."""
-    from crm_report import execute, kernels, pipeline
+    from crm_report import pipeline
     from crm_report.paths import CLIENTS_DIR
 
     clients, out = tmp_path_factory.mktemp("clients"), tmp_path_factory.mktemp("reports")
     built: dict[str, object] = {}
-    server = kernels.KernelServer(env={**os.environ, **execute.kernel_spec().env})
-    try:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(kernels, "_server", server)
-            for name, (file, *_) in EXPECTED.items():
-                folder = clients / name
-                (folder / "data").mkdir(parents=True)
-                shutil.copy(FILES / file, folder / "data" / file)
-                shutil.copy(CLIENTS_DIR / "demo-supplements" / "logo.svg", folder / "logo.svg")
-                (folder / "client.yaml").write_text(
-                    f"display_name: {name} shop\nbrand:\n  logo: logo.svg\n"
-                    f"source:\n  path: data/{file}\n  preset: {name}\n", encoding="utf-8")
-                try:
-                    built[name] = pipeline.run_report(name, MONTH, clients_dir=clients, reports_dir=out)
-                except Exception as exc:  # reported by this preset's tests
-                    built[name] = exc
-    finally:
-        server.stop()
+    for name, (file, *_) in EXPECTED.items():
+        folder = clients / name
+        (folder / "data").mkdir(parents=True)
+        shutil.copy(FILES / file, folder / "data" / file)
+        shutil.copy(CLIENTS_DIR / "demo-supplements" / "logo.svg", folder / "logo.svg")
+        (folder / "client.yaml").write_text(
+            f"display_name: {name} shop\nbrand:\n  logo: logo.svg\n"
+            f"source:\n  path: data/{file}\n  preset: {name}\n", encoding="utf-8")
+        try:
+            built[name] = pipeline.run_report(name, MONTH, clients_dir=clients, reports_dir=out)
+        except Exception as exc:  # reported by this preset's tests
+            built[name] = exc
     return built
 
 
