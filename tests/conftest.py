@@ -3,8 +3,10 @@ reports that the pipeline and layout tests read (built once per run: about two m
 shares the suite between two pytest-xdist workers without building any of them twice."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -44,21 +46,28 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     return SharedFixtureScheduling(config, log)
 
 
-@pytest.fixture(scope="module")
-def forked_kernels():
-    """The module's reports run in kernels forked from one kernel server (`crm_report.kernels`), as a batch
+@contextlib.contextmanager
+def kernels_forked() -> Iterator[None]:
+    """Reports built inside run in kernels forked from one kernel server (`crm_report.kernels`), as a batch
     worker's do: the same notebooks, their imports done once instead of in two new kernels per report (about
-    half of a small report's time). For modules that build several reports
-    (`pytestmark = pytest.mark.usefixtures("forked_kernels")`); not for those that test kernels themselves."""
+    half of a small report's time)."""
     from crm_report import execute, kernels
 
     server = kernels.KernelServer(env={**os.environ, **execute.kernel_spec().env})
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(kernels, "_server", server)
-            yield server
+            yield
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def forked_kernels():
+    """`kernels_forked` for a whole module that builds several reports
+    (`pytestmark = pytest.mark.usefixtures("forked_kernels")`); not for modules that test kernels themselves."""
+    with kernels_forked():
+        yield
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -148,13 +157,20 @@ def demo_clients(tmp_path_factory):
 def demo_reports(demo_clients, tmp_path_factory):
     """Supplements for two consecutive months (the second evaluates the first's win-back list), apparel once.
 
-    Built once per test run: the pipeline and layout tests read them, and must not change them."""
+    Built once per test run, with kernels forked from one server: the pipeline and layout tests read them, and
+    must not change them."""
+    out = tmp_path_factory.mktemp("reports")
+    with kernels_forked():
+        _build_demo_reports(demo_clients, out)
+    return out
+
+
+def _build_demo_reports(demo_clients: Path, out: Path) -> None:
     from crm_report import pipeline
     from crm_report.data.demo import simulate_campaign
     from crm_report.metrics.campaign import SENT_DIR, TARGETS_FILE, load_targets
     from crm_report.metrics.winback import GROUPS
 
-    out = tmp_path_factory.mktemp("reports")
     pipeline.run_report("demo-supplements", DEMO_PREVIOUS, clients_dir=demo_clients, reports_dir=out)
     # the list answered: every contacted customer of every group places an extra order with chance 0.5
     targets = load_targets(out / "demo-supplements" / DEMO_PREVIOUS / TARGETS_FILE)
@@ -165,4 +181,3 @@ def demo_reports(demo_clients, tmp_path_factory):
     log.to_csv(demo_clients / "demo-supplements" / SENT_DIR / f"{DEMO_PREVIOUS}.csv", index=False)
     for client in ("demo-supplements", "demo-apparel"):
         pipeline.run_report(client, DEMO_MONTH, clients_dir=demo_clients, reports_dir=out)
-    return out
