@@ -70,6 +70,37 @@ def forked_kernels():
         yield
 
 
+class _NoLayout:
+    """Stands in for `render.PdfProcess` where only the numbers are compared (results.json, exports): runs
+    `meanwhile` (the exports) and writes a placeholder PDF instead of laying out 24 pages (about 7 s a report).
+    The real render is tested by every module that reads a PDF."""
+
+    def __init__(self, html_path: Path, pdf_path: Path, root: Path, timeout: float | None = None) -> None:
+        self.pdf_path = pdf_path
+
+    def __enter__(self) -> _NoLayout:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def finish(self, meanwhile=None) -> None:
+        if meanwhile is not None:
+            meanwhile()
+        self.pdf_path.write_bytes(b"%PDF-1.7 placeholder of tests/conftest.py::no_pdf_layout\n")
+
+
+@pytest.fixture(scope="module")
+def no_pdf_layout():
+    """`_NoLayout` for a whole module whose tests read no PDF and no HTML
+    (`pytestmark = pytest.mark.usefixtures("no_pdf_layout")`)."""
+    from crm_report import render
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(render, "PdfProcess", _NoLayout)
+        yield
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """On an xdist worker, a module outside DEMO_REPORT_MODULES that uses a session fixture of this file would
     build the demo reports again on the other worker: its tests fail, saying so."""

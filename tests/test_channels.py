@@ -10,7 +10,7 @@ from crm_report.data.demo import generate_orders
 from crm_report.metrics.campaign import reachable, to_contact
 from crm_report.paths import CLIENTS_DIR
 
-pytestmark = pytest.mark.usefixtures("forked_kernels")  # several reports: kernels forked, imports once
+pytestmark = pytest.mark.usefixtures("forked_kernels", "no_pdf_layout")  # several reports, their numbers compared
 
 MONTH = "2026-10"
 ONLY = {"email": ("phone", "line_user_id"), "sms": ("email", "line_user_id")}  # channel → contacts removed

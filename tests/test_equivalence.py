@@ -13,7 +13,7 @@ from crm_report.config import load_config
 from crm_report.data.load import load_orders
 from tests.equivalence import MONTH, WRITERS, canonical_lines, make_client
 
-pytestmark = pytest.mark.usefixtures("forked_kernels")  # several reports: kernels forked, imports once
+pytestmark = pytest.mark.usefixtures("forked_kernels", "no_pdf_layout")  # several reports, their numbers compared
 
 FORMATS = [f for f in WRITERS if not f.startswith("parquet")]
 TRUTH = {"shopify": "parquet_without_ids"}

@@ -14,6 +14,8 @@ from crm_report import batch, formatting, i18n, pipeline, render
 from crm_report.paths import PROJECT_ROOT
 from tests.conftest import DEMO_MONTH, DEMO_PREVIOUS
 
+pytestmark = pytest.mark.usefixtures("forked_kernels")  # several reports: kernels forked, imports once
+
 MONTH, PREVIOUS = DEMO_MONTH, DEMO_PREVIOUS
 
 
