@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm_report.frames import coded, isin
+from crm_report.frames import coded, decoded, isin
 
 TEXT = pd.Series(["a", "b", None, "c", "a"], dtype="string")
 
@@ -41,6 +41,9 @@ def test_coded_numbers_values_in_sorted_order():
     assert codes["customer_id"].tolist() == [2, 1, 3, 2, 0]
     assert codes["amount"].tolist() == [1, 2, 3, 4, 5]
     assert values.take(codes["customer_id"]).tolist() == frame["customer_id"].tolist()
+    by_code = pd.DataFrame({"amount": [7, 9]}, index=[3, 0])
+    assert decoded(by_code, values).to_dict() == {"amount": {"é": 7, "Z": 9}}
+    assert decoded(by_code, values).index.name == "customer_id"
     assert frame["customer_id"].tolist() == ["b", "a", "é", "b", "Z"]  # the input is left as it was
 
 

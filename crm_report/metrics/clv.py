@@ -34,7 +34,7 @@ import pandas as pd
 from scipy import optimize, special
 from threadpoolctl import threadpool_limits  # installed with scikit-learn (requirements.txt)
 
-from crm_report.frames import coded, isin
+from crm_report.frames import coded, decoded, isin
 from crm_report.metrics.orders import purchase_days
 from crm_report.period import window_start
 
@@ -649,17 +649,12 @@ def customer_value(orders: pd.DataFrame, as_of: pd.Timestamp, months: int = 12,
                 problem = "fit_failed"
     if problem is None:
         status = np.where(predicted["expected_spend"].isna(), "no_finite_spend", "ok")
-        return CustomerValue(_by_id(table.join(predicted).assign(prediction=status), ids), purchases, spend, None,
+        return CustomerValue(decoded(table.join(predicted).assign(prediction=status), ids), purchases, spend, None,
                              repeaters, kind, selection, reason)
     empty = pd.DataFrame(np.nan, index=summary.index,
                          columns=["p_alive", "expected_purchases", "expected_spend", "clv"])
-    return CustomerValue(_by_id(table.join(empty).assign(prediction=problem), ids), purchases, spend, problem,
+    return CustomerValue(decoded(table.join(empty).assign(prediction=problem), ids), purchases, spend, problem,
                          repeaters, kind, selection, reason)
-
-
-def _by_id(table: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
-    """`table` indexed by the customer ids its codes (`frames.coded`) stand for."""
-    return table.set_axis(ids.take(table.index)).rename_axis("customer_id")
 
 
 def backtest(orders: pd.DataFrame, as_of: pd.Timestamp, months_back: int, model_kind: str) -> pd.DataFrame:

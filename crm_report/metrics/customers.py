@@ -65,7 +65,7 @@ def customer_history(orders: pd.DataFrame, as_of: pd.Timestamp, rfm_style: str =
         **{c: segments[c] for c in ("active", "recency_days", "frequency", "monetary", "r_score", "f_score",
                                     "m_score", "segment")},
     }, index=first.index).sort_index()
-    return history.set_axis(ids.take(history.index)).rename_axis("customer_id")
+    return frames.decoded(history, ids)
 
 
 def reconcile_segments(history: pd.DataFrame, rfm_style: str = "shopify") -> dict[str, int | float]:
