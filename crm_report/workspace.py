@@ -54,17 +54,20 @@ LINE_COLUMNS = ("order_id", "customer_id", "order_date", "status", "amount", "pr
 orders need. The others (quantity, prices, channel, where each line came from) stay in the file."""
 
 
-def read_lines(build_dir: Path, changed_after: pd.Timestamp | None = None) -> pd.DataFrame:
-    """build/lines.parquet with only `LINE_COLUMNS` (those the client's data has); with `changed_after`, only
-    the lines of the orders that have a line dated after it (what `orders.purchase_orders_before` reads)."""
+def read_lines(build_dir: Path, straddling: pd.Timestamp | None = None) -> pd.DataFrame:
+    """build/lines.parquet with only `LINE_COLUMNS` (those the client's data has); with `straddling`, only the
+    lines of the orders with lines on both sides of it, dated at or before it and after it: the orders that
+    existed then and changed since (what `orders.purchase_orders_before` reads)."""
     path = build_dir / "lines.parquet"
     columns = [c for c in LINE_COLUMNS if c in pq.read_schema(path).names]
-    if changed_after is None:
+    if straddling is None:
         return pd.read_parquet(path, columns=columns)
     dates = pq.read_table(path, columns=["order_id", "order_date"])
-    changed = pc.unique(dates.filter(pc.greater(dates["order_date"], pa.scalar(changed_after.to_datetime64())))[
-        "order_id"]).drop_null()
-    del dates
+    after = pc.greater(dates["order_date"], pa.scalar(straddling.to_datetime64()))
+    ids = {side: pc.unique(dates.filter(mask)["order_id"]).drop_null() for side, mask in
+           (("after", after), ("before", pc.invert(after)))}
+    changed = ids["after"].filter(pc.is_in(ids["after"], value_set=ids["before"]))
+    del dates, ids
     return pd.read_parquet(path, columns=columns, filters=pc.field("order_id").isin(changed))
 
 
@@ -157,11 +160,11 @@ class Run:
 
     def _transient(self, use: Callable[[pd.DataFrame], T], since: pd.Timestamp | None = None) -> T:
         """`use(lines)`: this run's `lines` when it holds them, otherwise the lines read for this call only
-        (with `since`, only the lines of orders changed since then: `read_lines`), their memory then given
-        back to the system (`release_memory`)."""
+        (with `since`, only the lines of the orders that existed then and changed since: `read_lines`), their
+        memory then given back to the system (`release_memory`)."""
         if "lines" in self.__dict__:  # cached_property keeps its value in the instance's __dict__
             return use(self.lines)
-        result = use(read_lines(self.build_dir, changed_after=since))
+        result = use(read_lines(self.build_dir, straddling=since))
         release_memory()
         return result
 

@@ -1,4 +1,5 @@
-"""Purchase orders as of an earlier date, taken from the later orders and only the lines that changed since."""
+"""Purchase orders as of an earlier date, taken from the later orders and only the lines of the orders that
+existed then and changed since."""
 import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
@@ -25,6 +26,16 @@ def test_orders_before_a_cutoff_by_hand():
     # As of February's end: x was a purchase (its refund came later), y was 50, z did not exist, g was 20.
     assert before[["order_id", "amount"]].values.tolist() == [["x", 100.0], ["y", 50.0], ["w", 200.0], ["g", 20.0]]
     pd.testing.assert_frame_equal(before, purchase_orders(lines, FEBRUARY))
+    # Only the lines of orders with lines on both sides of the cutoff (x, y, g) are needed: z did not exist.
+    assert straddling(lines, FEBRUARY)["order_id"].unique().tolist() == ["x", "y", "g"]
+    pd.testing.assert_frame_equal(purchase_orders_before(now, straddling(lines, FEBRUARY), FEBRUARY), before)
+
+
+def straddling(lines: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
+    """The lines of the orders with a line at or before `cutoff` and a line after it (`read_lines(straddling=)`)."""
+    on = {side: lines.loc[mask, "order_id"] for side, mask in
+          (("before", lines["order_date"].le(cutoff)), ("after", lines["order_date"].gt(cutoff)))}
+    return lines.loc[lines["order_id"].isin(on["before"]) & lines["order_id"].isin(on["after"])]
 
 
 @st.composite
@@ -45,4 +56,6 @@ def test_orders_before_any_cutoff_equal_the_orders_computed_from_every_line(line
     cutoff = pd.Timestamp("2026-01-01") + pd.Timedelta(days=days) - pd.Timedelta(1)
     later = purchase_orders(lines, MARCH + pd.Timedelta(days=30))
     pd.testing.assert_frame_equal(purchase_orders_before(later, lines, cutoff), purchase_orders(lines, cutoff))
+    pd.testing.assert_frame_equal(purchase_orders_before(later, straddling(lines, cutoff), cutoff),
+                                  purchase_orders(lines, cutoff))
     assert np.isfinite(later["amount"]).all()

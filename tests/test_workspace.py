@@ -36,15 +36,24 @@ def test_a_run_that_does_not_hold_the_lines_reads_them_only_for_what_needs_them(
     """Issue 13: notebook 01 needs the lines only for the coded purchases and the backtests' segments; it reads
     them for those and gives the memory back instead of keeping every line (2.5 GB at 10M lines). The results
     are those computed from every line the run holds; the backtests' cutoffs read only the lines of orders
-    changed since (`read_lines(changed_after=…)`)."""
+    that existed then and changed since, with lines on both sides of the cutoff (`read_lines(straddling=…)`)."""
     clients = small_apparel_client(tmp_path)
+    data = clients / "demo-apparel" / "data" / "orders.parquet"
+    orders = pd.read_parquet(data)
+    paid = orders.loc[orders["status"].eq("paid")]
+    refunds = pd.concat([  # refund lines months after their orders: orders that straddle the cutoffs below
+        paid.loc[paid["order_date"].between(start, end)].head(4).assign(
+            amount=lambda lines: -lines["amount"] / 2, status="refunded", order_date=pd.Timestamp(later))
+        for start, end, later in (("2026-03-01", "2026-04-30", "2026-06-15"), ("2025-08-01", "2025-10-31", "2026-01-10"))])
+    pd.concat([orders, refunds], ignore_index=True).to_parquet(data)
     prepared = workspace.open_run("demo-apparel", "2026-10", "", clients_dir=clients, reports_dir=tmp_path / "r")
     holding, lean = (workspace.open_run("demo-apparel", "2026-10", prepared.report_dir) for _ in range(2))
     lines = holding.lines
     for cutoff in (pd.Timestamp("2026-04-30 23:59:59.999999"), pd.Timestamp("2025-10-31 23:59:59.999999")):
         pd.testing.assert_series_equal(lean.segments_at(cutoff), holding.segments_at(cutoff))
-        changed = workspace.read_lines(lean.build_dir, changed_after=cutoff)
-        expected = lines.loc[lines["order_id"].isin(lines.loc[lines["order_date"].gt(cutoff), "order_id"])]
+        changed = workspace.read_lines(lean.build_dir, straddling=cutoff)
+        expected = lines.loc[lines["order_id"].isin(lines.loc[lines["order_date"].gt(cutoff), "order_id"])
+                             & lines["order_id"].isin(lines.loc[lines["order_date"].le(cutoff), "order_id"])]
         assert 0 < len(changed) == len(expected) < len(lines)
         pd.testing.assert_frame_equal(changed.reset_index(drop=True), expected.reset_index(drop=True))
     for field in ("customer", "day", "product", "amount"):
@@ -52,7 +61,7 @@ def test_a_run_that_does_not_hold_the_lines_reads_them_only_for_what_needs_them(
     pd.testing.assert_index_equal(lean.purchases.customers, holding.purchases.customers)
     pd.testing.assert_frame_equal(lean.purchases.catalog, holding.purchases.catalog)
     assert "lines" not in lean.__dict__
-    nothing = workspace.read_lines(lean.build_dir, changed_after=pd.Timestamp("2030-01-01"))  # no order changed
+    nothing = workspace.read_lines(lean.build_dir, straddling=pd.Timestamp("2030-01-01"))  # no order changed
     assert nothing.empty and nothing.dtypes.to_dict() == lines.dtypes.to_dict()
 
 

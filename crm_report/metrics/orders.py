@@ -71,9 +71,11 @@ def purchase_orders_before(orders: pd.DataFrame, lines: pd.DataFrame, cutoff: pd
     """`purchase_orders(lines, cutoff)`, from `orders` = `purchase_orders(lines, as_of)` at a later `as_of`.
 
     An order none of whose lines is dated after `cutoff` has the same lines at both dates, so it is the same
-    purchase (or no purchase) then as now: it is taken from `orders` as it is. Only the orders with a line
-    after `cutoff` (a refund since, a line added since, or orders placed since) are computed again from their
-    lines as of `cutoff`. So last month's orders cost the lines of one month, not every line again.
+    purchase (or no purchase) then as now: it is taken from `orders` as it is. An order with no line up to
+    `cutoff` did not exist then: an order dated after `cutoff` (its earliest paid line) is left out. Only the
+    orders with lines on both sides of `cutoff` (a refund since, a line added since) are computed again from
+    their lines as of `cutoff`. So `lines` needs only those orders' lines (any more are harmless): last
+    month's orders cost the lines of the orders that changed, not every line again.
     `lines` needs order_id, customer_id, order_date, status and amount.
     """
     # Order ids as integer codes shared by lines and orders (an Arrow-string `isin` with many values is slow).
@@ -83,7 +85,7 @@ def purchase_orders_before(orders: pd.DataFrame, lines: pd.DataFrame, cutoff: pd
     touched[line_code[lines["order_date"].gt(cutoff).to_numpy(dtype=bool)]] = True
     touched[-1] = False
     again = purchase_orders(lines.loc[touched[line_code]], cutoff)
-    kept = orders.loc[~touched[order_code]]
+    kept = orders.loc[~touched[order_code] & orders["order_date"].le(cutoff).to_numpy(dtype=bool)]
     if again.empty or kept.empty:
         return (kept if again.empty else again).reset_index(drop=True)
     return _in_order(pd.concat([kept, again], ignore_index=True))
