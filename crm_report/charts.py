@@ -162,9 +162,9 @@ def cohort_heatmap(cohorts: pd.DataFrame, labels: Mapping[str, str], brand: Bran
                    for c, n in zip(cohorts["cohort"], cohorts["customers"], strict=True)])
     ax.tick_params(length=0)
     ax.set_xlabel(labels["xlabel"])
-    _title(ax, labels["title"])
     for spine in ax.spines.values():
         spine.set_visible(False)
+    _title(ax, labels["title"])
     return ax
 
 
@@ -324,8 +324,8 @@ def backtest_deciles(deciles: pd.DataFrame, labels: Mapping[str, str], ax: plt.A
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_xlabel(labels["xlabel"])
     ax.set_ylabel(labels["ylabel"])
-    _title(ax, labels["title"])
     ax.legend(frameon=False, fontsize=7, loc="upper left")
+    _title(ax, labels["title"])
     return ax
 
 
@@ -393,12 +393,16 @@ def _title(ax: plt.Axes, text: str) -> None:
     to the figure's right edge (a half-width chart has about 3 inches): a title is never cut off.
 
     Lines break at a space or CJK punctuation first, between two CJK characters only when nothing else fits,
-    never inside a Latin word. Call it last, when the rest of the chart is drawn."""
+    never inside a Latin word. Call it last, when the rest of the chart is drawn: the chart is laid out here
+    for the last time, and `results.save` keeps that layout unless something changed since."""
     title = ax.set_title(text)
     renderer = _laid_out(ax)
     room = (ax.figure.bbox.x1 - ax.get_window_extent(renderer).x0) * TITLE_ROOM
     font = title.get_fontproperties()
-    title.set_text(_wrap(text, lambda s: renderer.get_text_width_height_descent(s, font, ismath=False)[0], room))
+    wrapped = _wrap(text, lambda s: renderer.get_text_width_height_descent(s, font, ismath=False)[0], room)
+    if wrapped != text:
+        title.set_text(wrapped)
+        _laid_out(ax)  # room for the title's lines; `results.save` keeps this layout
 
 
 TITLE_ROOM = 0.97

@@ -23,7 +23,9 @@ import pydantic
 def save(build_dir: Path, section: str, *, values: Mapping[str, Any] | None = None,
          tables: Mapping[str, pd.DataFrame] | None = None,
          figures: Mapping[str, plt.Axes | plt.Figure] | None = None) -> Path:
-    """Write one section's values, tables and figures under `build_dir`; closes the figures."""
+    """Write one section's values, tables and figures under `build_dir`; closes the figures. A figure laid out
+    since its last change (not `stale`) is saved with that layout, as it was measured; any other is laid out
+    by `savefig`."""
     build_dir = Path(build_dir)
     (build_dir / "results").mkdir(parents=True, exist_ok=True)
     (build_dir / "figures").mkdir(parents=True, exist_ok=True)
@@ -33,6 +35,8 @@ def save(build_dir: Path, section: str, *, values: Mapping[str, Any] | None = No
         if figure is None:
             raise ValueError(f"{section}: figure {name!r} is an axes that belongs to no figure")
         relative = f"build/figures/{section}-{name}.svg"
+        if not figure.stale:  # laid out since its last change (`charts._title`): keep that layout
+            figure.set_layout_engine("none")  # else savefig lays it out twice more (about 0.2 s a chart each)
         figure.savefig(build_dir.parent / relative, format="svg", metadata={"Date": None})
         plt.close(figure)
         figure_paths[name] = relative

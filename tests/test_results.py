@@ -3,6 +3,7 @@ import json
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import pytest
 
 from crm_report import results
 
@@ -41,3 +42,29 @@ def test_a_chart_drawn_in_a_subfigure_is_saved_with_its_whole_figure(tmp_path):
     results.save(tmp_path / "build", "demo", figures={"chart": ax})
     assert (tmp_path / "build" / "figures" / "demo-chart.svg").is_file()
     assert not plt.fignum_exists(fig.number)
+
+
+def _axes_box(svg: str) -> str:
+    """The axes background's path in a saved SVG (`patch_2`, the first patch after the figure's)."""
+    return svg.split('<g id="patch_2">')[1].split('d="')[1].split('"')[0]
+
+
+def test_a_chart_laid_out_since_its_last_change_is_saved_with_that_layout(tmp_path):
+    """Issue 13: laying a chart out costs about 0.2 s and `savefig` did it twice more. A chart laid out since
+    its last change (`charts._title` does it last) keeps that layout: the axes sit where the layout put them.
+    A chart changed after it (a longer y label here) is laid out again, so nothing is cut off."""
+    left, laid_out = {}, {}
+    for name, change_after in (("kept", False), ("changed", True)):
+        fig, ax = plt.subplots(figsize=(4, 3), layout="constrained")
+        ax.plot([0, 1], [0, 1000])
+        ax.set_title("Predicted and actual purchases")
+        fig.draw_without_rendering()
+        laid_out[name] = ax.get_window_extent().x0 * 72 / fig.dpi  # pixels → points, the SVG's unit
+        if change_after:
+            ax.set_ylabel("a label that needs room on the left")
+        assert fig.stale == change_after
+        results.save(tmp_path / "build", "demo", figures={name: ax})
+        svg = (tmp_path / "build" / "figures" / f"demo-{name}.svg").read_text(encoding="utf-8")
+        left[name] = float(_axes_box(svg).split()[1])  # "M x0 y0 L ..."
+    assert left["kept"] == pytest.approx(laid_out["kept"], abs=1e-4)
+    assert left["changed"] > laid_out["changed"] + 5
