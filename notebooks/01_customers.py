@@ -160,11 +160,8 @@ plan
 # %%
 export_files = exports.hand_over(targets, run.report_dir)  # the pipeline writes them while the PDF renders
 campaign.save_targets(targets, run.report_dir / campaign.TARGETS_FILE)
-to_contact = targets.assign(expected_profit=economics.customer_profit(
-    targets, plan, **run.config.economics.plan_options())).loc[campaign.to_contact(targets)]
-best = to_contact.sort_values(["expected_profit", "customer_id"], ascending=[False, True], kind="stable")
-top = privacy.mask_contacts(best.head(options.winback_top_n).drop(columns=["contact", "customer_name"])
-                            .join(contacts, on="customer_id"))
+best = economics.most_profitable(targets, plan, options.winback_top_n, **run.config.economics.plan_options())
+top = privacy.mask_contacts(best.drop(columns=["contact", "customer_name"]).join(contacts, on="customer_id"))
 top
 
 # %%

@@ -104,3 +104,17 @@ def test_each_customers_profit_adds_up_to_the_groups():
     assert np.isnan(profit[3]) and np.isnan(profit[5])  # the control and the customer without a channel
     # the group's discount is on its mean uplift (35), each customer's on their own (c2: 80)
     assert profit[:3].sum() == pytest.approx(plan.set_index("group").loc["slipping", "profit"] + 0.1 * (35 - 80))
+
+
+def test_the_most_profitable_contacts_first_ties_by_customer_id():
+    """The report's "who first" table: contacted customers only (not the control c4, not c6 without a
+    channel), highest expected profit first; c7 has c1's profit (9.8) and comes after it by id."""
+    targets = pd.concat([_targets(), _targets().iloc[[0]].assign(customer_id="c7")], ignore_index=True)
+    plan = economics.campaign_plan(targets, None, **OPTIONS)
+    best = economics.most_profitable(targets, plan, 3, **OPTIONS)
+    assert best["customer_id"].tolist() == ["c2", "c1", "c7"]
+    assert best["expected_profit"].tolist() == pytest.approx([11.2, 9.8, 9.8])
+    assert best.columns.tolist() == [*targets.columns, "expected_profit"]
+    everyone = economics.most_profitable(targets, plan, 100, **OPTIONS)
+    assert sorted(everyone["customer_id"]) == ["c1", "c2", "c3", "c5", "c7"]
+    assert everyone["expected_profit"].is_monotonic_decreasing
