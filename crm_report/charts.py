@@ -230,7 +230,9 @@ def replenishment_ranges(cycles: pd.DataFrame, labels: Mapping[str, str], ax: pl
     ax.grid(axis="y", visible=False)
     ax.set_xlim(left=0)
     ax.set_xlabel(labels["xlabel"])
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncols=3)  # below the axis: never over a bar
+    # Below the chart, never over a bar: a figure legend "outside" gets its room from the layout in one pass
+    # (one anchored below the axes moves with them, and the layout settles only after several passes).
+    ax.figure.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=3)
     ax.margins(y=0.02)
     _title(ax, labels["title"])
     return ax
@@ -394,7 +396,9 @@ def _title(ax: plt.Axes, text: str) -> None:
 
     Lines break at a space or CJK punctuation first, between two CJK characters only when nothing else fits,
     never inside a Latin word. Call it last, when the rest of the chart is drawn: the chart is laid out here
-    for the last time, and `results.save` keeps that layout unless something changed since."""
+    for the last time (twice when the title wraps), and `results.save` keeps that layout unless something
+    changed since, so a chart must settle in one pass: a legend outside the axes is a figure legend placed
+    "outside", not one anchored to the axes."""
     title = ax.set_title(text)
     renderer = _laid_out(ax)
     room = (ax.figure.bbox.x1 - ax.get_window_extent(renderer).x0) * TITLE_ROOM

@@ -26,6 +26,19 @@ def render_png(ax):
     ax.figure.savefig(io.BytesIO(), format="png")  # Agg draws every glyph: missing ones warn
 
 
+def assert_settled(ax):
+    """What `results.save` keeps (issue 13): a chart laid out since its last change, and a layout that one
+    more pass would not move by half a point (a legend placed below the axes needs two passes)."""
+    figure = ax.figure
+    assert not figure.stale
+    points = figure.get_size_inches() * 72
+    before = [a.get_position().bounds for a in figure.axes]
+    figure.draw_without_rendering()
+    for old, new in zip(before, (a.get_position().bounds for a in figure.axes), strict=True):
+        moved = [abs(o - n) * points[i % 2] for i, (o, n) in enumerate(zip(old, new, strict=True))]
+        assert max(moved) < 0.5, f"one more layout pass moves the axes by {max(moved):.1f} pt"
+
+
 def test_missing_cjk_glyphs_are_detected():
     """The guard the other chart tests rely on: a font without CJK must raise, not draw boxes."""
     plt.rcParams["font.sans-serif"] = ["DejaVu Sans"]
@@ -42,6 +55,7 @@ def test_new_vs_returning_bars():
                             "returning_customers": [10, 11, 12], "new_revenue": [1.0, 2.0, 3.0],
                             "returning_revenue": [4.0, 5.0, 6.0]})
     ax = charts.new_vs_returning(monthly, WORDS["acquisition"], "customers")
+    assert_settled(ax)
     returning, new = ax.containers
     assert [b.get_height() for b in returning] == [10, 11, 12]
     assert [b.get_height() for b in new] == [3, 4, 5] and [b.get_y() for b in new] == [10, 11, 12]
@@ -53,6 +67,7 @@ def test_new_vs_returning_bars():
 def test_repeat_rate_bars_label_each_window():
     rates = pd.DataFrame({"window_days": [30, 60], "rate": [0.2, 0.35]})
     ax = charts.repeat_rate_bars(rates, WORDS["repeat"])
+    assert_settled(ax)
     assert [b.get_height() for b in ax.containers[0]] == [0.2, 0.35]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["30 天", "60 天"]
     render_png(ax)
@@ -62,6 +77,7 @@ def test_cohort_heatmap_annotates_each_observed_cell():
     cohorts = pd.DataFrame({"cohort": ["2026-09", "2026-10"], "customers": [10, 4],
                             "m0": [1.0, 1.0], "m1": [0.3, None]})
     ax = charts.cohort_heatmap(cohorts, WORDS["cohorts"], BRAND)
+    assert_settled(ax)
     assert sorted(t.get_text() for t in ax.texts) == ["100%", "100%", "30%"]  # the unobserved cell is blank
     assert [t.get_text() for t in ax.get_yticklabels()] == ["2026-09  (10)", "2026-10  (4)"]
     render_png(ax)
@@ -71,11 +87,13 @@ def test_share_bars_and_winback_groups_use_localised_names():
     summary = pd.DataFrame({"segment": ["champions", "dormant"], "customer_share": [0.1, 0.9],
                             "revenue_share": [0.6, 0.4]})
     ax = charts.share_bars(summary, i18n.strings("zh-TW")["segment_names"], WORDS["segments"])
+    assert_settled(ax)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["頂級顧客", "休眠"]
     render_png(ax)
     groups = pd.DataFrame({"group": ["cant_lose", "slipping", "half_asleep", "asleep"], "customers": [2, 5, 3, 9],
                            "value_at_stake": [3e5, 1e5, 5e4, 2e5]})
     ax = charts.winback_groups(groups, i18n.strings("zh-TW")["winback_groups_short"], WORDS["winback"])
+    assert_settled(ax)
     assert [b.get_height() for b in ax.containers[0]] == [2, 5, 3, 9]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["高價值流失客", "開始流失", "半睡", "沉睡"]
     assert [t.get_text() for t in ax.texts][:2] == ["2\nNT$30 萬", "5\nNT$10 萬"]  # customers, value at stake
@@ -86,6 +104,7 @@ def test_cohort_value_curves_skip_cohorts_seen_for_one_month():
     revenue = pd.DataFrame({"cohort": ["2026-08", "2026-09", "2026-10"], "customers": [10, 4, 6],
                             "m0": [100.0, 90.0, 80.0], "m1": [150.0, 120.0, None], "m2": [170.0, None, None]})
     ax = charts.cohort_value_curves(revenue, WORDS["cohort_value"])
+    assert_settled(ax)
     assert [list(line.get_ydata()[:2]) for line in ax.lines] == [[100.0, 150.0], [90.0, 120.0]]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["2026-08", "2026-09"]
     render_png(ax)
@@ -96,6 +115,7 @@ def test_second_purchase_curves_one_line_per_group():
     ax = charts.second_purchase_curves({"latest": curve, "year_ago": curve.assign(share=[0.0, 0.05, None])},
                                        {"latest": "近 6 個月", "year_ago": "去年同期"}, WORDS["second_purchase"],
                                        marks=(1, 2))
+    assert_settled(ax)
     latest, year_ago = ax.lines[:2]
     assert list(latest.get_ydata()) == [0.0, 0.1, 0.2] and list(year_ago.get_ydata())[:2] == [0.0, 0.05]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["近 6 個月", "去年同期"]
@@ -106,6 +126,7 @@ def test_replenishment_ranges_show_quartiles_median_and_reminder():
     cycles = pd.DataFrame({"product_name": ["魚油", "維他命"], "p25": [24.0, 40.0], "p50": [28.0, 55.0],
                            "p75": [33.0, 70.0], "reminder_day": [21.0, 37.0]})
     ax = charts.replenishment_ranges(cycles, WORDS["replenishment"])
+    assert_settled(ax)
     bars = ax.containers[0]
     assert [(b.get_x(), b.get_width()) for b in bars] == [(24.0, 9.0), (40.0, 30.0)]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["魚油", "維他命"]
@@ -116,6 +137,7 @@ def test_a_title_too_wide_for_a_half_width_chart_wraps_between_words():
     """The English backtest title was cut off at "by tenth"; wrapped, each line fits and no word is split."""
     deciles = pd.DataFrame({"decile": range(1, 11), "predicted_purchases": range(10), "actual_purchases": range(10)})
     ax = charts.backtest_deciles(deciles, i18n.strings("en")["charts"]["backtest"])
+    assert_settled(ax)
     lines = ax.get_title(loc="left").split("\n")
     assert " ".join(lines) == "Predicted and actual purchases, by tenth of predicted value" and len(lines) == 2
     ax.figure.canvas.draw()
@@ -138,4 +160,5 @@ def test_a_group_name_wider_than_its_bar_goes_on_two_lines():
                            "customers": [1214, 410, 210, 7661, 2515],
                            "value_at_stake": [4.65e6, 8.85e5, 1.25e5, 1.95e7, 1.69e7]})
     ax = charts.winback_groups(groups, words["winback_groups_short"], words["charts"]["winback"])
+    assert_settled(ax)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["高價值\n流失客", "開始流失", "半睡", "沉睡", "即將回購"]

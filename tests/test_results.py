@@ -50,7 +50,7 @@ def _axes_box(svg: str) -> str:
 
 
 def test_a_chart_laid_out_since_its_last_change_is_saved_with_that_layout(tmp_path):
-    """Issue 13: laying a chart out costs about 0.2 s and `savefig` did it twice more. A chart laid out since
+    """Issue 13: laying a chart out costs about 0.2 s and `savefig` did it again in a dry run. A chart laid out since
     its last change (`charts._title` does it last) keeps that layout: the axes sit where the layout put them.
     A chart changed after it (a longer y label here) is laid out again, so nothing is cut off."""
     left, laid_out = {}, {}

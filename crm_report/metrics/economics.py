@@ -191,7 +191,7 @@ def most_profitable(targets: pd.DataFrame, plan: pd.DataFrame, n: int, *, gross_
                     prior_uplift: Mapping[str, float]) -> pd.DataFrame:
     """The `n` contacted targets (`to_contact`) with the highest expected profit (`customer_profit`; ties by
     customer id, a missing profit last), with it as a last column `expected_profit`. Only the ids and profits
-    are sorted, so a list of millions is never copied whole."""
+    are sorted and only the `n` rows returned, so no sorted copy of the whole list is kept."""
     profit = customer_profit(targets, plan, gross_margin=gross_margin, message_cost=message_cost,
                              discount_rate=discount_rate, prior_uplift=prior_uplift)
     contacted = targets.loc[to_contact(targets), ["customer_id"]].assign(expected_profit=profit)
