@@ -182,9 +182,7 @@ class PdfProcess:
 
     def __exit__(self, *exc: object) -> None:
         if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-            self.pdf_path.unlink(missing_ok=True)  # a PDF cut off while it was written
+            self._stop()
         if self.process.stdin is not None:
             with contextlib.suppress(BrokenPipeError):  # "go" still buffered for a child that has ended
                 self.process.stdin.close()
@@ -206,9 +204,7 @@ class PdfProcess:
         except subprocess.TimeoutExpired:
             status = None
         if status is None or status == -signal.SIGXCPU:  # the child's own limit, should this one be late
-            self.process.kill()
-            self.process.wait()
-            self.pdf_path.unlink(missing_ok=True)
+            self._stop()
             raise RenderError(f"{self.html_path.name}: no PDF after {self.limit:g} s, the render time limit "
                               f"(render.RENDER_TIMEOUT); WeasyPrint was stopped")
         if status == pdf.REFUSED:
@@ -217,6 +213,12 @@ class PdfProcess:
             self.pdf_path.unlink(missing_ok=True)
             how = f"was killed by signal {-status}" if status < 0 else f"failed ({status})"
             raise RenderError(f"{self.html_path.name}: WeasyPrint {how}:\n{_read(self.errors).strip()[-4000:]}")
+
+    def _stop(self) -> None:
+        """Kill the child (if still running) and delete the PDF it may have cut off while writing it."""
+        self.process.kill()
+        self.process.wait()
+        self.pdf_path.unlink(missing_ok=True)
 
 
 def _read(file: IO[bytes]) -> str:

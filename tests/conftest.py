@@ -129,6 +129,14 @@ def make_lines(rows: list[tuple]) -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
+def straddling(lines: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
+    """The lines of the orders with a line at or before `cutoff` and a line after it: what
+    `workspace.read_lines(straddling=)` reads, in pandas, for the tests to compare with."""
+    on = {side: lines.loc[mask, "order_id"] for side, mask in
+          (("before", lines["order_date"].le(cutoff)), ("after", lines["order_date"].gt(cutoff)))}
+    return lines.loc[lines["order_id"].isin(on["before"]) & lines["order_id"].isin(on["after"])]
+
+
 @pytest.fixture
 def march_lines() -> pd.DataFrame:
     """The hand-computed example used across metric tests; report month 2026-03.

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm_report.metrics.orders import purchase_orders, purchase_orders_before
-from tests.conftest import make_lines
+from tests.conftest import make_lines, straddling
 
 FEBRUARY, MARCH = pd.Period("2026-02", "M").end_time, pd.Period("2026-03", "M").end_time
 
@@ -29,13 +29,6 @@ def test_orders_before_a_cutoff_by_hand():
     # Only the lines of orders with lines on both sides of the cutoff (x, y, g) are needed: z did not exist.
     assert straddling(lines, FEBRUARY)["order_id"].unique().tolist() == ["x", "y", "g"]
     pd.testing.assert_frame_equal(purchase_orders_before(now, straddling(lines, FEBRUARY), FEBRUARY), before)
-
-
-def straddling(lines: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
-    """The lines of the orders with a line at or before `cutoff` and a line after it (`read_lines(straddling=)`)."""
-    on = {side: lines.loc[mask, "order_id"] for side, mask in
-          (("before", lines["order_date"].le(cutoff)), ("after", lines["order_date"].gt(cutoff)))}
-    return lines.loc[lines["order_id"].isin(on["before"]) & lines["order_id"].isin(on["after"])]
 
 
 @st.composite

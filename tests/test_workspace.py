@@ -7,6 +7,7 @@ import pandas as pd
 from crm_report import workspace
 from crm_report.data.demo import generate_orders
 from crm_report.paths import CLIENTS_DIR
+from tests.conftest import straddling
 
 
 def small_apparel_client(tmp_path) -> Path:
@@ -52,8 +53,7 @@ def test_a_run_that_does_not_hold_the_lines_reads_them_only_for_what_needs_them(
     for cutoff in (pd.Timestamp("2026-04-30 23:59:59.999999"), pd.Timestamp("2025-10-31 23:59:59.999999")):
         pd.testing.assert_series_equal(lean.segments_at(cutoff), holding.segments_at(cutoff))
         changed = workspace.read_lines(lean.build_dir, straddling=cutoff)
-        expected = lines.loc[lines["order_id"].isin(lines.loc[lines["order_date"].gt(cutoff), "order_id"])
-                             & lines["order_id"].isin(lines.loc[lines["order_date"].le(cutoff), "order_id"])]
+        expected = straddling(lines, cutoff)
         assert 0 < len(changed) == len(expected) < len(lines)
         pd.testing.assert_frame_equal(changed.reset_index(drop=True), expected.reset_index(drop=True))
     for field in ("customer", "day", "product", "amount"):
