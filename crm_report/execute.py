@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -115,13 +118,21 @@ def started_kernels(count: int) -> Iterator[list[AsyncKernelManager]]:
     A kernel takes about a second to boot; started before the data is loaded, it boots meanwhile. In a
     process that runs a kernel server (`kernels.start_server`, batch workers) each kernel is forked from it,
     its imports already done; otherwise it is a new process.
+
+    Kernels listen on Unix sockets in a folder only this user can enter, removed on exit. On TCP, a port
+    jupyter_client picked as free (bind to port 0, close) could be taken by another process before the kernel
+    bound it, and the kernel died ("Address already in use"). The folder is set explicitly: left to itself,
+    jupyter_client would put the sockets in the working directory (`kernel-ipc-1`, …), shared by every run.
     """
     from jupyter_client.manager import AsyncKernelManager
 
     from crm_report import kernels as warm
 
     check_kernel()
-    managers = [AsyncKernelManager(kernel_name=KERNEL_NAME) for _ in range(count)]
+    sockets = _socket_folder()
+    managers = [AsyncKernelManager(kernel_name=KERNEL_NAME, transport="ipc", ip=str(sockets / f"k{index}"),
+                                   connection_file=str(sockets / f"k{index}.json"))
+                for index in range(count)]
     modules = None if warm.running_server() is not None else warm.notebook_imports()  # forked: imported already
     warm.fork_from_server(managers)
     warming: list[threading.Thread] = []
@@ -141,6 +152,31 @@ def started_kernels(count: int) -> Iterator[list[AsyncKernelManager]]:
         for manager in managers:
             if manager.has_kernel:
                 asyncio.run(_stop(manager))
+        shutil.rmtree(sockets, ignore_errors=True)
+
+
+def _socket_folder() -> Path:
+    """A new folder (mode 0700) for this process's kernel sockets, named after its pid. Folders left by
+    processes that are gone (a run killed by SIGKILL or the OOM killer runs no clean-up) are removed."""
+    temp = Path(tempfile.gettempdir())
+    for stale in temp.glob(f"{SOCKET_FOLDER}*-*"):
+        pid = stale.name.removeprefix(SOCKET_FOLDER).split("-")[0]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{SOCKET_FOLDER}{os.getpid()}-", dir=temp))
+
+
+SOCKET_FOLDER = "crm-kernels-"
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 IMPORT_TIMEOUT = 120  # seconds a new kernel may take to import the notebooks' modules
@@ -188,9 +224,13 @@ def run_notebooks(sources: list[Path], parameters: Mapping[str, Any], report_dir
 
     Notebooks are independent and run `jobs` at a time, each in its own kernel: one of `kernels` (already
     started, one per notebook; shut down as soon as its notebook ends, so its memory is free while the other
-    notebook runs) or a new one. The first failure raises NotebookError naming the notebook and the cell.
+    notebook runs), or of `started_kernels` when none are given. The first failure raises NotebookError naming
+    the notebook and the cell.
     """
-    if kernels is not None and len(kernels) != len(sources):
+    if kernels is None:
+        with started_kernels(len(sources)) as started:
+            return run_notebooks(sources, parameters, report_dir, jobs=jobs, kernels=started, on_done=on_done)
+    if len(kernels) != len(sources):
         raise ValueError(f"{len(sources)} notebooks need {len(sources)} kernels, got {len(kernels)}")
     skip_iri_grammar()
     import papermill
@@ -203,7 +243,6 @@ def run_notebooks(sources: list[Path], parameters: Mapping[str, Any], report_dir
 
     def execute(item: tuple[int, tuple[Path, Path]]) -> Path:
         index, (source, notebook) = item
-        engine_options = {"km": kernels[index]} if kernels is not None else {}
         output = report_dir / "notebooks" / f"{source.stem}.ipynb"
         output.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -211,12 +250,12 @@ def run_notebooks(sources: list[Path], parameters: Mapping[str, Any], report_dir
             # threads. Notebooks never depend on the working directory; they get `report_dir`.
             papermill.execute_notebook(str(notebook), str(output), parameters=dict(parameters),
                                        kernel_name=KERNEL_NAME, progress_bar=False, log_output=False,
-                                       **engine_options)
+                                       km=kernels[index])
         except papermill.PapermillExecutionError as exc:
             raise NotebookError(f"{source.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
                                 f"(see notebooks/{output.name})") from None
         finally:  # a finished notebook's kernel gives back its memory now, not when the other notebook ends
-            if kernels is not None and kernels[index].has_kernel:
+            if kernels[index].has_kernel:
                 asyncio.run(_stop(kernels[index]))
         if on_done:
             on_done(source)

@@ -1,6 +1,11 @@
 """Running notebooks (crm_report.execute): each kernel ends with its notebook."""
 import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 from crm_report import execute
 from crm_report.kernels import notebook_imports
@@ -67,3 +72,38 @@ pathlib.Path({str(tmp_path / "names.json")!r}).write_text(json.dumps(names))
         execute.run_notebooks([tmp_path / "01_look.py"], {"client": "x"}, tmp_path, jobs=1, kernels=kernels)
     names = json.loads((tmp_path / "names.json").read_text())
     assert not {"preload", "kernels", "crm_report"} & set(names)
+
+
+def test_report_kernels_talk_over_unix_sockets_in_a_private_folder_removed_afterwards(tmp_path):
+    """A kernel on TCP could lose a port to another process between jupyter_client choosing it (bind to port 0,
+    close) and the kernel binding it: `ZMQError: Address already in use`, "Kernel died before replying to
+    kernel_info" (seen in CI with two test workers; a `--processes 2` batch can hit it too). Report kernels
+    therefore listen on Unix sockets in a folder only this user can enter, gone when the kernels are."""
+    (tmp_path / "01_one.py").write_text('# %% tags=["parameters"]\nclient = ""\n\n# %%\nassert 6 * 7 == 42\n',
+                                        encoding="utf-8")
+    with execute.started_kernels(2) as kernels:
+        infos = [kernel.get_connection_info() for kernel in kernels]
+        assert {info["transport"] for info in infos} == {"ipc"}
+        folders = {Path(info["ip"]).parent for info in infos}
+        assert len(folders) == 1 and len({info["ip"] for info in infos}) == 2
+        folder = folders.pop()
+        assert folder.is_absolute() and folder.stat().st_mode & 0o777 == 0o700
+        assert all(Path(kernel.connection_file).parent == folder for kernel in kernels)
+        execute.run_notebooks([tmp_path / "01_one.py"], {"client": "x"}, tmp_path, jobs=1, kernels=kernels[:1])
+    assert not folder.exists()
+
+
+def test_socket_folders_of_processes_that_are_gone_are_removed(tmp_path, monkeypatch):
+    """A run killed by SIGKILL (or the OOM killer) cannot remove its kernels' socket folder; the next run
+    removes it, and leaves alone those of processes still running."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                           text=True, check=True)
+    gone = tmp_path / f"crm-kernels-{int(ended.stdout)}-abc"
+    running = tmp_path / f"crm-kernels-{os.getppid()}-def"
+    for folder in (gone, running):
+        folder.mkdir()
+        (folder / "k0.json").write_text("{}")
+    with execute.started_kernels(1) as kernels:
+        assert Path(kernels[0].connection_file).parent.parent == tmp_path
+        assert not gone.exists() and (running / "k0.json").exists()
