@@ -54,20 +54,24 @@ LINE_COLUMNS = ("order_id", "customer_id", "order_date", "status", "amount", "pr
 orders need. The others (quantity, prices, channel, where each line came from) stay in the file."""
 
 
-def read_lines(build_dir: Path, straddling: pd.Timestamp | None = None) -> pd.DataFrame:
+def read_lines(build_dir: Path, straddling: pd.Timestamp | None = None,
+               orders: pd.Series | None = None) -> pd.DataFrame:
     """build/lines.parquet with only `LINE_COLUMNS` (those the client's data has); with `straddling`, only the
     lines of the orders with lines on both sides of it, dated at or before it and after it: the orders that
-    existed then and changed since (what `orders.purchase_orders_before` reads)."""
+    existed then and changed since (what `orders.purchase_orders_before` reads); with `orders` (order ids),
+    only those orders' lines."""
     path = build_dir / "lines.parquet"
     columns = [c for c in LINE_COLUMNS if c in pq.read_schema(path).names]
+    if orders is not None:
+        wanted = pa.array(orders.dropna().unique(), type=pq.read_schema(path).field("order_id").type)
+        return pd.read_parquet(path, columns=columns, filters=pc.field("order_id").isin(wanted))
     if straddling is None:
         return pd.read_parquet(path, columns=columns)
     dates = pq.read_table(path, columns=["order_id", "order_date"])
-    after = pc.greater(dates["order_date"], pa.scalar(straddling.to_datetime64()))
-    ids = {side: pc.unique(dates.filter(mask)["order_id"]).drop_null() for side, mask in
-           (("after", after), ("before", pc.invert(after)))}
-    changed = ids["after"].filter(pc.is_in(ids["after"], value_set=ids["before"]))
-    del dates, ids
+    ids, after = dates["order_id"], pc.greater(dates["order_date"], pa.scalar(straddling.to_datetime64()))
+    later = pc.unique(ids.filter(after)).drop_null()  # few: the lines after the cutoff; no set of every order
+    changed = pc.unique(ids.filter(pc.and_not(pc.is_in(ids, value_set=later), after))).drop_null()
+    del dates, ids, after
     return pd.read_parquet(path, columns=columns, filters=pc.field("order_id").isin(changed))
 
 
@@ -139,11 +143,16 @@ class Run:
         """The one customer history as of the report month's end (`customers.customer_history`, by `prepare`)."""
         return pd.read_parquet(self.build_dir / "customers.parquet")
 
+    def lines_of(self, orders: pd.Series) -> pd.DataFrame:
+        """The lines (`LINE_COLUMNS`, every status) of the orders with these ids, read for this call only."""
+        return read_lines(self.build_dir, orders=orders)
+
     @cached_property
     def previous_orders(self) -> pd.DataFrame:
         """Purchase orders as of the end of the month before (refunds made since then do not count), from the
         orders and the lines of the orders changed since (`orders.purchase_orders_before`)."""
-        return purchase_orders_before(self.orders, self.lines, previous_as_of(self.month))
+        cutoff = previous_as_of(self.month)
+        return self._transient(lambda lines: purchase_orders_before(self.orders, lines, cutoff), since=cutoff)
 
     @cached_property
     def previous_customers(self) -> pd.DataFrame:

@@ -48,8 +48,8 @@ revenue_chart = charts.new_vs_returning(monthly, words["charts"]["acquisition"],
 # ## What new customers buy first (first orders of the last 12 months)
 
 # %%
-first_products = acquisition.first_order_products(run.lines, run.orders, run.month, window_months=12,
-                                                  top=options.top_products)
+firsts = acquisition.first_orders(run.orders, run.month, window_months=12)
+first_products = acquisition.first_order_products(run.lines_of(firsts), firsts, top=options.top_products)
 first_products
 
 # %%

@@ -3,7 +3,13 @@ import pandas as pd
 import pytest
 
 from crm_report.metrics import acquisition
-from crm_report.metrics.acquisition import first_order_products, kpi_values, month_kpis, monthly_new_vs_returning
+from crm_report.metrics.acquisition import (
+    first_order_products,
+    first_orders,
+    kpi_values,
+    month_kpis,
+    monthly_new_vs_returning,
+)
 from crm_report.metrics.orders import purchase_orders
 
 
@@ -56,8 +62,12 @@ def test_kpis_against_previous_month_and_last_year(orders, march):
 
 
 def test_first_order_products(march_lines, orders, march):
-    table = first_order_products(march_lines, orders, march, window_months=12, top=10)
+    firsts = first_orders(orders, march, window_months=12)
     # First orders Apr 2025–Mar 2026: A o1 維他命, B o4 益生菌, C o6 葉黃素, D o8 膠原蛋白, H o14 葉黃素.
+    assert sorted(firsts) == ["o1", "o14", "o4", "o6", "o8"]
+    table = first_order_products(march_lines, firsts, top=10)
+    theirs = march_lines.loc[march_lines["order_id"].isin(firsts)]  # what the notebook reads (`Run.lines_of`)
+    pd.testing.assert_frame_equal(first_order_products(theirs, firsts, top=10), table)
     top = table.iloc[0]
     assert (top.product_name, top.first_orders, top.revenue) == ("葉黃素", 2, 190)
     assert top.share == pytest.approx(2 / 5)

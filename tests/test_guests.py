@@ -42,7 +42,7 @@ def test_purchase_orders_keep_guests_without_a_customer(both):
     ("cohort_retention", lambda lines, orders: repurchase.cohort_retention(orders, pd.Period("2026-03"), 4)),
     ("rfm_segments", lambda lines, orders: rfm.segment_customers(orders, AS_OF)),
     ("first_order_products", lambda lines, orders: acquisition.first_order_products(
-        lines, orders, pd.Period("2026-03"), window_months=12, top=8)),
+        lines, acquisition.first_orders(orders, pd.Period("2026-03"), window_months=12), top=8)),
     ("latest_contacts", lambda lines, orders: winback.latest_contacts(lines)),
     ("preferred_weekday", lambda lines, orders: winback.preferred_weekday(orders).to_frame()),
     ("rfm_summary", lambda lines, orders: clv.rfm_summary(orders, AS_OF)),

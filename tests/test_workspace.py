@@ -6,6 +6,7 @@ import pandas as pd
 
 from crm_report import workspace
 from crm_report.data.demo import generate_orders
+from crm_report.metrics import acquisition
 from crm_report.paths import CLIENTS_DIR
 from tests.conftest import straddling
 
@@ -34,10 +35,12 @@ def test_open_run_prepares_a_scratch_folder_for_interactive_use(tmp_path):
 
 
 def test_a_run_that_does_not_hold_the_lines_reads_them_only_for_what_needs_them(tmp_path):
-    """Issue 13: notebook 01 needs the lines only for the coded purchases and the backtests' segments; it reads
-    them for those and gives the memory back instead of keeping every line (2.5 GB at 10M lines). The results
-    are those computed from every line the run holds; the backtests' cutoffs read only the lines of orders
-    that existed then and changed since, with lines on both sides of the cutoff (`read_lines(straddling=…)`)."""
+    """Issue 13: notebook 01 needs the lines only for the coded purchases and the backtests' segments, notebook 02
+    for the first orders' products and last month's orders; each reads them for that and gives the memory back
+    instead of keeping every line (2.5 GB at 10M lines). The results are those computed from every line the run
+    holds; the cutoffs (backtests, last month) read only the lines of orders that existed then and changed
+    since, with lines on both sides of the cutoff (`read_lines(straddling=…)`), and the first orders' products
+    only the lines of those orders (`Run.lines_of`)."""
     clients = small_apparel_client(tmp_path)
     data = clients / "demo-apparel" / "data" / "orders.parquet"
     orders = pd.read_parquet(data)
@@ -60,6 +63,12 @@ def test_a_run_that_does_not_hold_the_lines_reads_them_only_for_what_needs_them(
         assert (getattr(lean.purchases, field) == getattr(holding.purchases, field)).all()
     pd.testing.assert_index_equal(lean.purchases.customers, holding.purchases.customers)
     pd.testing.assert_frame_equal(lean.purchases.catalog, holding.purchases.catalog)
+    pd.testing.assert_frame_equal(lean.previous_orders, holding.previous_orders)
+    firsts = acquisition.first_orders(lean.orders, lean.month, window_months=12)
+    theirs = lean.lines_of(firsts)
+    assert 0 < len(theirs) < len(lines)
+    pd.testing.assert_frame_equal(theirs.reset_index(drop=True),
+                                  lines.loc[lines["order_id"].isin(firsts)].reset_index(drop=True))
     assert "lines" not in lean.__dict__
     nothing = workspace.read_lines(lean.build_dir, straddling=pd.Timestamp("2030-01-01"))  # no order changed
     assert nothing.empty and nothing.dtypes.to_dict() == lines.dtypes.to_dict()

@@ -128,22 +128,29 @@ def kpi_values(kpis: pd.DataFrame) -> dict[str, int | float]:
             for row in kpis.itertuples()}
 
 
-def first_order_products(lines: pd.DataFrame, orders: pd.DataFrame, month: pd.Period,
-                         window_months: int, top: int) -> pd.DataFrame:
-    """What new customers buy first: products in the first orders placed in the `window_months` ending `month`.
+def first_orders(orders: pd.DataFrame, month: pd.Period, window_months: int) -> pd.Series:
+    """The order ids of the customers' first orders placed in the `window_months` ending `month`.
 
-    A customer's first order is their earliest purchase order (ties on the same timestamp: lowest order id).
-    Columns: product_name, first_orders (first orders containing it), share (of all first orders in the
-    window), customers_revenue (the product's paid line amount in those orders). Sorted by first_orders.
+    A customer's first order is their earliest purchase order (ties on the same timestamp: lowest order id;
+    `orders` are sorted so, as `purchase_orders` returns them). Guest orders have no customer and count as nobody's.
     """
     firsts = orders.dropna(subset=["customer_id"]).drop_duplicates("customer_id", keep="first")
-    in_window = firsts.loc[firsts["order_month"].between(month - (window_months - 1), month), "order_id"]
-    first_lines = lines.loc[isin(lines["order_id"], in_window) & lines["status"].eq("paid")]
+    return firsts.loc[firsts["order_month"].between(month - (window_months - 1), month), "order_id"]
+
+
+def first_order_products(lines: pd.DataFrame, firsts: pd.Series, top: int) -> pd.DataFrame:
+    """What new customers buy first: the products in the first orders `firsts` (`first_orders`).
+
+    `lines` may be every line or only those of `firsts` (`Run.lines_of`). Columns: product_name, first_orders
+    (first orders containing it), share (of all first orders), revenue (the product's paid line amount in
+    those orders). Sorted by first_orders, then product_name.
+    """
+    first_lines = lines.loc[isin(lines["order_id"], firsts) & lines["status"].eq("paid")]
     table = (
         first_lines.groupby("product_name", observed=True)
         .agg(first_orders=("order_id", "nunique"), revenue=("amount", "sum"))
         .reset_index()
-        .assign(share=lambda t: t["first_orders"] / max(len(in_window), 1))
+        .assign(share=lambda t: t["first_orders"] / max(len(firsts), 1))
         .sort_values(["first_orders", "product_name"], ascending=[False, True], kind="stable")
         .head(top)
         .reset_index(drop=True)
