@@ -72,3 +72,15 @@ def coded(frame: pd.DataFrame, column: str) -> tuple[pd.DataFrame, pd.Index]:
 def decoded(table: pd.DataFrame, values: pd.Index) -> pd.DataFrame:
     """`table`, indexed by the codes of `coded`, indexed by the values they stand for (named as `values`)."""
     return table.set_axis(values.take(table.index)).rename_axis(values.name)
+
+
+def sorted_by(frame: pd.DataFrame, columns: list[str], ascending: bool | list[bool] = True) -> pd.DataFrame:
+    """`frame.sort_values(columns, ascending=ascending, kind="stable")`: missing values last in every column,
+    ties in their order in `frame`, the index kept. Sorted by Arrow: pandas factorizes each text column into
+    sorted categories first (14 s of the 10M-line client's 23 s of purchase orders); Arrow compares the text
+    as it is stored (UTF-8 bytes: the same order as Python's and pandas')."""
+    orders = [ascending] * len(columns) if isinstance(ascending, bool) else ascending
+    keys = pa.table({f"k{i}": pa.array(frame[column]) for i, column in enumerate(columns)})
+    order = pc.sort_indices(keys, sort_keys=[(f"k{i}", "ascending" if up else "descending", "at_end")
+                                             for i, up in enumerate(orders)])
+    return frame.take(order.to_numpy())

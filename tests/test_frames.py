@@ -1,12 +1,12 @@
 """frames.isin: pandas' own `isin` result, on Arrow text by Arrow's `is_in` (pandas 3 converts each value);
-frames.coded: integer codes in the values' order."""
+frames.coded: integer codes in the values' order; frames.sorted_by: pandas' stable sort, by Arrow for text."""
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm_report.frames import coded, decoded, isin
+from crm_report.frames import coded, decoded, isin, sorted_by
 
 TEXT = pd.Series(["a", "b", None, "c", "a"], dtype="string")
 
@@ -56,3 +56,17 @@ def test_coded_values_are_text_as_a_groupby_gives_them():
 def test_coded_refuses_missing_ids():
     with pytest.raises(ValueError, match="customer_id has missing values"):
         coded(pd.DataFrame({"customer_id": ["a", None]}), "customer_id")
+
+
+@given(st.lists(st.tuples(st.one_of(st.none(), st.text(max_size=3)),
+                          st.one_of(st.none(), st.integers(0, 3).map(lambda d: pd.Timestamp("2026-01-01") + pd.Timedelta(days=d))),
+                          st.one_of(st.none(), st.sampled_from([0.5, -1.0, 2.0]))), max_size=40),
+       st.lists(st.booleans(), min_size=3, max_size=3))
+def test_sorted_by_is_pandas_stable_sort_with_missing_values_last(rows, ascending):
+    frame = pd.DataFrame({"id": pd.Series([r[0] for r in rows], dtype="str"),
+                          "when": pd.Series([r[1] for r in rows], dtype="datetime64[ns]"),
+                          "value": pd.Series([r[2] for r in rows], dtype="float64")},
+                         index=pd.RangeIndex(len(rows)) * 2)
+    for keys, order in ((["id", "when", "value"], ascending), (["value", "id"], ascending[:2]), (["when"], True)):
+        expected = frame.sort_values(keys, ascending=order, kind="stable")
+        pd.testing.assert_frame_equal(sorted_by(frame, keys, ascending=order), expected)

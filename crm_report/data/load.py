@@ -235,13 +235,13 @@ def load_orders(config: ClientConfig, *, now: pd.Timestamp | None = None,
     frame = _complete(frame, files, as_of, config)
     frame, reasons, columns, shown = _reasons(frame, files, now)
     bad = reasons.notna()
+    findings = tuple(_findings(frame, files, ~bad))  # before the lines are copied out: a lower peak
     lines = frame.loc[~bad, _line_columns(frame)].reset_index(drop=True)
     excluded = _quarantine(frame.loc[bad], reasons[bad], columns[bad], shown[bad])
     return LoadResult(lines=lines, excluded=excluded, rows_read=len(frame), source=config.source.describe(),
                       files=tuple(files), rows_blank=sum(f.blank_rows for f in files),
                       max_excluded_share=config.source.max_excluded_share,
-                      findings=tuple(_findings(frame, files, ~bad)), currency=config.currency,
-                      rates=dict(config.currency_rates))
+                      findings=findings, currency=config.currency, rates=dict(config.currency_rates))
 
 
 def _check_listed_columns(tables: list[sources.Table], config: ClientConfig) -> None:
@@ -872,8 +872,8 @@ def _findings(frame: pd.DataFrame, files: list[SourceFile], used: pd.Series) -> 
         amount = f.matching.matches.get("amount")
         if amount is None or not amount.columns or "product_name" not in f.matching.matches:
             continue
-        rows = frame.loc[frame["source_file"].astype("str").eq(f.info.name), ["order_id", "amount"]]
-        per_order = rows.groupby("order_id")["amount"].agg(["size", "nunique"])
+        rows = frame.loc[frame["source_file"].eq(f.info.name) & frame["_order"].ge(0), ["_order", "amount"]]
+        per_order = rows.groupby("_order")["amount"].agg(["size", "nunique"])  # codes, not the ids' text
         multi = per_order.loc[per_order["size"].gt(1)]
         if len(multi) >= 5 and multi["nunique"].eq(1).mean() > 0.9:
             found.append(Finding("amount_repeats", len(multi), f.info.name, amount.columns[0]))
@@ -890,10 +890,10 @@ def _findings(frame: pd.DataFrame, files: list[SourceFile], used: pd.Series) -> 
                                  _column_names(frame.loc[[first], "source_file"], files, "quantity").iat[0],
                                  f"{frame.at[first, 'quantity']:g}", int(frame.at[first, "source_row"])))
     order, ok = frame["_order"].to_numpy(), (used & frame["_order"].ge(0)).to_numpy()
-    checks = (("order_customers_differ", frame["customer_id"], frame["customer_id"].notna()),
-              ("order_dates_differ", frame["order_date"].dt.normalize(), frame["order_date"].notna()))
+    checks = (("order_customers_differ", pd.factorize(frame["customer_id"])[0], frame["customer_id"].notna()),
+              ("order_dates_differ", frame["order_date"].dt.normalize().to_numpy(), frame["order_date"].notna()))
     for kind, cells, present in checks:
-        differ = _orders_differing(order, cells.to_numpy(), ok & present.to_numpy())
+        differ = _orders_differing(order, cells, ok & present.to_numpy())
         if differ.any():
             first = int(np.argmax(differ))
             found.append(Finding(kind, int(np.unique(order[differ]).size), str(frame.at[first, "source_file"]), "",

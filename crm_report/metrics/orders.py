@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from crm_report.frames import sorted_by
+
 
 def purchase_line_mask(lines: pd.DataFrame, as_of: pd.Timestamp) -> np.ndarray:
     """Per line (by position): True for a paid line, dated at or before `as_of`, of an order that is a
@@ -64,7 +66,7 @@ def purchase_orders(lines: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
 
 def _in_order(orders: pd.DataFrame) -> pd.DataFrame:
     """Sorted by customer, date and order id (guest orders last), as `purchase_orders` returns them."""
-    return orders.sort_values(["customer_id", "order_date", "order_id"], kind="stable").reset_index(drop=True)
+    return sorted_by(orders, ["customer_id", "order_date", "order_id"]).reset_index(drop=True)
 
 
 def purchase_orders_before(orders: pd.DataFrame, lines: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
