@@ -7,6 +7,7 @@ never carry client data in outputs). A client may override one by putting a note
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import os
 import shutil
@@ -15,7 +16,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -129,54 +130,73 @@ def started_kernels(count: int) -> Iterator[list[AsyncKernelManager]]:
     from crm_report import kernels as warm
 
     check_kernel()
-    sockets = _socket_folder()
-    managers = [AsyncKernelManager(kernel_name=KERNEL_NAME, transport="ipc", ip=str(sockets / f"k{index}"),
-                                   connection_file=str(sockets / f"k{index}.json"))
-                for index in range(count)]
-    modules = None if warm.running_server() is not None else warm.notebook_imports()  # forked: imported already
-    warm.fork_from_server(managers)
-    warming: list[threading.Thread] = []
-    try:
+    with ExitStack() as cleanup:  # each step undone even when a later one fails
+        sockets = cleanup.enter_context(_socket_folder())
+        managers = [AsyncKernelManager(kernel_name=KERNEL_NAME, transport="ipc", ip=str(sockets / f"k{index}"),
+                                       connection_file=str(sockets / f"k{index}.json"))
+                    for index in range(count)]
+        cleanup.callback(_stop_all, managers)
+        modules = None if warm.running_server() is not None else warm.notebook_imports()  # forked: imported
+        warm.fork_from_server(managers)
         for manager in managers:
             # spawns the process and returns; readiness is awaited later. jupyter_client annotates start_kernel
             # as returning an Awaitable; it is an `async def`, so a coroutine, which asyncio.run takes.
             asyncio.run(manager.start_kernel())  # type: ignore[arg-type]
             if modules is not None:
-                warming.append(threading.Thread(target=_import_in, args=(manager, modules), name="kernel-imports",
-                                                daemon=True))
-                warming[-1].start()
+                warming = threading.Thread(target=_import_in, args=(manager, modules), name="kernel-imports",
+                                           daemon=True)
+                warming.start()
+                cleanup.callback(warming.join, timeout=IMPORT_TIMEOUT)  # before the kernels stop (LIFO)
         yield managers
-    finally:
-        for thread in warming:
-            thread.join(timeout=IMPORT_TIMEOUT)
-        for manager in managers:
-            if manager.has_kernel:
-                asyncio.run(_stop(manager))
-        shutil.rmtree(sockets, ignore_errors=True)
 
 
-def _socket_folder() -> Path:
-    """A new folder (mode 0700) for this process's kernel sockets, named after its pid. Folders left by
-    processes that are gone (a run killed by SIGKILL or the OOM killer runs no clean-up) are removed."""
-    temp = Path(tempfile.gettempdir())
-    for stale in temp.glob(f"{SOCKET_FOLDER}*-*"):
-        pid = stale.name.removeprefix(SOCKET_FOLDER).split("-")[0]
-        if pid.isdigit() and not _running(int(pid)):
-            shutil.rmtree(stale, ignore_errors=True)
-    return Path(tempfile.mkdtemp(prefix=f"{SOCKET_FOLDER}{os.getpid()}-", dir=temp))
+def _stop_all(managers: list[AsyncKernelManager]) -> None:
+    for manager in managers:
+        if manager.has_kernel:
+            asyncio.run(_stop(manager))
 
 
 SOCKET_FOLDER = "crm-kernels-"
+SOCKET_PATH_MAX = 107  # bytes in a Unix socket's path (sun_path, Linux; zmq.IPC_PATH_MAX_LEN)
+_LONGEST_NAME = f"/{SOCKET_FOLDER}{'x' * 8}/k99-99"  # mkdtemp's 8 random characters, kernel 99, socket 99
 
 
-def _running(pid: int) -> bool:
+@contextmanager
+def _socket_folder() -> Iterator[Path]:
+    """A new folder (mode 0700) for kernel sockets, removed on exit; a lock file in it stays locked while
+    this process uses it. Folders whose lock is free (their run was killed: SIGKILL or the OOM killer run no
+    clean-up) are removed first; a folder being created (no lock file yet) or another user's is left alone.
+    The folder is in the temporary directory, or in /tmp when that path is too long for a socket's."""
+    temp = Path(tempfile.gettempdir())
+    if len(os.fsencode(temp)) + len(_LONGEST_NAME) > SOCKET_PATH_MAX:
+        temp = Path("/tmp")
+    for stale in temp.glob(f"{SOCKET_FOLDER}*"):
+        _remove_if_unlocked(stale)
+    folder = Path(tempfile.mkdtemp(prefix=SOCKET_FOLDER, dir=temp))
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
+        lock = os.open(folder / "lock.new", os.O_CREAT | os.O_RDWR, 0o600)  # not inherited by kernels (PEP 446)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            os.rename(folder / "lock.new", folder / "lock")  # so that no sweep ever sees it unlocked
+            yield folder
+        finally:
+            os.close(lock)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _remove_if_unlocked(folder: Path) -> None:
+    try:
+        lock = os.open(folder / "lock", os.O_RDWR)
+    except OSError:
+        return
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # a running process holds it
+        return
+    finally:
+        os.close(lock)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 IMPORT_TIMEOUT = 120  # seconds a new kernel may take to import the notebooks' modules

@@ -50,7 +50,7 @@ before a report is published or a failed run is kept, so personal data stays in 
 PERSONAL_COLUMNS = (*CONTACT_FIELDS, *CONSENT_FIELDS)
 """Columns kept out of build/lines.parquet."""
 LINE_COLUMNS = ("order_id", "customer_id", "order_date", "status", "amount", "product_id", "product_name", "category")
-"""The columns of build/lines.parquet that notebooks read (`Run.lines`): what purchases, products and first
+"""The columns of build/lines.parquet that notebooks read (`read_lines`): what purchases, products and first
 orders need. The others (quantity, prices, channel, where each line came from) stay in the file."""
 
 
@@ -60,10 +60,13 @@ def read_lines(build_dir: Path, straddling: pd.Timestamp | None = None,
     lines of the orders with lines on both sides of it, dated at or before it and after it: the orders that
     existed then and changed since (what `orders.purchase_orders_before` reads); with `orders` (order ids),
     only those orders' lines."""
+    if straddling is not None and orders is not None:
+        raise ValueError("read_lines: give straddling or orders, not both")
     path = build_dir / "lines.parquet"
-    columns = [c for c in LINE_COLUMNS if c in pq.read_schema(path).names]
+    schema = pq.read_schema(path)
+    columns = [c for c in LINE_COLUMNS if c in schema.names]
     if orders is not None:
-        wanted = pa.array(orders.dropna().unique(), type=pq.read_schema(path).field("order_id").type)
+        wanted = pa.array(orders.dropna().unique(), type=schema.field("order_id").type)
         return pd.read_parquet(path, columns=columns, filters=pc.field("order_id").isin(wanted))
     if straddling is None:
         return pd.read_parquet(path, columns=columns)
@@ -151,8 +154,7 @@ class Run:
     def previous_orders(self) -> pd.DataFrame:
         """Purchase orders as of the end of the month before (refunds made since then do not count), from the
         orders and the lines of the orders changed since (`orders.purchase_orders_before`)."""
-        cutoff = previous_as_of(self.month)
-        return self._transient(lambda lines: purchase_orders_before(self.orders, lines, cutoff), since=cutoff)
+        return self.orders_before(previous_as_of(self.month))
 
     @cached_property
     def previous_customers(self) -> pd.DataFrame:
@@ -164,8 +166,12 @@ class Run:
     def segments_at(self, cutoff: pd.Timestamp) -> pd.Series:
         """Each customer's RFM segment as of `cutoff` (before the report month's end), from the orders known
         then: what a backtest groups its predictions by (the segment when the prediction was made)."""
-        orders = self._transient(lambda lines: purchase_orders_before(self.orders, lines, cutoff), since=cutoff)
-        return customer_history(orders, cutoff, self.config.report.rfm_style)["segment"]
+        return customer_history(self.orders_before(cutoff), cutoff, self.config.report.rfm_style)["segment"]
+
+    def orders_before(self, cutoff: pd.Timestamp) -> pd.DataFrame:
+        """Purchase orders as of `cutoff` (before the month's end): `orders.purchase_orders_before`, reading only
+        the lines of the orders that existed then and changed since."""
+        return self._transient(lambda lines: purchase_orders_before(self.orders, lines, cutoff), since=cutoff)
 
     def _transient(self, use: Callable[[pd.DataFrame], T], since: pd.Timestamp | None = None) -> T:
         """`use(lines)`: this run's `lines` when it holds them, otherwise the lines read for this call only

@@ -1,8 +1,8 @@
 """Running notebooks (crm_report.execute): each kernel ends with its notebook."""
+import fcntl
 import json
 import os
-import subprocess
-import sys
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -93,17 +93,38 @@ def test_report_kernels_talk_over_unix_sockets_in_a_private_folder_removed_after
     assert not folder.exists()
 
 
-def test_socket_folders_of_processes_that_are_gone_are_removed(tmp_path, monkeypatch):
+def test_socket_folders_of_runs_that_were_killed_are_removed(monkeypatch):
     """A run killed by SIGKILL (or the OOM killer) cannot remove its kernels' socket folder; the next run
-    removes it, and leaves alone those of processes still running."""
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                           text=True, check=True)
-    gone = tmp_path / f"crm-kernels-{int(ended.stdout)}-abc"
-    running = tmp_path / f"crm-kernels-{os.getppid()}-def"
-    for folder in (gone, running):
+    removes it: its lock file is no longer locked. A folder whose lock is held (a running run), one without
+    a lock file (being created) are left alone."""
+    temp = Path(tempfile.mkdtemp(dir="/tmp"))  # short: pytest's tmp_path can be too long for a socket path
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    killed, running, creating = (temp / f"crm-kernels-{name}" for name in ("killed", "running", "creating"))
+    for folder in (killed, running, creating):
         folder.mkdir()
         (folder / "k0.json").write_text("{}")
+    (killed / "lock").touch()
+    (running / "lock").touch()
+    held = os.open(running / "lock", os.O_RDWR)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    try:
+        with execute.started_kernels(1) as kernels:
+            assert Path(kernels[0].connection_file).parent.parent == temp
+            assert not killed.exists() and (running / "k0.json").exists() and (creating / "k0.json").exists()
+    finally:
+        os.close(held)
+        shutil.rmtree(temp)
+
+
+def test_kernels_start_when_the_temporary_directory_is_too_long_for_a_socket_path(tmp_path, monkeypatch):
+    """A Unix socket's path holds 107 bytes: under a long TMPDIR the sockets go to /tmp instead."""
+    long = tmp_path / ("x" * 90)
+    long.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(long))
+    (tmp_path / "01_one.py").write_text('# %% tags=["parameters"]\nclient = ""\n\n# %%\nassert 6 * 7 == 42\n',
+                                        encoding="utf-8")
     with execute.started_kernels(1) as kernels:
-        assert Path(kernels[0].connection_file).parent.parent == tmp_path
-        assert not gone.exists() and (running / "k0.json").exists()
+        folder = Path(kernels[0].connection_file).parent
+        assert folder.parent == Path("/tmp")
+        execute.run_notebooks([tmp_path / "01_one.py"], {"client": "x"}, tmp_path, jobs=1, kernels=kernels)
+    assert not folder.exists()

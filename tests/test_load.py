@@ -279,3 +279,18 @@ def test_equal_floats_hash_alike():
     values = pd.Series([0.0, -0.0, np.nan, float("nan") * -1, 1.5])
     hashed = pd.util.hash_pandas_object(pd.Series(_same_bits(values)), index=False)
     assert hashed[0] == hashed[1] and hashed[2] == hashed[3] and hashed[0] != hashed[4]
+
+
+def test_an_order_total_on_every_line_is_a_finding_naming_the_file_and_column(tmp_path):
+    """Most multi-line orders with one amount on all their lines: probably the order's total, which summing the
+    lines would count several times ('amount_repeats'): at least five multi-line orders, over 90% of them so;
+    fewer, or fewer alike, are not a finding."""
+    def orders(repeated: int, differing: int) -> str:
+        rows = [f"R{i},C{i},2026-03-0{i % 9 + 1},300,P{line}" for i in range(repeated) for line in (1, 2)]
+        rows += [f"D{i},E{i},2026-03-0{i % 9 + 1},{100 + line},P{line}" for i in range(differing) for line in (1, 2)]
+        return "order_id,customer_id,order_date,amount,product_name\n" + "\n".join(rows) + "\n"
+
+    for repeated, differing, expected in ((6, 0, 6), (4, 0, None), (10, 1, 11), (9, 1, None), (5, 5, None)):
+        (tmp_path / "o.csv").write_text(orders(repeated, differing), encoding="utf-8")
+        found = [f for f in load_orders(config_for(tmp_path, "o.csv")).findings if f.kind == "amount_repeats"]
+        assert [(f.count, f.file, f.column) for f in found] == ([] if expected is None else [(expected, "o.csv", "amount")])

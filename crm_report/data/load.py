@@ -872,8 +872,8 @@ def _findings(frame: pd.DataFrame, files: list[SourceFile], used: pd.Series) -> 
         amount = f.matching.matches.get("amount")
         if amount is None or not amount.columns or "product_name" not in f.matching.matches:
             continue
-        rows = frame.loc[frame["source_file"].eq(f.info.name) & frame["_order"].ge(0), ["_order", "amount"]]
-        per_order = rows.groupby("_order")["amount"].agg(["size", "nunique"])  # codes, not the ids' text
+        rows = frame.loc[frame["source_file"].eq(f.info.name), ["order_id", "amount"]]
+        per_order = rows.groupby("order_id")["amount"].agg(["size", "nunique"])  # netted credit notes included
         multi = per_order.loc[per_order["size"].gt(1)]
         if len(multi) >= 5 and multi["nunique"].eq(1).mean() > 0.9:
             found.append(Finding("amount_repeats", len(multi), f.info.name, amount.columns[0]))
