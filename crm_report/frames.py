@@ -77,9 +77,9 @@ def decoded(table: pd.DataFrame, values: pd.Index) -> pd.DataFrame:
 def sorted_by(frame: pd.DataFrame, columns: list[str], ascending: bool | list[bool] = True) -> pd.DataFrame:
     """`frame.sort_values(columns, ascending=ascending, kind="stable")` for text, number and date columns
     (not categorical or mixed-type ones): missing values last in every column, ties in their order in `frame`,
-    the index kept. Sorted by Arrow: pandas factorizes each text column into
-    sorted categories first (14 s of the 10M-line client's 23 s of purchase orders); Arrow compares the text
-    as it is stored (UTF-8 bytes: the same order as Python's and pandas')."""
+    the index kept. Sorted by Arrow: pandas factorizes each text column into sorted categories first (14 s of
+    the 10M-line client's 23 s of purchase orders); Arrow compares the text as it is stored (UTF-8 bytes: the
+    same order as Python's and pandas')."""
     orders = [ascending] * len(columns) if isinstance(ascending, bool) else ascending
     keys = pa.table({f"k{i}": pa.array(frame[column]) for i, column in enumerate(columns)})
     order = pc.sort_indices(keys, sort_keys=[(f"k{i}", "ascending" if up else "descending", "at_end")
