@@ -20,7 +20,6 @@ if __name__ == "__main__" and _VENV_PYTHON.exists() and Path(sys.prefix).resolve
     os.execv(_VENV_PYTHON, [str(_VENV_PYTHON), *sys.argv])
 
 import argparse  # noqa: E402
-import datetime as dt  # noqa: E402
 import logging  # noqa: E402
 from typing import TYPE_CHECKING  # noqa: E402
 
@@ -65,16 +64,16 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     if args.check_data:
         return _check_data(clients, clients_dir)
-    from crm_report.period import last_complete_month, parse_month
+    from crm_report.period import parse_month, report_months
 
+    complete, latest = report_months(zone for client in clients if (zone := _timezone(client, clients_dir)))
     try:
-        month = str(parse_month(args.month) if args.month is not None else last_complete_month(dt.date.today()))
+        month = str(parse_month(args.month) if args.month is not None else complete)
     except ValueError as exc:
         print(f"error: --month: {exc}", file=sys.stderr)
         return 2
-    if parse_month(month) > last_complete_month(dt.date.today()) + 1:
-        print(f"error: --month: {month} has not begun yet; the last complete month is "
-              f"{last_complete_month(dt.date.today())}", file=sys.stderr)
+    if parse_month(month) > latest:
+        print(f"error: --month: {month} has not begun yet; the last complete month is {complete}", file=sys.stderr)
         return 2
 
     from crm_report import batch
@@ -113,6 +112,14 @@ def _run(args: argparse.Namespace) -> int:
             if outcome.detail and (args.verbose or outcome.bug):
                 print(outcome.detail, file=sys.stderr)
     return 0 if all(o.ok for o in outcomes) else 1
+
+
+def _timezone(client: str, clients_dir: Path) -> str | None:
+    """The client's `timezone`; None when its client.yaml cannot be loaded (its run then fails saying why)."""
+    try:
+        return load_config(client, clients_dir).timezone
+    except ReportError:
+        return None
 
 
 def _run_with_progress(client: str, month: str, clients_dir: Path, reports_dir: Path, jobs: int,

@@ -1,9 +1,9 @@
 """Report months. A report for month M is computed as of the last instant of M (client's local time)."""
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -32,9 +32,14 @@ def local_now(timezone: str, utc: pd.Timestamp | None = None) -> pd.Timestamp:
     return instant.tz_convert(timezone).tz_localize(None)
 
 
-def last_complete_month(today: dt.date) -> pd.Period:
-    """The month before `today`'s month: the default report month."""
-    return pd.Period(today, freq="M") - 1
+def report_months(timezones: Iterable[str], utc: pd.Timestamp | None = None) -> tuple[pd.Period, pd.Period]:
+    """(the default report month, the latest month that can be reported) at the instant `utc` (default: now),
+    for clients in `timezones` (their `timezone`s; none: UTC). The default is the latest month over in every
+    client's zone, the latest month the one begun in any: at 2026-11-30 23:00 UTC November is over in Taipei
+    but not in New York, so (October, December) for both; the machine's own date plays no part."""
+    months = [pd.Period(local_now(zone, utc), freq="M") for zone in dict.fromkeys(timezones)] or \
+        [pd.Period(local_now("UTC", utc), freq="M")]
+    return min(months) - 1, max(months)
 
 
 def window_start(as_of: pd.Timestamp, months: int) -> pd.Timestamp:

@@ -13,7 +13,7 @@ from crm_report import charts, summary, workspace  # noqa: E402
 from crm_report.config import ClientConfig  # noqa: E402
 from crm_report.data.load import DataError  # noqa: E402
 from crm_report.metrics import acquisition, conclusions  # noqa: E402
-from crm_report.period import data_end, local_now  # noqa: E402
+from crm_report.period import data_end, local_now, report_months  # noqa: E402
 from crm_report.results import Section  # noqa: E402
 
 OCTOBER = pd.Period("2026-10", freq="M")
@@ -225,3 +225,16 @@ def test_the_month_is_over_when_it_is_over_in_the_clients_timezone(tmp_path, mon
     london = config.model_copy(update={"timezone": "Europe/London"})
     with pytest.raises(DataError, match=r"2026-10 is not over yet \(today is 2026-10-31\)"):
         workspace.prepare(london, OCTOBER, tmp_path / "london")
+
+
+def test_the_default_report_month_is_complete_in_every_clients_time_zone():
+    """A monthly job on a server running in UTC, at 07:00 on 1 December in Taipei (2026-11-30 23:00 UTC): the
+    machine's date said November was not over and picked October. In Taipei November is over; in New York
+    (18:00 on 30 November) it is not. The default is the latest month complete in every client's zone; a
+    month may be asked for once it has begun in any of them."""
+    instant = pd.Timestamp("2026-11-30 23:00", tz="UTC")
+    assert report_months(["Asia/Taipei"], instant) == (pd.Period("2026-11", "M"), pd.Period("2026-12", "M"))
+    assert report_months(["America/New_York"], instant) == (pd.Period("2026-10", "M"), pd.Period("2026-11", "M"))
+    assert report_months(["Asia/Taipei", "America/New_York", "Asia/Taipei"], instant) == (
+        pd.Period("2026-10", "M"), pd.Period("2026-12", "M"))
+    assert report_months([], instant) == (pd.Period("2026-10", "M"), pd.Period("2026-11", "M"))  # UTC
