@@ -2,6 +2,7 @@
 or option and exits non-zero; a bug keeps its traceback."""
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import run_report
@@ -205,3 +206,29 @@ def test_a_bad_invitation_list_stops_the_run_before_the_notebooks_with_one_line(
     assert "Traceback" not in captured.out + captured.err
     failed = Path(dirs[3]) / "acme" / f".{MONTH}-failed"
     assert not (failed / "notebooks").exists()  # stopped before any notebook ran
+
+
+def test_without_month_the_report_month_is_the_last_one_over_in_every_clients_time_zone(dirs, tmp_path, monkeypatch,
+                                                                                        capsys):
+    """At 07:00 on 1 December in Taipei (2026-11-30 23:00 UTC) November is over for acme (Asia/Taipei, the
+    default), not yet for a client in New York: acme alone gets November; both together get October, and a
+    note says which month to give for acme (the machine's own date plays no part)."""
+    from crm_report import period
+
+    real = period.local_now
+    monkeypatch.setattr(period, "local_now", lambda zone, utc=None: real(zone, pd.Timestamp("2026-11-30 23:00")))
+    chosen = []
+
+    def run_stub(client, month, **kwargs):
+        chosen.append((client, month))
+        raise pipeline.RunInProgress("stub")
+    monkeypatch.setattr(pipeline, "run_report", run_stub)
+    (tmp_path / "clients" / "nyc").mkdir()
+    (tmp_path / "clients" / "nyc" / "client.yaml").write_text(
+        "display_name: NYC\nlocale: en\ntimezone: America/New_York\nsource: {path: orders.csv}\n", encoding="utf-8")
+    assert run_report.main(["--client", "acme", *dirs]) == 1
+    assert chosen == [("acme", "2026-11")] and "note:" not in capsys.readouterr().err
+    chosen.clear()
+    assert run_report.main(["--all", *dirs]) == 1
+    assert chosen == [("acme", "2026-10"), ("nyc", "2026-10")]
+    assert "note: 2026-10 by default: 2026-11 is not over yet" in capsys.readouterr().err
