@@ -74,13 +74,19 @@ pathlib.Path({str(tmp_path / "names.json")!r}).write_text(json.dumps(names))
     assert not {"preload", "kernels", "crm_report"} & set(names)
 
 
+def _one_cell_notebook(folder: Path) -> Path:
+    """The smallest report notebook: a `parameters` cell and one cell for the kernel to run."""
+    path = folder / "01_one.py"
+    path.write_text('# %% tags=["parameters"]\nclient = ""\n\n# %%\nassert 6 * 7 == 42\n', encoding="utf-8")
+    return path
+
+
 def test_report_kernels_talk_over_unix_sockets_in_a_private_folder_removed_afterwards(tmp_path):
     """A kernel on TCP could lose a port to another process between jupyter_client choosing it (bind to port 0,
     close) and the kernel binding it: `ZMQError: Address already in use`, "Kernel died before replying to
     kernel_info" (seen in CI with two test workers; a `--processes 2` batch can hit it too). Report kernels
     therefore listen on Unix sockets in a folder only this user can enter, gone when the kernels are."""
-    (tmp_path / "01_one.py").write_text('# %% tags=["parameters"]\nclient = ""\n\n# %%\nassert 6 * 7 == 42\n',
-                                        encoding="utf-8")
+    one = _one_cell_notebook(tmp_path)
     with execute.started_kernels(2) as kernels:
         infos = [kernel.get_connection_info() for kernel in kernels]
         assert {info["transport"] for info in infos} == {"ipc"}
@@ -89,7 +95,7 @@ def test_report_kernels_talk_over_unix_sockets_in_a_private_folder_removed_after
         folder = folders.pop()
         assert folder.is_absolute() and folder.stat().st_mode & 0o777 == 0o700
         assert all(Path(kernel.connection_file).parent == folder for kernel in kernels)
-        execute.run_notebooks([tmp_path / "01_one.py"], {"client": "x"}, tmp_path, jobs=1, kernels=kernels[:1])
+        execute.run_notebooks([one], {"client": "x"}, tmp_path, jobs=1, kernels=kernels[:1])
     assert not folder.exists()
 
 
@@ -121,10 +127,9 @@ def test_kernels_start_when_the_temporary_directory_is_too_long_for_a_socket_pat
     long = tmp_path / ("x" * 90)
     long.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(long))
-    (tmp_path / "01_one.py").write_text('# %% tags=["parameters"]\nclient = ""\n\n# %%\nassert 6 * 7 == 42\n',
-                                        encoding="utf-8")
+    one = _one_cell_notebook(tmp_path)
     with execute.started_kernels(1) as kernels:
         folder = Path(kernels[0].connection_file).parent
         assert folder.parent == Path("/tmp")
-        execute.run_notebooks([tmp_path / "01_one.py"], {"client": "x"}, tmp_path, jobs=1, kernels=kernels)
+        execute.run_notebooks([one], {"client": "x"}, tmp_path, jobs=1, kernels=kernels)
     assert not folder.exists()
