@@ -6,8 +6,8 @@ Arrow's `is_in` as one array (about 0.1 s), and is pandas' `isin` for every othe
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -53,6 +53,25 @@ def _items(values: Iterable) -> list:
 def _missing(value: Any) -> bool:
     """None, pandas' NA or a float NaN: what pandas' `isin` takes for a missing value among text."""
     return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
+
+
+Result = TypeVar("Result", pd.Series, pd.DataFrame)
+
+
+def per_distinct(transform: Callable[[pd.Series], Result], cells: pd.Series) -> Result:
+    """`transform(cells)` for a cell-by-cell `transform` (each cell's result depends on that cell alone, a
+    missing cell's is missing), computed once per distinct value and taken back to every cell, on `cells`'
+    index. A loader reads each customer's e-mail and phone once per order line: at 1M lines about 150,000
+    distinct addresses, parsed a quarter as long."""
+    codes, distinct = pd.factorize(cells)
+    done = transform(pd.Series(distinct, dtype=cells.dtype))
+
+    def spread(column: pd.Series) -> pd.Series:
+        return pd.Series(column.array.take(codes, allow_fill=True), index=cells.index, name=column.name)
+
+    if isinstance(done, pd.DataFrame):
+        return pd.DataFrame({name: spread(done[name]) for name in done.columns}, index=cells.index)
+    return spread(done).rename(cells.name)
 
 
 def coded(frame: pd.DataFrame, column: str) -> tuple[pd.DataFrame, pd.Index]:

@@ -1,12 +1,14 @@
 """frames.isin: pandas' own `isin` result, on Arrow text by Arrow's `is_in` (pandas 3 converts each value);
-frames.coded: integer codes in the values' order; frames.sorted_by: pandas' stable sort, by Arrow for text."""
+frames.coded: integer codes in the values' order; frames.sorted_by: pandas' stable sort, by Arrow for text;
+frames.per_distinct: a cell-by-cell transform computed once per distinct value."""
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm_report.frames import coded, decoded, isin, sorted_by
+from crm_report.data import identity
+from crm_report.frames import coded, decoded, isin, per_distinct, sorted_by
 
 TEXT = pd.Series(["a", "b", None, "c", "a"], dtype="string")
 
@@ -70,3 +72,29 @@ def test_sorted_by_is_pandas_stable_sort_with_missing_values_last(rows, ascendin
     for keys, order in ((["id", "when", "value"], ascending), (["value", "id"], ascending[:2]), (["when"], True)):
         expected = frame.sort_values(keys, ascending=order, kind="stable")
         pd.testing.assert_frame_equal(sorted_by(frame, keys, ascending=order), expected)
+
+
+def test_per_distinct_computes_each_distinct_value_once_and_gives_every_cell_its_result():
+    seen = []
+
+    def shout(values: pd.Series) -> pd.Series:
+        seen.append(values.tolist())
+        return values.str.upper().where(values.ne("x"))  # "x" has no result
+
+    cells = pd.Series(["a", None, "b", "a", "x", "b"], index=[5, 3, 1, 0, 2, 4], dtype="str")
+    result = per_distinct(shout, cells)
+    assert seen == [["a", "b", "x"]]
+    assert result.index.tolist() == [5, 3, 1, 0, 2, 4]
+    assert result.fillna("-").tolist() == ["A", "-", "B", "A", "-", "B"]
+    assert result.dtype == cells.dtype
+
+
+@given(st.lists(st.one_of(st.none(), st.sampled_from([" Ann@Shop.tw ", "ann@shop.tw", "0912-345-678", "+886912345678",
+                                                     "not mail", "", "02 2345 6789", "ｂｏｂ＠ｅｘ．ｃｏｍ"])), max_size=30))
+def test_per_distinct_gives_what_the_transform_gives_every_cell(cells):
+    """Frames too: both readings of `parse_phones` come back aligned, each with its own dtype."""
+    series = pd.Series(cells, dtype="str", index=pd.RangeIndex(len(cells)) * 3)
+    pd.testing.assert_series_equal(per_distinct(identity._normalise_emails, series),
+                                   identity._normalise_emails(series))
+    pd.testing.assert_frame_equal(per_distinct(lambda v: identity._parse_phones(v, "TW"), series),
+                                  identity._parse_phones(series, "TW"))

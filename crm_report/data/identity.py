@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from crm_report.data.values import clean_text, extract, halfwidth
+from crm_report.frames import per_distinct
 
 _EMAIL = re.compile(r"^[^@ \t]+@[^@ \t]+\.[^@ \t.]+$")
 MATCHES = ("id", "email", "phone", "guest")
@@ -41,6 +42,10 @@ MATCHES = ("id", "email", "phone", "guest")
 
 def normalise_emails(values: pd.Series) -> pd.Series:
     """Lower-case, trimmed, half-width addresses; missing where the cell is not an e-mail address."""
+    return per_distinct(_normalise_emails, values)
+
+
+def _normalise_emails(values: pd.Series) -> pd.Series:
     text = halfwidth(clean_text(values)).str.strip().str.lower()
     return text.where(text.str.match(_EMAIL.pattern, na=False))
 
@@ -75,6 +80,10 @@ _TW_MOBILE = r"^(?:8860?|0)?(?P<mobile>9[0-9]{8})$"
 
 def parse_phones(values: pd.Series, region: str = "TW") -> pd.DataFrame:
     """Both readings at once: `phone` (`normalise_phones`) and `mobile` (`normalise_mobiles`) of each cell."""
+    return per_distinct(lambda cells: _parse_phones(cells, region), values)
+
+
+def _parse_phones(values: pd.Series, region: str) -> pd.DataFrame:
     written = clean_text(values)
     text = halfwidth(written).str.strip()
     digits = text.str.replace(r"[^0-9]", "", regex=True)
