@@ -305,6 +305,25 @@ def test_write_exports_writes_every_file_with_only_its_channel(tmp_path):
     assert load_workbook(paths["xlsx"]).sheetnames[0] == "開始流失"
 
 
+@pytest.mark.parametrize("channel_of", [
+    lambda n: ["email", "sms", "line", "none"][n % 4],
+    lambda n: "email",
+    lambda n: "line",
+])
+def test_each_channel_list_is_the_campaign_file_of_that_channels_targets(tmp_path, channel_of):
+    """write_exports labels and orders the customers once: each channel's list must still be, byte for byte,
+    what `write_campaign_csv` writes from that channel's targets alone (same rows, order, quoting, neutralised
+    formulas), also when a channel has nobody."""
+    frame = pd.concat([targets(), many_targets(9, group="asleep")], ignore_index=True)
+    frame["channel"] = [channel_of(n) for n in range(len(frame))]
+    frame.loc[3, "customer_name"] = "-2+3"  # a formula in a list's own rows
+    paths = write_exports(frame, tmp_path / "all", WORDS)
+    for channel in ("email", "sms"):
+        alone = exports.write_campaign_csv(frame.loc[frame["channel"].eq(channel)], tmp_path / f"{channel}.csv",
+                                           WORDS)
+        assert paths[channel].read_bytes() == alone.read_bytes(), channel
+
+
 def test_targets_handed_over_by_the_notebook_are_written_by_the_pipeline_as_they_were(tmp_path):
     """Notebook 01 hands its targets over (`hand_over`); the pipeline writes the files while the PDF renders
     (`write_handed_over`): the same bytes as writing them from the notebook, and the names the report lists."""
