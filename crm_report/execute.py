@@ -10,13 +10,15 @@ import asyncio
 import fcntl
 import json
 import os
+import queue
 import shutil
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -206,14 +208,20 @@ def _import_in(manager: AsyncKernelManager, modules: list[str]) -> None:
     """Have a new kernel import `modules` (`kernels.preload`) as soon as it is ready, while this process loads
     the data: the notebooks' own imports then find them done. Only modules are imported; nothing is defined in
     the notebook's namespace and nothing is kept in its history. A kernel that cannot do it is left as it is:
-    the notebook's own imports run and report any problem with the notebook's name and cell."""
+    the notebook's own imports run and report any problem with the notebook's name and cell. The reply is
+    awaited only while the kernel runs: a notebook may end, and its kernel be stopped, before the request was
+    answered (a short notebook on a busy machine), and a stopped kernel never replies."""
     client = manager.blocking_client()
     client.start_channels()
     try:
         client.wait_for_ready(timeout=IMPORT_TIMEOUT)
-        client.execute_interactive(f"__import__('crm_report.kernels', fromlist=['preload']).preload({modules!r})",
-                                   silent=True, store_history=False, timeout=IMPORT_TIMEOUT,
-                                   output_hook=lambda message: None)
+        request = client.execute(f"__import__('crm_report.kernels', fromlist=['preload']).preload({modules!r})",
+                                 silent=True, store_history=False)
+        deadline = time.monotonic() + IMPORT_TIMEOUT
+        while manager.has_kernel and time.monotonic() < deadline:
+            with suppress(queue.Empty):
+                if client.get_shell_msg(timeout=0.2)["parent_header"].get("msg_id") == request:
+                    return
     except (RuntimeError, TimeoutError):
         pass
     finally:

@@ -133,3 +133,31 @@ def test_kernels_start_when_the_temporary_directory_is_too_long_for_a_socket_pat
         assert folder.parent == Path("/tmp")
         execute.run_notebooks([one], {"client": "x"}, tmp_path, jobs=1, kernels=kernels)
     assert not folder.exists()
+
+
+def test_a_notebook_that_ends_before_its_kernel_was_asked_to_import_does_not_hold_up_the_run(tmp_path,
+                                                                                           monkeypatch):
+    """A new kernel is asked to import the notebooks' modules (`_import_in`, a thread) while the data load.
+    When a notebook ended and its kernel was stopped before that request was answered, the thread waited
+    for a reply from a dead kernel until IMPORT_TIMEOUT (120 s), and the run waited for the thread."""
+    original = execute._import_in
+
+    def late(manager, modules):  # the kernel is ready, but the request goes out after the notebook ended
+        make = manager.blocking_client
+
+        def client():
+            made = make()
+            ready = made.wait_for_ready
+
+            def wait(timeout=None):
+                ready(timeout=timeout)
+                time.sleep(4)  # meanwhile the one-cell notebook ends and its kernel is stopped
+            made.wait_for_ready = wait
+            return made
+        manager.blocking_client = client
+        original(manager, modules)
+
+    monkeypatch.setattr(execute, "_import_in", late)
+    start = time.perf_counter()
+    execute.run_notebooks([_one_cell_notebook(tmp_path)], {"client": "x"}, tmp_path)
+    assert time.perf_counter() - start < 30
