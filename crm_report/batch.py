@@ -3,8 +3,9 @@ processes on this machine, or as tasks on a Dask distributed cluster.
 
 A worker (a process of the local pool, or a Dask worker) is *warm*: it imports the report libraries once and
 starts one kernel server (`crm_report.kernels`) that forks each report's kernels with their imports already
-done, so only the first report of each worker pays those start-up costs. Every report still gets fresh kernels
-(a fresh namespace), its own lock, and the atomic publish of `pipeline.run_report`.
+done, and one warm renderer (`render.PdfServer`) that forks each report's WeasyPrint process with WeasyPrint
+already imported, so only the first report of each worker pays those start-up costs. Every report still gets
+fresh kernels (a fresh namespace), its own lock, and the atomic publish of `pipeline.run_report`.
 """
 from __future__ import annotations
 
@@ -62,15 +63,17 @@ def run_one(client: str, month: str, clients_dir: Path = CLIENTS_DIR, reports_di
             jobs: int = 2, progress: pipeline.Progress | None = None, *, accept_exclusions: bool = False,
             allow_partial_month: bool = False, warm: bool = False) -> Outcome:
     """`pipeline.run_report`, with any failure turned into an Outcome instead of an exception. `warm` forks the
-    report's kernels from this process's kernel server, started by the first report that asks."""
+    report's kernels from this process's kernel server and its PDF render from its warm renderer, both started
+    by the first report that asks."""
     from crm_report import pipeline
 
     start = time.perf_counter()
     try:
         if warm:
-            from crm_report import kernels
+            from crm_report import kernels, render
 
             kernels.start_server()
+            render.start_pdf_server()
         folder = pipeline.run_report(client, month, clients_dir=clients_dir, reports_dir=reports_dir, jobs=jobs,
                                      progress=progress, accept_exclusions=accept_exclusions,
                                      allow_partial_month=allow_partial_month)

@@ -9,16 +9,22 @@ ends even when the process that started it was killed. It therefore imports noth
 but WeasyPrint (pandas, Jinja and pydantic would add 1.7 s of start-up to every render). Exit status 0: the
 PDF is written; `REFUSED` with the reason on standard output: no PDF; `NOT_STARTED`: the parent never said `GO`;
 anything else: WeasyPrint crashed.
+
+A batch worker instead keeps one warm renderer, `python -P crm_report/pdf.py --serve` (`serve`): it imports
+WeasyPrint once and forks a fresh child for each render, which does what the process above does after `GO`.
 """
 from __future__ import annotations
 
+import json
 import logging
 import math
 import mimetypes
+import os
 import resource
 import sys
+import traceback
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, NoReturn
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
@@ -28,6 +34,8 @@ GO = "go\n"
 """The line the parent writes on standard input once the HTML is written (the child imports WeasyPrint first).
 Anything else, or the end of the input, ends the child without a PDF (status `NOT_STARTED`)."""
 NOT_STARTED = 4
+SERVE = "--serve"
+"""The argument that starts the warm renderer (`serve`) instead of one render."""
 
 
 def write(html_path: Path, pdf_path: Path, root: Path) -> str | None:
@@ -83,18 +91,81 @@ class _LogCollector(logging.Handler):
 
 
 def main(argv: list[str]) -> int:
+    if argv == [SERVE]:
+        return serve()
     html_path, pdf_path, root = (Path(a) for a in argv[:3])
-    cpu_seconds = math.ceil(float(argv[3])) + 1  # past the caller's wall-clock limit: that one speaks first
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))  # SIGXCPU, then SIGKILL
+    _limit_cpu(float(argv[3]))
     logging.getLogger("weasyprint").propagate = False  # its warnings are collected, not printed
     import weasyprint  # noqa: F401  (now, while the parent still writes the HTML)
     if sys.stdin.readline() != GO:
         return NOT_STARTED
+    return render(html_path, pdf_path, root)
+
+
+def render(html_path: Path, pdf_path: Path, root: Path) -> int:
+    """`write` as an exit status: 0 when the PDF is written, else `REFUSED` with the reason printed."""
     refused = write(html_path, pdf_path, root)
     if refused is not None:
         print(refused)
         return REFUSED
     return 0
+
+
+def _limit_cpu(seconds: float) -> None:
+    cpu_seconds = math.ceil(seconds) + 1  # past the caller's wall-clock limit: that one speaks first
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))  # SIGXCPU, then SIGKILL
+
+
+def serve() -> int:
+    """The warm renderer (`render.PdfServer`): import WeasyPrint, say `ready`, then for each request line (JSON:
+    html, pdf, root, seconds, output, errors) fork a child that renders as a `main` process would after `GO`
+    (its own CPU limit; standard output and error appended to the files `output` and `errors`), reply with its
+    pid at once and with its exit status when it has ended (as `Popen.returncode`: negative, the signal that
+    killed it). One render at a time; each in a fresh fork, so nothing one report's render did reaches the
+    next. Ends at the end of its input (its worker is gone)."""
+    requests, replies = os.fdopen(os.dup(0), "r"), os.fdopen(os.dup(1), "w")
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)  # the children must not read the requests or write into the replies
+    os.dup2(2, 1)
+    os.close(devnull)
+    logging.getLogger("weasyprint").propagate = False
+    import weasyprint  # noqa: F401
+
+    _reply(replies, "ready")
+    for line in requests:
+        job = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            requests.close()
+            replies.close()
+            _render_forked(job)
+        _reply(replies, str(pid))
+        _, status = os.waitpid(pid, 0)
+        _reply(replies, str(os.waitstatus_to_exitcode(status)))
+    return 0
+
+
+def _reply(replies: IO[str], line: str) -> None:
+    replies.write(line + "\n")
+    replies.flush()
+
+
+def _render_forked(job: dict[str, Any]) -> NoReturn:
+    """In `serve`'s child: render `job` and exit with `render`'s status (1 and the traceback on a crash)."""
+    code = 1
+    try:
+        for fd, name in ((1, job["output"]), (2, job["errors"])):
+            target = os.open(name, os.O_WRONLY | os.O_APPEND)
+            os.dup2(target, fd)
+            os.close(target)
+        _limit_cpu(job["seconds"])
+        code = render(Path(job["html"]), Path(job["pdf"]), Path(job["root"]))
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 if __name__ == "__main__":

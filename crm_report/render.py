@@ -6,15 +6,19 @@ warning it logs (a missing image, font or stylesheet) fails the render instead o
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import json
+import os
 import re
+import select
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -167,13 +171,17 @@ class PdfProcess:
     """WeasyPrint's child process (`crm_report.pdf`), started before the HTML exists: it imports WeasyPrint
     (0.8 s) and waits; `finish` tells it the HTML is written and waits for the PDF, at most `timeout` seconds
     from then (`RENDER_TIMEOUT` when None). Its output goes to files, not pipes, so it never waits for this
-    process to read. Leaving the `with` block stops a child still running and deletes what PDF it began."""
+    process to read. Leaving the `with` block stops a child still running and deletes what PDF it began.
+
+    In a batch worker that runs a warm renderer (`start_pdf_server`) and is not rendering another report
+    with it at the moment, the child is forked from that renderer instead, WeasyPrint already imported."""
 
     def __init__(self, html_path: Path, pdf_path: Path, root: Path, timeout: float | None = None) -> None:
-        self.html_path, self.pdf_path = html_path, pdf_path
+        self.html_path, self.pdf_path, self.root = html_path, pdf_path, root
         self.limit = RENDER_TIMEOUT if timeout is None else timeout
-        self.output, self.errors = tempfile.TemporaryFile(), tempfile.TemporaryFile()
-        self.process = subprocess.Popen(
+        self.output, self.errors = tempfile.NamedTemporaryFile(), tempfile.NamedTemporaryFile()
+        self.server = _free_server()
+        self.process = None if self.server is not None else subprocess.Popen(
             [sys.executable, "-P", pdf.__file__, str(html_path), str(pdf_path), str(root), str(self.limit)],
             stdin=subprocess.PIPE, stdout=self.output, stderr=self.errors)
 
@@ -181,28 +189,25 @@ class PdfProcess:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.process.poll() is None:
-            self._stop()
-        if self.process.stdin is not None:
-            with contextlib.suppress(BrokenPipeError):  # "go" still buffered for a child that has ended
-                self.process.stdin.close()
+        if self.server is not None:
+            self.server.lock.release()
+        elif self.process is not None:
+            if self.process.poll() is None:
+                self._stop()
+            if self.process.stdin is not None:
+                with contextlib.suppress(BrokenPipeError):  # "go" still buffered for a child that has ended
+                    self.process.stdin.close()
         self.output.close()
         self.errors.close()
 
     def finish(self, meanwhile: Callable[[], object] | None = None) -> None:
         """Let WeasyPrint read the HTML, run `meanwhile` here, then wait for the PDF: a RenderError when it
         was refused, crashed or ran out of time (no PDF is left then)."""
-        assert self.process.stdin is not None
-        deadline = time.monotonic() + self.limit
-        with contextlib.suppress(BrokenPipeError):  # the child has ended already: its status says why
-            self.process.stdin.write(pdf.GO.encode())
-            self.process.stdin.close()
-        if meanwhile is not None:
-            meanwhile()
-        try:  # a child that has ended is reaped at once, however late this is
-            status = self.process.wait(timeout=max(deadline - time.monotonic(), 0.0))
-        except subprocess.TimeoutExpired:
-            status = None
+        if self.server is not None:
+            status = self.server.render(self.html_path, self.pdf_path, self.root, self.limit, self.output.name,
+                                        self.errors.name, meanwhile)
+        else:
+            status = self._wait_for_child(meanwhile)
         if status is None or status == -signal.SIGXCPU:  # the child's own limit, should this one be late
             self._stop()
             raise RenderError(f"{self.html_path.name}: no PDF after {self.limit:g} s, the render time limit "
@@ -214,11 +219,118 @@ class PdfProcess:
             how = f"was killed by signal {-status}" if status < 0 else f"failed ({status})"
             raise RenderError(f"{self.html_path.name}: WeasyPrint {how}:\n{_read(self.errors).strip()[-4000:]}")
 
+    def _wait_for_child(self, meanwhile: Callable[[], object] | None) -> int | None:
+        """Say `GO` to the child, run `meanwhile`, wait for the child: its exit status, None when late."""
+        assert self.process is not None and self.process.stdin is not None
+        deadline = time.monotonic() + self.limit
+        with contextlib.suppress(BrokenPipeError):  # the child has ended already: its status says why
+            self.process.stdin.write(pdf.GO.encode())
+            self.process.stdin.close()
+        if meanwhile is not None:
+            meanwhile()
+        try:  # a child that has ended is reaped at once, however late this is
+            return self.process.wait(timeout=max(deadline - time.monotonic(), 0.0))
+        except subprocess.TimeoutExpired:
+            return None
+
     def _stop(self) -> None:
         """Kill the child (if still running) and delete the PDF it may have cut off while writing it."""
-        self.process.kill()
-        self.process.wait()
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
         self.pdf_path.unlink(missing_ok=True)
+
+
+class PdfServer:
+    """A batch worker's warm WeasyPrint (`pdf.serve`, a child process): WeasyPrint is imported once per worker,
+    not once per report (0.8 s of CPU each), and every render is still a fresh process forked from it. One
+    render at a time: `lock` is held by the `PdfProcess` using it."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-P", pdf.__file__, pdf.SERVE], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE)
+        self.lock = threading.Lock()
+        self._pending = b""
+        self._ready = False
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def render(self, html_path: Path, pdf_path: Path, root: Path, seconds: float, output: str, errors: str,
+               meanwhile: Callable[[], object] | None) -> int | None:
+        """Render in a child forked by the server, running `meanwhile` here meanwhile: the child's exit status
+        (as `PdfProcess`'s own child's), or None when it was not done within `seconds` (it is killed then)."""
+        if not self._ready:  # the first render waits for WeasyPrint's import, outside its time limit
+            self._ready = self._line(None) == "ready"
+            if not self._ready:
+                raise RenderError("the warm PDF renderer did not start")
+        job = {"html": str(html_path), "pdf": str(pdf_path), "root": str(root), "seconds": seconds,
+               "output": output, "errors": errors}
+        deadline = time.monotonic() + seconds
+        assert self.process.stdin is not None
+        self.process.stdin.write((json.dumps(job) + "\n").encode())
+        self.process.stdin.flush()
+        reply = self._line(None) or ""
+        if not reply.isdigit():
+            raise RenderError(f"the warm PDF renderer could not start a render (it said {reply!r})")
+        status: str | None = None
+        try:
+            if meanwhile is not None:
+                meanwhile()
+            status = self._line(deadline)
+        finally:
+            if status is None:  # late, or `meanwhile` failed: stop the child and delete what PDF it began
+                with contextlib.suppress(ProcessLookupError, RenderError):
+                    os.kill(int(reply), signal.SIGKILL)  # not reaped by the server yet: the pid is still its
+                    self._line(None)  # the server replies once it has reaped it
+                pdf_path.unlink(missing_ok=True)
+        return None if status is None else int(status)
+
+    def _line(self, deadline: float | None) -> str | None:
+        """The server's next line (None at `deadline`); RenderError when the server has gone."""
+        assert self.process.stdout is not None
+        fd = self.process.stdout.fileno()
+        while b"\n" not in self._pending:
+            wait = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+            if not select.select([fd], [], [], wait)[0]:
+                return None
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                raise RenderError("the warm PDF renderer stopped")
+            self._pending += chunk
+        line, _, self._pending = self._pending.partition(b"\n")
+        return line.decode()
+
+    def stop(self) -> None:
+        if self.alive():
+            assert self.process.stdin is not None
+            self.process.stdin.close()  # the server ends at the end of its input
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+_server: PdfServer | None = None
+
+
+def start_pdf_server() -> PdfServer:
+    """Start this process's warm renderer (once; batch workers): its reports' PDFs are then rendered by it. It is
+    stopped when this process exits."""
+    global _server
+    if _server is None or not _server.alive():
+        _server = PdfServer()
+        atexit.register(_server.stop)
+    return _server
+
+
+def _free_server() -> PdfServer | None:
+    """This process's warm renderer, taken (its lock held) when it runs and no other render is using it."""
+    server = _server
+    if server is not None and server.alive() and server.lock.acquire(blocking=False):
+        return server
+    return None
 
 
 def _read(file: IO[bytes]) -> str:

@@ -11,13 +11,26 @@ body {{ font-family: "Noto Sans CJK TC"; }}</style></head><body><h1>顧客經營
 <p>回購客貢獻了 85.2% 的營收。</p>{extra}</body></html>"""
 
 
+@pytest.fixture(params=["fresh", "warm"])
+def renderer(request, monkeypatch):
+    """Each render test runs twice: WeasyPrint in a new process (a single report), and forked from a warm
+    renderer (`render.PdfServer`, a batch worker's), which must behave the same."""
+    if request.param == "fresh":
+        yield None
+        return
+    server = render.PdfServer()
+    monkeypatch.setattr(render, "_server", server)
+    yield server
+    server.stop()
+
+
 def write_page(folder, extra=""):
     page = folder / "page.html"
     page.write_text(CJK_PAGE.format(extra=extra), encoding="utf-8")
     return page
 
 
-def test_cjk_page_renders_and_embeds_the_font(tmp_path):
+def test_cjk_page_renders_and_embeds_the_font(tmp_path, renderer):
     from pypdf import PdfReader
 
     render.write_pdf(write_page(tmp_path), tmp_path / "out.pdf", root=tmp_path)
@@ -43,7 +56,7 @@ def test_harfbuzz_subsetter_is_used_for_cjk_fonts(tmp_path):
     '<img src="http://127.0.0.1:9/logo.png">',     # any network URL
     '<link rel="stylesheet" href="missing.css">',  # a missing file inside the folder
 ])
-def test_fetcher_refuses_anything_but_the_reports_own_files(tmp_path, extra):
+def test_fetcher_refuses_anything_but_the_reports_own_files(tmp_path, renderer, extra):
     (tmp_path.parent / "outside.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>", encoding="utf-8")
     with pytest.raises(render.RenderError, match="may only load its own files"):
         render.write_pdf(write_page(tmp_path, extra), tmp_path / "out.pdf", root=tmp_path)
@@ -58,7 +71,7 @@ def test_own_files_load(tmp_path):
     assert (tmp_path / "out.pdf").stat().st_size > 0
 
 
-def test_weasyprint_warnings_fail_the_render(tmp_path):
+def test_weasyprint_warnings_fail_the_render(tmp_path, renderer):
     with pytest.raises(render.RenderError, match="WeasyPrint reported problems"):
         render.write_pdf(write_page(tmp_path, "<p style='colr: red'>x</p>"), tmp_path / "out.pdf", root=tmp_path)
 
@@ -97,7 +110,7 @@ def test_locales_have_the_same_keys_and_only_text_keys():
     assert zh == en, f"only zh-TW: {sorted(zh - en)}; only en: {sorted(en - zh)}"
 
 
-def test_a_render_over_the_time_limit_is_stopped_with_a_clear_error(tmp_path):
+def test_a_render_over_the_time_limit_is_stopped_with_a_clear_error(tmp_path, renderer):
     """Issue 12, finding 6: a 100 KB product name gave no PDF after 600 s and the run never ended. WeasyPrint
     now runs in a child process stopped after `render.RENDER_TIMEOUT` seconds (here 2 s; this page would take
     minutes: 2,000 characters of one unbroken table cell took 28 s)."""
@@ -110,7 +123,7 @@ def test_a_render_over_the_time_limit_is_stopped_with_a_clear_error(tmp_path):
     assert render.RENDER_TIMEOUT == 300
 
 
-def test_a_crash_of_weasyprint_is_a_render_error_with_its_traceback(tmp_path):
+def test_a_crash_of_weasyprint_is_a_render_error_with_its_traceback(tmp_path, renderer):
     page = write_page(tmp_path)
     with pytest.raises(render.RenderError,
                        match=r"(?s)page.html: WeasyPrint failed \(1\):\nTraceback.*FileNotFoundError"):
@@ -176,3 +189,46 @@ def test_no_space_after_full_width_punctuation_in_zh_tw():
             == '<p>撐起。</span><span class="so what">把資源</span></p>')
     assert render.close_cjk_gaps("<td>一。</td>\n<td>二</td>") == "<td>一。</td>\n<td>二</td>"  # between cells
     assert render.close_cjk_gaps("<p>Done. Next</p>") == "<p>Done. Next</p>"  # only full-width punctuation
+
+
+SLOW_PAGE = "<table><tr><td>" + "超長商品名稱" * 700 + "</td><td>2</td></tr></table>"  # minutes to lay out
+
+
+def test_a_warm_renderer_forks_every_render_and_starts_no_process(tmp_path, monkeypatch):
+    """A batch worker's renders come from its warm renderer (WeasyPrint imported once per worker, not once per
+    report): no new process is started, each render is a child of the renderer, and a render stopped at its time
+    limit or by a failure while the PDF renders leaves the renderer ready for the next report."""
+    from pypdf import PdfReader
+
+    server = render.start_pdf_server()
+    try:
+        def no_process(*args, **kwargs):
+            raise AssertionError("a new WeasyPrint process was started")
+        monkeypatch.setattr(render.subprocess, "Popen", no_process)
+        with pytest.raises(render.RenderError, match="no PDF after 2 s"):
+            render.write_pdf(write_page(tmp_path, SLOW_PAGE), tmp_path / "slow.pdf", root=tmp_path, timeout=2)
+        with pytest.raises(ZeroDivisionError), render.PdfProcess(write_page(tmp_path, SLOW_PAGE),
+                                                                 tmp_path / "failed.pdf", root=tmp_path) as pdf:
+            pdf.finish(meanwhile=lambda: 1 / 0)  # the exports failed while WeasyPrint was laying out
+        assert not (tmp_path / "slow.pdf").exists() and not (tmp_path / "failed.pdf").exists()
+        for name in ("first.pdf", "second.pdf"):
+            render.write_pdf(write_page(tmp_path), tmp_path / name, root=tmp_path)
+            assert len(PdfReader(tmp_path / name).pages) == 1
+        assert server.alive() and not server.lock.locked()
+    finally:
+        server.stop()
+        monkeypatch.setattr(render, "_server", None)
+
+
+def test_a_render_starts_its_own_process_when_the_warm_renderer_is_busy_or_gone(tmp_path, monkeypatch):
+    """Two reports of one Dask worker may render at once: the second does not wait for the first."""
+    server = render.PdfServer()
+    monkeypatch.setattr(render, "_server", server)
+    started = []
+    popen = render.subprocess.Popen
+    monkeypatch.setattr(render.subprocess, "Popen", lambda *a, **k: started.append(a) or popen(*a, **k))
+    with server.lock:
+        render.write_pdf(write_page(tmp_path), tmp_path / "busy.pdf", root=tmp_path)
+    server.stop()
+    render.write_pdf(write_page(tmp_path), tmp_path / "gone.pdf", root=tmp_path)
+    assert len(started) == 2 and (tmp_path / "busy.pdf").exists() and (tmp_path / "gone.pdf").exists()
