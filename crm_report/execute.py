@@ -276,10 +276,9 @@ def run_notebooks(sources: list[Path], parameters: Mapping[str, Any], report_dir
         try:
             # No `cwd=`: papermill implements it with os.chdir, which is process-wide and races between
             # threads. Notebooks never depend on the working directory; they get `report_dir`.
-            # Written once when it ends (or fails), not rewritten and validated before and after every cell.
             papermill.execute_notebook(str(notebook), str(output), parameters=dict(parameters),
                                        kernel_name=KERNEL_NAME, progress_bar=False, log_output=False,
-                                       request_save_on_cell_execute=False, km=kernels[index])
+                                       km=kernels[index])
         except papermill.PapermillExecutionError as exc:
             raise NotebookError(f"{source.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
                                 f"(see notebooks/{output.name})") from None

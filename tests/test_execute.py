@@ -135,34 +135,6 @@ def test_kernels_start_when_the_temporary_directory_is_too_long_for_a_socket_pat
     assert not folder.exists()
 
 
-def test_an_executed_notebook_is_written_once_not_after_every_cell(tmp_path, monkeypatch):
-    """papermill by default rewrites (and validates) the whole executed notebook before and after every cell:
-    about 60 writes per demo report, none of which anyone reads while the run lasts. A notebook is written
-    when it ends, also when a cell fails (with the error in it, which the failure message points to)."""
-    import papermill.engines
-    import papermill.execute
-    import pytest
-
-    writes: list[str] = []
-    for module in (papermill.engines, papermill.execute):
-        original = module.write_ipynb
-        monkeypatch.setattr(module, "write_ipynb",
-                            lambda nb, path, original=original: (writes.append(Path(path).name), original(nb, path)))
-    source = tmp_path / "01_cells.py"
-    source.write_text('# %% tags=["parameters"]\nclient = ""\n\n# %%\na = 1\n\n# %%\nb = 2\n\n# %%\nc = 3\n',
-                      encoding="utf-8")
-    execute.run_notebooks([source], {"client": "x"}, tmp_path)
-    assert writes == ["01_cells.ipynb"]
-    writes.clear()
-    source.write_text('# %% tags=["parameters"]\nclient = ""\n\n# %%\na = 1\n\n# %%\n1 / 0\n', encoding="utf-8")
-    with pytest.raises(execute.NotebookError, match="ZeroDivisionError"):
-        execute.run_notebooks([source], {"client": "x"}, tmp_path)
-    assert writes == ["01_cells.ipynb"]
-    executed = json.loads((tmp_path / "notebooks" / "01_cells.ipynb").read_text(encoding="utf-8"))
-    assert any(output.get("ename") == "ZeroDivisionError"
-               for cell in executed["cells"] for output in cell.get("outputs", []))
-
-
 def test_a_notebook_that_ends_before_its_kernel_was_asked_to_import_does_not_hold_up_the_run(tmp_path,
                                                                                            monkeypatch):
     """A new kernel is asked to import the notebooks' modules (`_import_in`, a thread) while the data load.
