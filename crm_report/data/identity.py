@@ -42,7 +42,7 @@ MATCHES = ("id", "email", "phone", "guest")
 
 def normalise_emails(values: pd.Series) -> pd.Series:
     """Lower-case, trimmed, half-width addresses; missing where the cell is not an e-mail address."""
-    return per_distinct(_normalise_emails, values)
+    return per_distinct(_normalise_emails, clean_text(values))  # distinct as text: 1 and 1.0 are two cells
 
 
 def _normalise_emails(values: pd.Series) -> pd.Series:
@@ -80,7 +80,7 @@ _TW_MOBILE = r"^(?:8860?|0)?(?P<mobile>9[0-9]{8})$"
 
 def parse_phones(values: pd.Series, region: str = "TW") -> pd.DataFrame:
     """Both readings at once: `phone` (`normalise_phones`) and `mobile` (`normalise_mobiles`) of each cell."""
-    return per_distinct(lambda cells: _parse_phones(cells, region), values)
+    return per_distinct(lambda cells: _parse_phones(cells, region), clean_text(values))  # as text, as above
 
 
 def _parse_phones(values: pd.Series, region: str) -> pd.DataFrame:
