@@ -244,9 +244,8 @@ def write_exports(targets: pd.DataFrame, folder: Path, words: Mapping[str, Any])
     _write_csv(safe, paths["csv"])
     _write_xlsx(rows, paths["xlsx"], words)
     write_line_audience(targets, paths["line"])
-    channels = chosen["channel"].to_numpy()
     for channel in ("email", "sms"):
-        _write_csv(safe.loc[channels == channel], paths[channel])
+        _write_csv(safe.loc[chosen["channel"].eq(channel).fillna(False).to_numpy(dtype=bool)], paths[channel])
     return paths
 
 

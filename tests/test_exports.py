@@ -309,13 +309,14 @@ def test_write_exports_writes_every_file_with_only_its_channel(tmp_path):
     lambda n: ["email", "sms", "line", "none"][n % 4],
     lambda n: "email",
     lambda n: "line",
+    lambda n: ["email", pd.NA, "sms", None][n % 4],  # a client notebook's list with channels missing
 ])
 def test_each_channel_list_is_the_campaign_file_of_that_channels_targets(tmp_path, channel_of):
     """write_exports labels and orders the customers once: each channel's list must still be, byte for byte,
     what `write_campaign_csv` writes from that channel's targets alone (same rows, order, quoting, neutralised
     formulas), also when a channel has nobody."""
     frame = pd.concat([targets(), many_targets(9, group="asleep")], ignore_index=True)
-    frame["channel"] = [channel_of(n) for n in range(len(frame))]
+    frame["channel"] = pd.Series([channel_of(n) for n in range(len(frame))], dtype=object)
     frame.loc[3, "customer_name"] = "-2+3"  # a formula in a list's own rows
     paths = write_exports(frame, tmp_path / "all", WORDS)
     for channel in ("email", "sms"):
