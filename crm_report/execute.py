@@ -218,7 +218,7 @@ def _import_in(manager: AsyncKernelManager, modules: list[str]) -> None:
         request = client.execute(f"__import__('crm_report.kernels', fromlist=['preload']).preload({modules!r})",
                                  silent=True, store_history=False)
         deadline = time.monotonic() + IMPORT_TIMEOUT
-        while manager.has_kernel and time.monotonic() < deadline:
+        while _running(manager) and time.monotonic() < deadline:
             with suppress(queue.Empty):
                 if client.get_shell_msg(timeout=0.2)["parent_header"].get("msg_id") == request:
                     return
@@ -226,6 +226,13 @@ def _import_in(manager: AsyncKernelManager, modules: list[str]) -> None:
         pass
     finally:
         client.stop_channels()
+
+
+def _running(manager: AsyncKernelManager) -> bool:
+    """Whether the kernel's process is still running: False once it has ended, however (stopped after its
+    notebook, killed, crashed), even before jupyter_client has noticed."""
+    process = getattr(manager.provisioner, "process", None)
+    return process is not None and process.poll() is None
 
 
 async def _stop(manager: AsyncKernelManager) -> None:

@@ -141,8 +141,10 @@ def test_a_notebook_that_ends_before_its_kernel_was_asked_to_import_does_not_hol
     When a notebook ended and its kernel was stopped before that request was answered, the thread waited
     for a reply from a dead kernel until IMPORT_TIMEOUT (120 s), and the run waited for the thread."""
     original = execute._import_in
+    asked = []
 
     def late(manager, modules):  # the kernel is ready, but the request goes out after the notebook ended
+        asked.append(manager)
         make = manager.blocking_client
 
         def client():
@@ -161,3 +163,4 @@ def test_a_notebook_that_ends_before_its_kernel_was_asked_to_import_does_not_hol
     start = time.perf_counter()
     execute.run_notebooks([_one_cell_notebook(tmp_path)], {"client": "x"}, tmp_path)
     assert time.perf_counter() - start < 30
+    assert asked and not execute._running(asked[0])  # the import was asked for; its kernel has ended
