@@ -110,19 +110,21 @@ class KernelServer:
 
 
 _server: KernelServer | None = None
+_starting = threading.Lock()
 
 
 def start_server() -> KernelServer:
     """Start this process's kernel server (once); report kernels started in this process are then forked
     from it (`execute.started_kernels`). It is stopped when this process exits."""
     global _server
-    if _server is None or not _server.alive():
-        from crm_report import execute
+    with _starting:  # two threads of a Dask worker may start their first reports at once
+        if _server is None or not _server.alive():
+            from crm_report import execute
 
-        spec_env = execute.kernel_spec().env  # MPLBACKEND=agg must be in place before matplotlib is imported
-        _server = KernelServer(env={**os.environ, **spec_env})
-        atexit.register(_server.stop)
-    return _server
+            spec_env = execute.kernel_spec().env  # MPLBACKEND=agg must be in place before matplotlib is imported
+            _server = KernelServer(env={**os.environ, **spec_env})
+            atexit.register(_server.stop)
+        return _server
 
 
 def running_server() -> KernelServer | None:

@@ -21,7 +21,10 @@ import math
 import mimetypes
 import os
 import resource
+import select
+import signal
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import IO, Any, NoReturn
@@ -117,13 +120,15 @@ def _limit_cpu(seconds: float) -> None:
 
 
 def serve() -> int:
-    """The warm renderer (`render.PdfServer`): import WeasyPrint, say `ready`, then for each request line (JSON:
+    """The warm renderer (`render.PdfServer`): import WeasyPrint, say `ready`, then for each job line (JSON:
     html, pdf, root, seconds, output, errors) fork a child that renders as a `main` process would after `GO`
-    (its own CPU limit; standard output and error appended to the files `output` and `errors`), reply with its
-    pid at once and with its exit status when it has ended (as `Popen.returncode`: negative, the signal that
-    killed it). One render at a time; each in a fresh fork, so nothing one report's render did reaches the
-    next. Ends at the end of its input (its worker is gone)."""
-    requests, replies = os.fdopen(os.dup(0), "r"), os.fdopen(os.dup(1), "w")
+    (its own CPU limit; standard output and error appended to the files `output` and `errors`) and reply with
+    one line when it has ended: its exit status (as `Popen.returncode`: negative, the signal that killed it).
+    A `STOP` line while it renders kills it first (the worker's time limit, or a failure there); a `STOP` that
+    comes after the reply is ignored. Only this process reaps the children, so the one it kills is always its
+    own. One render at a time, each in a fresh fork: nothing one report's render did reaches the next. Ends
+    at the end of its input (its worker is gone), stopping a render still running."""
+    requests, replies = Lines(os.dup(0)), os.fdopen(os.dup(1), "w")
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)  # the children must not read the requests or write into the replies
     os.dup2(2, 1)
@@ -132,22 +137,83 @@ def serve() -> int:
     import weasyprint  # noqa: F401
 
     _reply(replies, "ready")
-    for line in requests:
+    while True:
+        try:
+            line = requests.next()
+        except EOFError:
+            return 0
+        if line is None or line == STOP:  # a stop for a render that had ended before it came
+            continue
         job = json.loads(line)
         pid = os.fork()
         if pid == 0:
-            requests.close()
+            os.close(requests.fd)
             replies.close()
             _render_forked(job)
-        _reply(replies, str(pid))
-        _, status = os.waitpid(pid, 0)
-        _reply(replies, str(os.waitstatus_to_exitcode(status)))
-    return 0
+        _reply(replies, str(_wait_or_stop(pid, requests)))
+
+
+STOP = "stop"
+"""What `render.PdfServer` sends the warm renderer to stop the render in progress."""
+
+
+def _wait_or_stop(pid: int, requests: Lines) -> int:
+    """The exit status of the child `pid`, killed first when `STOP` arrives or the input ends."""
+    try:
+        ended = os.pidfd_open(pid)  # readable once the child has ended
+    except (AttributeError, OSError):  # not Linux ≥ 5.3: look again every 50 ms
+        ended = None
+    try:
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return os.waitstatus_to_exitcode(status)
+            watched = [requests.fd] if ended is None else [requests.fd, ended]
+            if requests.ready() or requests.fd in select.select(watched, [], [], 0.05 if ended is None else None)[0]:
+                try:
+                    line = requests.next(timeout=0)
+                except EOFError:  # the worker is gone
+                    line = STOP
+                if line == STOP:
+                    os.kill(pid, signal.SIGKILL)  # not reaped yet, so still this process's child
+                    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    finally:
+        if ended is not None:
+            os.close(ended)
 
 
 def _reply(replies: IO[str], line: str) -> None:
     replies.write(line + "\n")
     replies.flush()
+
+
+class Lines:
+    """Lines from a pipe read straight from its file descriptor: a line already read is never left waiting in
+    a buffer that `select` cannot see (the warm renderer and `render.PdfServer` each wait on a pipe and on
+    something else)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._pending = b""
+
+    def ready(self) -> bool:
+        """Whether a whole line has been read and not yet taken."""
+        return b"\n" in self._pending
+
+    def next(self, timeout: float | None = None) -> str | None:
+        """The next line, without its end; None when none came within `timeout` seconds; EOFError at the end
+        of the input."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.ready():
+            wait = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+            if not select.select([self.fd], [], [], wait)[0]:
+                return None
+            chunk = os.read(self.fd, 4096)
+            if not chunk:
+                raise EOFError
+            self._pending += chunk
+        line, _, self._pending = self._pending.partition(b"\n")
+        return line.decode()
 
 
 def _render_forked(job: dict[str, Any]) -> NoReturn:

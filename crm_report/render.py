@@ -10,9 +10,7 @@ import atexit
 import contextlib
 import functools
 import json
-import os
 import re
-import select
 import shutil
 import signal
 import subprocess
@@ -179,8 +177,10 @@ class PdfProcess:
     def __init__(self, html_path: Path, pdf_path: Path, root: Path, timeout: float | None = None) -> None:
         self.html_path, self.pdf_path, self.root = html_path, pdf_path, root
         self.limit = RENDER_TIMEOUT if timeout is None else timeout
-        self.output, self.errors = tempfile.NamedTemporaryFile(), tempfile.NamedTemporaryFile()
         self.server = _free_server()
+        # the warm renderer's child opens them by name; a new process is given them open (nothing left behind)
+        temporary = tempfile.TemporaryFile if self.server is None else tempfile.NamedTemporaryFile
+        self.output, self.errors = temporary(), temporary()
         self.process = None if self.server is not None else subprocess.Popen(
             [sys.executable, "-P", pdf.__file__, str(html_path), str(pdf_path), str(root), str(self.limit)],
             stdin=subprocess.PIPE, stdout=self.output, stderr=self.errors)
@@ -249,8 +249,9 @@ class PdfServer:
     def __init__(self) -> None:
         self.process = subprocess.Popen([sys.executable, "-P", pdf.__file__, pdf.SERVE], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE)
+        assert self.process.stdout is not None
+        self.replies = pdf.Lines(self.process.stdout.fileno())
         self.lock = threading.Lock()
-        self._pending = b""
         self._ready = False
 
     def alive(self) -> bool:
@@ -258,48 +259,43 @@ class PdfServer:
 
     def render(self, html_path: Path, pdf_path: Path, root: Path, seconds: float, output: str, errors: str,
                meanwhile: Callable[[], object] | None) -> int | None:
-        """Render in a child forked by the server, running `meanwhile` here meanwhile: the child's exit status
-        (as `PdfProcess`'s own child's), or None when it was not done within `seconds` (it is killed then)."""
+        """Have the server fork a child that renders the PDF, and run `meanwhile` here meanwhile: the child's
+        exit status (as `PdfProcess`'s own child's), or None when it was not done within `seconds` (the server
+        kills it then, as it does when `meanwhile` fails, and what PDF it began is deleted). Exactly one reply
+        is read per render, so the next render's reply is its own. RenderError when the server has gone."""
         if not self._ready:  # the first render waits for WeasyPrint's import, outside its time limit
-            self._ready = self._line(None) == "ready"
+            self._ready = self._reply(seconds) == "ready"
             if not self._ready:
                 raise RenderError("the warm PDF renderer did not start")
         job = {"html": str(html_path), "pdf": str(pdf_path), "root": str(root), "seconds": seconds,
                "output": output, "errors": errors}
         deadline = time.monotonic() + seconds
-        assert self.process.stdin is not None
-        self.process.stdin.write((json.dumps(job) + "\n").encode())
-        self.process.stdin.flush()
-        reply = self._line(None) or ""
-        if not reply.isdigit():
-            raise RenderError(f"the warm PDF renderer could not start a render (it said {reply!r})")
-        status: str | None = None
+        self._send(json.dumps(job))
+        status = None
         try:
             if meanwhile is not None:
                 meanwhile()
-            status = self._line(deadline)
+            status = self._reply(max(deadline - time.monotonic(), 0.0))
         finally:
-            if status is None:  # late, or `meanwhile` failed: stop the child and delete what PDF it began
-                with contextlib.suppress(ProcessLookupError, RenderError):
-                    os.kill(int(reply), signal.SIGKILL)  # not reaped by the server yet: the pid is still its
-                    self._line(None)  # the server replies once it has reaped it
+            if status is None:  # late, or `meanwhile` failed: stopped, or it had just ended; one reply either way
+                self._send(pdf.STOP)
+                self._reply(None)
                 pdf_path.unlink(missing_ok=True)
         return None if status is None else int(status)
 
-    def _line(self, deadline: float | None) -> str | None:
-        """The server's next line (None at `deadline`); RenderError when the server has gone."""
-        assert self.process.stdout is not None
-        fd = self.process.stdout.fileno()
-        while b"\n" not in self._pending:
-            wait = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-            if not select.select([fd], [], [], wait)[0]:
-                return None
-            chunk = os.read(fd, 4096)
-            if not chunk:
-                raise RenderError("the warm PDF renderer stopped")
-            self._pending += chunk
-        line, _, self._pending = self._pending.partition(b"\n")
-        return line.decode()
+    def _send(self, line: str) -> None:
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write((line + "\n").encode())
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            raise RenderError("the warm PDF renderer stopped") from None
+
+    def _reply(self, timeout: float | None) -> str | None:
+        try:
+            return self.replies.next(timeout)
+        except EOFError:
+            raise RenderError("the warm PDF renderer stopped") from None
 
     def stop(self) -> None:
         if self.alive():
@@ -313,16 +309,18 @@ class PdfServer:
 
 
 _server: PdfServer | None = None
+_starting = threading.Lock()
 
 
 def start_pdf_server() -> PdfServer:
     """Start this process's warm renderer (once; batch workers): its reports' PDFs are then rendered by it. It is
     stopped when this process exits."""
     global _server
-    if _server is None or not _server.alive():
-        _server = PdfServer()
-        atexit.register(_server.stop)
-    return _server
+    with _starting:  # two threads of a Dask worker may start their first reports at once
+        if _server is None or not _server.alive():
+            _server = PdfServer()
+            atexit.register(_server.stop)
+        return _server
 
 
 def _free_server() -> PdfServer | None:

@@ -4,7 +4,7 @@ import time
 import jinja2
 import pytest
 
-from crm_report import render
+from crm_report import pdf, render
 
 CJK_PAGE = """<!DOCTYPE html><html lang="zh-TW"><head><meta charset="utf-8"><style>
 body {{ font-family: "Noto Sans CJK TC"; }}</style></head><body><h1>顧客經營月報</h1>
@@ -20,6 +20,12 @@ def renderer(request, monkeypatch):
         return
     server = render.PdfServer()
     monkeypatch.setattr(render, "_server", server)
+    popen = render.subprocess.Popen
+
+    def no_pdf_process(args, *rest, **kwargs):
+        assert pdf.__file__ not in args, "a new WeasyPrint process was started beside the warm renderer"
+        return popen(args, *rest, **kwargs)
+    monkeypatch.setattr(render.subprocess, "Popen", no_pdf_process)
     yield server
     server.stop()
 
@@ -200,6 +206,7 @@ def test_a_warm_renderer_forks_every_render_and_starts_no_process(tmp_path, monk
     limit or by a failure while the PDF renders leaves the renderer ready for the next report."""
     from pypdf import PdfReader
 
+    monkeypatch.setattr(render, "_server", None)  # put back after the test (the renderer is stopped)
     server = render.start_pdf_server()
     try:
         def no_process(*args, **kwargs):
@@ -208,16 +215,26 @@ def test_a_warm_renderer_forks_every_render_and_starts_no_process(tmp_path, monk
         with pytest.raises(render.RenderError, match="no PDF after 2 s"):
             render.write_pdf(write_page(tmp_path, SLOW_PAGE), tmp_path / "slow.pdf", root=tmp_path, timeout=2)
         with pytest.raises(ZeroDivisionError), render.PdfProcess(write_page(tmp_path, SLOW_PAGE),
-                                                                 tmp_path / "failed.pdf", root=tmp_path) as pdf:
-            pdf.finish(meanwhile=lambda: 1 / 0)  # the exports failed while WeasyPrint was laying out
-        assert not (tmp_path / "slow.pdf").exists() and not (tmp_path / "failed.pdf").exists()
-        for name in ("first.pdf", "second.pdf"):
+                                                                 tmp_path / "failed.pdf", root=tmp_path) as job:
+            job.finish(meanwhile=lambda: 1 / 0)  # the exports failed while WeasyPrint was laying out
+
+        def fail_after_the_render():  # the exports failed after WeasyPrint had finished: its reply is read
+            deadline = time.monotonic() + 60
+            while not (tmp_path / "done.pdf").exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.5)
+            raise KeyError("exports")
+        with pytest.raises(KeyError), render.PdfProcess(write_page(tmp_path), tmp_path / "done.pdf",
+                                                        root=tmp_path) as job:
+            job.finish(meanwhile=fail_after_the_render)
+        for name in ("slow.pdf", "failed.pdf", "done.pdf"):
+            assert not (tmp_path / name).exists(), name
+        for name in ("first.pdf", "second.pdf"):  # the replies are still each render's own
             render.write_pdf(write_page(tmp_path), tmp_path / name, root=tmp_path)
             assert len(PdfReader(tmp_path / name).pages) == 1
         assert server.alive() and not server.lock.locked()
     finally:
         server.stop()
-        monkeypatch.setattr(render, "_server", None)
 
 
 def test_a_render_starts_its_own_process_when_the_warm_renderer_is_busy_or_gone(tmp_path, monkeypatch):
