@@ -114,6 +114,20 @@ def render(html_path: Path, pdf_path: Path, root: Path) -> int:
     return 0
 
 
+def _die_with(parent: int) -> None:
+    """Be killed when `parent`, the process that forked this one, ends (Linux's PR_SET_PDEATHSIG; elsewhere
+    nothing); end now if it already has."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it ended before the signal was asked for
+        os._exit(1)
+
+
 def _limit_cpu(seconds: float) -> None:
     cpu_seconds = math.ceil(seconds) + 1  # past the caller's wall-clock limit: that one speaks first
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))  # SIGXCPU, then SIGKILL
@@ -136,21 +150,28 @@ def serve() -> int:
     logging.getLogger("weasyprint").propagate = False
     import weasyprint  # noqa: F401
 
-    _reply(replies, "ready")
-    while True:
-        try:
-            line = requests.next()
-        except EOFError:
-            return 0
-        if line is None or line == STOP:  # a stop for a render that had ended before it came
-            continue
-        job = json.loads(line)
-        pid = os.fork()
-        if pid == 0:
-            os.close(requests.fd)
-            replies.close()
-            _render_forked(job)
-        _reply(replies, str(_wait_or_stop(pid, requests)))
+    try:
+        _reply(replies, "ready")
+        while True:
+            try:
+                line = requests.next()
+            except EOFError:
+                return 0
+            if line is None or line == STOP:  # a stop for a render that had ended before it came
+                continue
+            job = json.loads(line)
+            server = os.getpid()
+            try:
+                pid = os.fork()
+            except OSError as exc:  # no process to be had now: this render fails, the renderer stays
+                _note(job["errors"], f"the warm PDF renderer could not fork: {exc}")
+                _reply(replies, "1")
+                continue
+            if pid == 0:
+                _render_forked(job, server, (requests.fd, replies))
+            _reply(replies, str(_wait_or_stop(pid, requests)))
+    except BrokenPipeError:  # the worker went away while this render ended
+        return 0
 
 
 STOP = "stop"
@@ -216,10 +237,20 @@ class Lines:
         return line.decode()
 
 
-def _render_forked(job: dict[str, Any]) -> NoReturn:
-    """In `serve`'s child: render `job` and exit with `render`'s status (1 and the traceback on a crash)."""
+def _note(path: str, text: str) -> None:
+    with open(path, "a", encoding="utf-8") as errors:
+        errors.write(text + "\n")
+
+
+def _render_forked(job: dict[str, Any], server: int, pipes: tuple[int, IO[str]]) -> NoReturn:
+    """In `serve`'s child: render `job` and exit with `render`'s status (1 and the traceback on a crash). It
+    closes the server's pipes and dies with the server (Linux), as a render whose server was killed must not
+    go on writing a PDF for a run that has failed."""
     code = 1
     try:
+        os.close(pipes[0])
+        pipes[1].close()
+        _die_with(server)
         for fd, name in ((1, job["output"]), (2, job["errors"])):
             target = os.open(name, os.O_WRONLY | os.O_APPEND)
             os.dup2(target, fd)

@@ -178,12 +178,20 @@ class PdfProcess:
         self.html_path, self.pdf_path, self.root = html_path, pdf_path, root
         self.limit = RENDER_TIMEOUT if timeout is None else timeout
         self.server = _free_server()
-        # the warm renderer's child opens them by name; a new process is given them open (nothing left behind)
-        temporary = tempfile.TemporaryFile if self.server is None else tempfile.NamedTemporaryFile
-        self.output, self.errors = temporary(), temporary()
-        self.process = None if self.server is not None else subprocess.Popen(
-            [sys.executable, "-P", pdf.__file__, str(html_path), str(pdf_path), str(root), str(self.limit)],
-            stdin=subprocess.PIPE, stdout=self.output, stderr=self.errors)
+        try:
+            # the warm renderer's child opens them by name; a new process is given them open (none left behind)
+            temporary = tempfile.TemporaryFile if self.server is None else tempfile.NamedTemporaryFile
+            self.output, self.errors = temporary(), temporary()
+            self.process = None if self.server is not None else self._start()
+        except BaseException:
+            if self.server is not None:
+                self.server.lock.release()
+            raise
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-P", pdf.__file__, str(self.html_path), str(self.pdf_path),
+                                 str(self.root), str(self.limit)],
+                                stdin=subprocess.PIPE, stdout=self.output, stderr=self.errors)
 
     def __enter__(self) -> PdfProcess:
         return self
@@ -203,6 +211,9 @@ class PdfProcess:
     def finish(self, meanwhile: Callable[[], object] | None = None) -> None:
         """Let WeasyPrint read the HTML, run `meanwhile` here, then wait for the PDF: a RenderError when it
         was refused, crashed or ran out of time (no PDF is left then)."""
+        if self.server is not None and not self.server.ready():  # it never came up: a process of its own
+            self.server.lock.release()
+            self.server, self.process = None, self._start()
         if self.server is not None:
             status = self.server.render(self.html_path, self.pdf_path, self.root, self.limit, self.output.name,
                                         self.errors.name, meanwhile)
@@ -252,21 +263,29 @@ class PdfServer:
         assert self.process.stdout is not None
         self.replies = pdf.Lines(self.process.stdout.fileno())
         self.lock = threading.Lock()
-        self._ready = False
+        self._ready = False  # WeasyPrint imported (`ready`)
 
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def ready(self) -> bool:
+        """Whether the renderer has imported WeasyPrint: the first time, waits for it up to `READY_TIMEOUT`
+        seconds; a renderer that has not by then, or has gone, is stopped (renders then start processes of
+        their own)."""
+        if not self._ready:
+            with contextlib.suppress(RenderError):
+                self._ready = self._reply(READY_TIMEOUT) == "ready"
+            if not self._ready:
+                self._kill()
+        return self._ready
+
     def render(self, html_path: Path, pdf_path: Path, root: Path, seconds: float, output: str, errors: str,
                meanwhile: Callable[[], object] | None) -> int | None:
-        """Have the server fork a child that renders the PDF, and run `meanwhile` here meanwhile: the child's
-        exit status (as `PdfProcess`'s own child's), or None when it was not done within `seconds` (the server
-        kills it then, as it does when `meanwhile` fails, and what PDF it began is deleted). Exactly one reply
-        is read per render, so the next render's reply is its own. RenderError when the server has gone."""
-        if not self._ready:  # the first render waits for WeasyPrint's import, outside its time limit
-            self._ready = self._reply(seconds) == "ready"
-            if not self._ready:
-                raise RenderError("the warm PDF renderer did not start")
+        """Have the (`ready`) server fork a child that renders the PDF, and run `meanwhile` here meanwhile: the
+        child's exit status (as `PdfProcess`'s own child's), or None when it was not done within `seconds`. A
+        render that is late, or whose `meanwhile` fails, is stopped and what PDF it began deleted. Exactly one
+        reply is read per render, so the next render's reply is its own. RenderError when the server has
+        gone."""
         job = {"html": str(html_path), "pdf": str(pdf_path), "root": str(root), "seconds": seconds,
                "output": output, "errors": errors}
         deadline = time.monotonic() + seconds
@@ -277,11 +296,24 @@ class PdfServer:
                 meanwhile()
             status = self._reply(max(deadline - time.monotonic(), 0.0))
         finally:
-            if status is None:  # late, or `meanwhile` failed: stopped, or it had just ended; one reply either way
-                self._send(pdf.STOP)
-                self._reply(None)
+            if status is None:
+                self._stop_render()
                 pdf_path.unlink(missing_ok=True)
         return None if status is None else int(status)
+
+    def _stop_render(self) -> None:
+        """Stop the render in progress and take its one reply (its status, or the status it had just ended
+        with); a renderer that does not reply within `STOP_TIMEOUT` seconds, or has gone, is killed, and its
+        child with it."""
+        with contextlib.suppress(RenderError):
+            self._send(pdf.STOP)
+            if self._reply(STOP_TIMEOUT) is not None:
+                return
+        self._kill()
+
+    def _kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
 
     def _send(self, line: str) -> None:
         assert self.process.stdin is not None
@@ -298,14 +330,21 @@ class PdfServer:
             raise RenderError("the warm PDF renderer stopped") from None
 
     def stop(self) -> None:
+        assert self.process.stdin is not None and self.process.stdout is not None
         if self.alive():
-            assert self.process.stdin is not None
             self.process.stdin.close()  # the server ends at the end of its input
             try:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                self._kill()
+        self.process.stdout.close()
+
+
+READY_TIMEOUT = 60.0
+"""Seconds a batch worker's warm renderer may take to import WeasyPrint (about 1 s) before its worker renders
+without it."""
+STOP_TIMEOUT = 30.0
+"""Seconds the warm renderer may take to stop a render and say so before it is killed."""
 
 
 _server: PdfServer | None = None

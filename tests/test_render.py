@@ -1,4 +1,10 @@
 """WeasyPrint rendering: only the report's own files, warnings are errors, templates strict and escaped."""
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
 import time
 
 import jinja2
@@ -218,11 +224,8 @@ def test_a_warm_renderer_forks_every_render_and_starts_no_process(tmp_path, monk
                                                                  tmp_path / "failed.pdf", root=tmp_path) as job:
             job.finish(meanwhile=lambda: 1 / 0)  # the exports failed while WeasyPrint was laying out
 
-        def fail_after_the_render():  # the exports failed after WeasyPrint had finished: its reply is read
-            deadline = time.monotonic() + 60
-            while not (tmp_path / "done.pdf").exists() and time.monotonic() < deadline:
-                time.sleep(0.05)
-            time.sleep(0.5)
+        def fail_after_the_render():  # the exports fail after WeasyPrint has finished and replied
+            assert select.select([server.replies.fd], [], [], 120)[0], "no reply from the renderer"
             raise KeyError("exports")
         with pytest.raises(KeyError), render.PdfProcess(write_page(tmp_path), tmp_path / "done.pdf",
                                                         root=tmp_path) as job:
@@ -249,3 +252,79 @@ def test_a_render_starts_its_own_process_when_the_warm_renderer_is_busy_or_gone(
     server.stop()
     render.write_pdf(write_page(tmp_path), tmp_path / "gone.pdf", root=tmp_path)
     assert len(started) == 2 and (tmp_path / "busy.pdf").exists() and (tmp_path / "gone.pdf").exists()
+
+
+def test_the_warm_renderer_replies_once_per_render_whenever_a_stop_comes(tmp_path):
+    """The protocol itself, with renders that block without working (their output is a FIFO nobody reads): a
+    stop while the render runs, a stop in the same write as its job, a stop that comes after the render had
+    ended (ignored: the next render's reply is still its own); at the end of its input the renderer stops the
+    render and ends, and a render whose renderer is killed dies with it."""
+    import psutil
+
+    fifo = tmp_path / "blocks"
+    os.mkfifo(fifo)
+    (tmp_path / "errors").touch()
+
+    def job(output):
+        return json.dumps({"html": str(tmp_path / "none.html"), "pdf": str(tmp_path / "x.pdf"), "root": str(tmp_path),
+                           "seconds": 60, "output": str(output), "errors": str(tmp_path / "errors")}) + "\n"
+
+    def start():
+        server = subprocess.Popen([sys.executable, "-P", pdf.__file__, pdf.SERVE], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE)
+        replies = pdf.Lines(server.stdout.fileno())
+        assert replies.next(60) == "ready"
+        return server, replies
+
+    def send(server, text):
+        server.stdin.write(text.encode())
+        server.stdin.flush()
+
+    def blocked_child(server):
+        deadline = time.monotonic() + 30
+        while not (children := psutil.Process(server.pid).children()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return children[0]
+
+    server, replies = start()
+    try:
+        send(server, job(fifo))
+        blocked_child(server)
+        send(server, pdf.STOP + "\n")
+        assert replies.next(30) == str(-signal.SIGKILL)
+        send(server, job(fifo) + pdf.STOP + "\n")
+        assert replies.next(30) == str(-signal.SIGKILL)
+        send(server, job(tmp_path / "output"))  # no HTML: the render fails at once
+        assert replies.next(60) == "1"
+        send(server, pdf.STOP + "\n" + job(fifo))  # the stop came too late for that one
+        child = blocked_child(server)
+        assert replies.next(1) is None  # the new render was not stopped by it
+        server.stdin.close()  # the worker has gone
+        assert server.wait(timeout=30) == 0
+        assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE
+    finally:
+        server.kill()
+        server.wait()
+    server, replies = start()
+    try:
+        send(server, job(fifo))
+        child = blocked_child(server)
+        server.kill()
+        child.wait(timeout=30)  # died with its renderer
+    finally:
+        server.kill()
+        server.wait()
+
+
+def test_a_warm_renderer_that_never_comes_up_is_stopped_and_renders_start_their_own_process(tmp_path,
+                                                                                        monkeypatch):
+    server = render.PdfServer()
+    server.process.kill()
+    server.process.wait()
+    server.process = subprocess.Popen(["sleep", "60"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # silent
+    server.replies = pdf.Lines(server.process.stdout.fileno())
+    monkeypatch.setattr(render, "_server", server)
+    monkeypatch.setattr(render, "READY_TIMEOUT", 1.0)
+    render.write_pdf(write_page(tmp_path), tmp_path / "out.pdf", root=tmp_path)
+    assert (tmp_path / "out.pdf").exists() and not server.alive() and not server.lock.locked()
+    server.stop()
