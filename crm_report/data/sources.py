@@ -166,10 +166,11 @@ def detect_encoding(path: Path, forced: str = "auto") -> tuple[str, bool]:
     Big5 (as CP950, Microsoft's Big5 with its extensions) when the whole file decodes as that, unless
     charset-normalizer finds it reads clearly better as Windows-1252 (`Crème` is also two valid Big5 bytes
     and an `e`); else the best guess of charset-normalizer, Windows-1252 when it ties with other single-byte
-    code pages (it chose Central European CP1250 for `Crème`: `Crčme`). A file with many valid UTF-8 lines
-    among the others (`_mostly_utf8`: a damaged UTF-8 file, or rows pasted from a Big5 or Windows-1252 file)
-    is reported, not re-guessed, so it is never read as mojibake; a Big5 character whose bytes happen to be
-    UTF-8 too does not make a Big5 file UTF-8.
+    code pages (it chose Central European CP1250 for `Crème`: `Crčme`) or reads with no more noise than the
+    guess (for `Crème brûlée` it guessed Big5-HKSCS, `Cr鋗e br堦嶪`, without trying Windows-1252). A file
+    with many valid UTF-8 lines among the others (`_mostly_utf8`: a damaged UTF-8 file, or rows pasted from
+    a Big5 or Windows-1252 file) is reported, not re-guessed, so it is never read as mojibake; a Big5
+    character whose bytes happen to be UTF-8 too does not make a Big5 file UTF-8.
     """
     if forced != "auto":
         bad = _first_undecodable(path, forced)
@@ -258,6 +259,9 @@ def _guess_encoding(path: Path) -> str:
 
     matches = from_path(path)
     best = matches.best()
+    western = from_path(path, cp_isolation=["cp1252"]).best()  # the full search may not try it at all
+    if western is not None and (best is None or western.chaos <= best.chaos):
+        return "cp1252"
     if best is None:
         raise DataError(f"{path}: cannot tell the text encoding (not UTF-8, not Big5); set source.encoding "
                         "in client.yaml")
