@@ -11,9 +11,11 @@ Shapes (both end with the report month, three years of history):
   customers; 1–20 lines per order, 300 products, quantities up to 50, 3% cancelled orders).
 
 For each shape and size it writes the client into a temporary clients folder, then runs
-`run_report.py --client … --month …` as a child process, sampling every 0.2 s the resident memory summed over
-the whole process tree (the CLI, both notebook kernels, the PDF renderer). It prints the wall time, that peak
-and the largest single process, and time(largest size)/time(smallest) per shape. A run whose tree goes above
+`run_report.py --client … --month …` as a child process, sampling every 0.2 s the memory summed over the
+whole process tree (the CLI, both notebook kernels, notebook 01's forked copy, the PDF renderer): resident
+(RSS, which counts a page shared by several processes once in each) and proportional (PSS, which shares it
+out: the memory the tree occupies). It prints the wall time, both peaks and the largest single process, and
+time(largest size)/time(smallest) per shape. A run whose tree goes above
 `--limit-gb` is killed (the machine is shared) and reported as such.
 """
 from __future__ import annotations
@@ -90,22 +92,31 @@ def make_client(clients_dir: Path, shape: str, lines: int, month: str) -> tuple[
 
 
 def run_measured(command: list[str], limit_bytes: float) -> dict:
-    """Run `command`; wall seconds, the peak of the memory summed over its process tree and the largest single
-    process's peak (bytes); killed above `limit_bytes`."""
+    """Run `command`; wall seconds, the peaks of the memory summed over its process tree (resident, and
+    proportional: PSS) and the largest single process's resident peak (bytes); killed above `limit_bytes`
+    (resident, summed).
+
+    Resident memory summed over processes counts a page shared by several of them once per process: the
+    shared libraries every Python process maps, and the pages a forked copy shares with its parent (a warm
+    kernel with its server, notebook 01's backtests with its kernel). PSS gives each process its share of a
+    shared page, so its sum is the memory the tree occupies."""
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     root = psutil.Process(process.pid)
-    peak_tree = peak_one = 0
+    peak_tree = peak_pss = peak_one = 0
     killed = False
     while process.poll() is None:
         try:
-            sizes = []
+            sizes, shares = [], []
             for member in [root, *root.children(recursive=True)]:
                 try:
-                    sizes.append(member.memory_info().rss)
+                    memory = member.memory_full_info()
                 except psutil.Error:
-                    pass
+                    continue
+                sizes.append(memory.rss)
+                shares.append(getattr(memory, "pss", memory.rss))
             peak_tree, peak_one = max(peak_tree, sum(sizes)), max(peak_one, *sizes, 0)
+            peak_pss = max(peak_pss, sum(shares))
             if sum(sizes) > limit_bytes:
                 killed = True
                 for member in [root, *root.children(recursive=True)]:
@@ -114,8 +125,8 @@ def run_measured(command: list[str], limit_bytes: float) -> dict:
             pass
         time.sleep(0.2)
     error = process.stderr.read().decode(errors="replace").strip().splitlines()
-    return {"seconds": time.perf_counter() - start, "peak_tree": peak_tree, "peak_one": peak_one,
-            "ok": process.returncode == 0 and not killed, "killed": killed,
+    return {"seconds": time.perf_counter() - start, "peak_tree": peak_tree, "peak_pss": peak_pss,
+            "peak_one": peak_one, "ok": process.returncode == 0 and not killed, "killed": killed,
             "error": "" if process.returncode == 0 else (error[-1] if error else f"exit {process.returncode}")}
 
 
@@ -140,7 +151,8 @@ def main() -> None:
                 state = "ok" if outcome["ok"] else ("KILLED above the limit" if outcome["killed"]
                                                     else f"FAILED: {outcome['error']}")
                 print(f"{shape:9} {n_lines:>11,} lines {n_customers:>10,} customers: {outcome['seconds']:7.1f} s, "
-                      f"peak summed over the process tree {outcome['peak_tree'] / 2**30:5.2f} GiB "
+                      f"peak summed over the process tree {outcome['peak_tree'] / 2**30:5.2f} GiB resident, "
+                      f"{outcome['peak_pss'] / 2**30:5.2f} GiB proportional (PSS) "
                       f"(largest process {outcome['peak_one'] / 2**30:4.2f} GiB)  {state}", flush=True)
                 shutil.rmtree(root / "clients" / client)
                 shutil.rmtree(root / "reports", ignore_errors=True)
