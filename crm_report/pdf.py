@@ -114,7 +114,7 @@ def render(html_path: Path, pdf_path: Path, root: Path) -> int:
     return 0
 
 
-def die_with(parent: int) -> None:
+def _die_with(parent: int) -> None:
     """Be killed when `parent`, the process that forked this one, ends (Linux's PR_SET_PDEATHSIG; elsewhere
     nothing); end now if it already has."""
     try:
@@ -250,7 +250,7 @@ def _render_forked(job: dict[str, Any], server: int, pipes: tuple[int, IO[str]])
     try:
         os.close(pipes[0])
         pipes[1].close()
-        die_with(server)
+        _die_with(server)
         for fd, name in ((1, job["output"]), (2, job["errors"])):
             target = os.open(name, os.O_WRONLY | os.O_APPEND)
             os.dup2(target, fd)

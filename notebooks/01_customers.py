@@ -3,8 +3,7 @@
 # Each product's replenishment cycle and what customers buy next, lifetime value (historic, BG/NBD + Gamma-Gamma,
 # and the rule-of-thumb formulas), and the win-back programme: target groups, priority, contact date,
 # product, offer, channel, a held-out control group, the exports for LINE / e-mail / SMS, and the result of
-# last month's list against its control group. The value model's backtests (the proof that it predicts) come
-# last: a forked copy of this kernel computes them while the win-back section runs (`crm_report.background`).
+# last month's list against its control group.
 # All logic lives in `crm_report.metrics`; this notebook only calls it, shows the results and saves them.
 
 # %% tags=["parameters"]
@@ -13,7 +12,7 @@ month = "2026-10"
 report_dir = ""
 
 # %%
-from crm_report import background, charts, exports, privacy, workspace
+from crm_report import charts, exports, privacy, workspace
 from crm_report.metrics import campaign, captions, clv, conclusions, economics, products, rfm, winback
 from crm_report.period import as_of
 
@@ -71,13 +70,43 @@ segment_value_chart = charts.value_by_segment(
     locale=locale, currency=run.config.currency)
 value.model_kind, value.purchases, value.spend, value.problem, value.selection
 
+# %% [markdown]
+# ## Proof that it predicts: the model fitted 6 and 12 months ago against what happened since
+
 # %%
-# The proof that it predicts (below, after the win-back section) needs only this model: started now
-pending_checks = (background.start(clv.backtests, run.orders, run.as_of, value.model_kind,
-                                   groups_at=run.segments_at, order=rfm.segment_order(options.rfm_style),
-                                   start=value.purchases)
-                  if value.problem is None else None)
+checks = (clv.backtests(run.orders, run.as_of, value.model_kind, groups_at=run.segments_at,
+                        order=rfm.segment_order(options.rfm_style), start=value.purchases)
+          if value.problem is None else None)
+check_figures = ({"backtest": charts.backtest_deciles(checks["deciles"], words["charts"]["backtest"])}
+                 if checks is not None and checks["horizon"] else {})
+None if checks is None else checks["totals"]
+
+# %%
 by_segment
+
+# %%
+track_record = None if checks is None else clv.backtest_verdict(checks["totals"])
+run.save("value",
+         values={"problem": value.problem, "repeat_customers": value.repeat_customers,
+                 "min_repeat_customers": clv.MIN_REPEAT_CUSTOMERS, "months": options.clv_months,
+                 "monthly_discount": options.clv_monthly_discount, "model_kind": value.model_kind,
+                 "model_params": None if value.purchases is None else value.purchases.params,
+                 "purchases_model": value.purchases, "spend_model": value.spend, "at_stake": stake,
+                 "predicted_total": value.table["clv"].sum(min_count=1),
+                 "historic_total": value.table["historic_revenue"].sum(), "seed": seed,
+                 "backtest_horizon": None if checks is None else checks["horizon"],
+                 "track_record": track_record,
+                 "model_statement": clv.model_statement(value.selection, None if checks is None else checks["totals"]),
+                 "so_what": conclusions.value(track_record),
+                 "captions": {"p_alive": captions.p_alive(value.table["p_alive"]),
+                              "by_segment": captions.segment_value(by_segment, options.clv_months),
+                              "backtest": captions.backtest(track_record,
+                                                            None if checks is None else checks["totals"])}},
+         tables={"by_segment": by_segment,
+                 **({} if value.selection is None else {"selection": value.selection}),
+                 **({} if checks is None else {"backtest": checks["totals"], "backtest_deciles": checks["deciles"],
+                                               "backtest_segments": checks["groups"]})},
+         figures={"p_alive": alive_chart, "by_segment": segment_value_chart, **check_figures})
 
 # %% [markdown]
 # ## Win-back: target groups (NES stages, RFM segments, P(alive), consumables running low), contact date, product
@@ -150,36 +179,3 @@ run.save("winback",
          tables={"groups": target_summary, "plan": plan, "top": top, "calendar": calendar,
                  **({} if evaluation is None else {"evaluation": evaluation})},
          figures={"groups": group_chart})
-
-# %% [markdown]
-# ## Proof that it predicts: the model fitted 6 and 12 months ago against what happened since
-
-# %%
-checks = None if pending_checks is None else pending_checks.result()
-check_figures = ({"backtest": charts.backtest_deciles(checks["deciles"], words["charts"]["backtest"])}
-                 if checks is not None and checks["horizon"] else {})
-None if checks is None else checks["totals"]
-
-# %%
-track_record = None if checks is None else clv.backtest_verdict(checks["totals"])
-run.save("value",
-         values={"problem": value.problem, "repeat_customers": value.repeat_customers,
-                 "min_repeat_customers": clv.MIN_REPEAT_CUSTOMERS, "months": options.clv_months,
-                 "monthly_discount": options.clv_monthly_discount, "model_kind": value.model_kind,
-                 "model_params": None if value.purchases is None else value.purchases.params,
-                 "purchases_model": value.purchases, "spend_model": value.spend, "at_stake": stake,
-                 "predicted_total": value.table["clv"].sum(min_count=1),
-                 "historic_total": value.table["historic_revenue"].sum(), "seed": seed,
-                 "backtest_horizon": None if checks is None else checks["horizon"],
-                 "track_record": track_record,
-                 "model_statement": clv.model_statement(value.selection, None if checks is None else checks["totals"]),
-                 "so_what": conclusions.value(track_record),
-                 "captions": {"p_alive": captions.p_alive(value.table["p_alive"]),
-                              "by_segment": captions.segment_value(by_segment, options.clv_months),
-                              "backtest": captions.backtest(track_record,
-                                                            None if checks is None else checks["totals"])}},
-         tables={"by_segment": by_segment,
-                 **({} if value.selection is None else {"selection": value.selection}),
-                 **({} if checks is None else {"backtest": checks["totals"], "backtest_deciles": checks["deciles"],
-                                               "backtest_segments": checks["groups"]})},
-         figures={"p_alive": alive_chart, "by_segment": segment_value_chart, **check_figures})
