@@ -12,7 +12,7 @@ Shapes (both end with the report month, three years of history):
 
 For each shape and size it writes the client into a temporary clients folder, then runs
 `run_report.py --client … --month …` as a child process, sampling every 0.2 s the memory summed over the
-whole process tree (the CLI, both notebook kernels, notebook 01's forked copy, the PDF renderer): resident
+whole process tree (the CLI, both notebook kernels, the PDF renderer): resident
 (RSS, which counts a page shared by several processes once in each) and proportional (PSS, which shares it
 out: the memory the tree occupies). It prints the wall time, both peaks and the largest single process, and
 time(largest size)/time(smallest) per shape. A run whose tree goes above
@@ -97,9 +97,9 @@ def run_measured(command: list[str], limit_bytes: float) -> dict:
     (resident, summed).
 
     Resident memory summed over processes counts a page shared by several of them once per process: the
-    shared libraries every Python process maps, and the pages a forked copy shares with its parent (a warm
-    kernel with its server, notebook 01's backtests with its kernel). PSS gives each process its share of a
-    shared page, so its sum is the memory the tree occupies."""
+    shared libraries every Python process maps, and the pages a forked process shares with the one it was
+    forked from (none in a single run today). PSS gives each process its share of a shared page, so its sum
+    is the memory the tree occupies."""
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     root = psutil.Process(process.pid)
