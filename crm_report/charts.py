@@ -66,6 +66,7 @@ def apply_theme(brand: Brand) -> None:
         "legend.fontsize": 8,
         "figure.dpi": 100,
         "svg.fonttype": "none",  # real <text>: small SVGs, searchable in the PDF, same embedded font
+        "svg.hashsalt": "crm-report",  # ids from the content, not uuid4: the same chart, the same bytes
         "axes.unicode_minus": False,
         "text.parse_math": False,  # product names are text: "買$100送$20" stays as written, "$\\frac{1}$" never parses
     })

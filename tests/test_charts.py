@@ -162,3 +162,20 @@ def test_a_group_name_wider_than_its_bar_goes_on_two_lines():
     ax = charts.winback_groups(groups, words["winback_groups_short"], words["charts"]["winback"])
     assert_settled(ax)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["高價值\n流失客", "開始流失", "半睡", "沉睡", "即將回購"]
+
+
+def test_the_same_chart_is_saved_as_the_same_bytes(tmp_path):
+    """No random ids in the SVG (matplotlib draws them from uuid4 unless `svg.hashsalt` is set): the same data
+    give the same file, so two runs of one report can be compared chart by chart."""
+    from crm_report import results
+
+    monthly = pd.DataFrame({"month": ["2026-08", "2026-09", "2026-10"], "new_customers": [3, 4, 5],
+                            "returning_customers": [10, 11, 12], "new_revenue": [1.0, 2.0, 3.0],
+                            "returning_revenue": [4.0, 5.0, 6.0]})
+    saved = []
+    for run in ("first", "second"):
+        ax = charts.new_vs_returning(monthly, WORDS["acquisition"], "customers")
+        results.save(tmp_path / run / "build", "acquisition", figures={"customers": ax})
+        saved.append((tmp_path / run / "build" / "figures" / "acquisition-customers.svg").read_bytes())
+    assert b" id=" in saved[0]
+    assert saved[0] == saved[1]
