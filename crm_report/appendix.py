@@ -69,8 +69,8 @@ def context(config: ClientConfig, words: Mapping[str, Any],
     style = config.report.rfm_style
 
     def filled(terms: list[dict[str, str]]) -> list[dict[str, str]]:
-        return [{"term": term["term"], "text": term["text"].format(**values)} for term in terms
-                if term.get("rfm_style", style) == style]
+        return [{"term": term["term"], "text": formatting.fill(term["text"], config.locale, **values)}
+                for term in terms if term.get("rfm_style", style) == style]
 
     methodology = filled(words["methodology"]["terms"])
     if conversions:

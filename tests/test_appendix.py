@@ -83,3 +83,13 @@ def test_the_glossary_explains_the_terms_the_report_uses_in_both_languages():
 def test_the_clients_own_events_are_named():
     config = client(events=[{"name": "週年慶", "start": "2026-10-01", "end": "2026-10-07"}])
     assert appendix.context(config, i18n.strings("zh-TW"))["own_events"] == ["週年慶"]
+
+
+def test_english_settings_of_one_read_in_the_singular():
+    """A client who rests customers after one message in one month reads "1 or more messages in the last 1 month",
+    not "1 months": the methodology is filled as every other English sentence is (`formatting.fill`)."""
+    shown = appendix.context(client(locale="en", winback={"max_contacts": 1, "contact_window_months": 1,
+                                                           "unanswered_limit": 2}), i18n.strings("en"))
+    text = {i["term"]: i["text"] for i in shown["methodology"]}
+    rest = next(t for t in text.values() if "rest this month" in t)
+    assert "in the last 1 month rest this month" in rest and "1 months" not in rest
