@@ -101,33 +101,41 @@ def run_measured(command: list[str], limit_bytes: float) -> dict:
     forked from (none in a single run today). PSS gives each process its share of a shared page, so its sum
     is the memory the tree occupies."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    root = psutil.Process(process.pid)
-    peak_tree = peak_pss = peak_one = 0
-    killed = False
-    while process.poll() is None:
-        try:
-            sizes, shares = [], []
-            for member in [root, *root.children(recursive=True)]:
-                try:
-                    memory = member.memory_full_info()
-                except psutil.Error:
-                    continue
-                sizes.append(memory.rss)
-                shares.append(getattr(memory, "pss", memory.rss))
-            peak_tree, peak_one = max(peak_tree, sum(sizes)), max(peak_one, *sizes, 0)
-            peak_pss = max(peak_pss, sum(shares))
-            if sum(sizes) > limit_bytes:
-                killed = True
+    with tempfile.TemporaryFile() as said:  # a file, not a pipe: a long traceback can never block the run
+        process = subprocess.Popen(command, stdout=said, stderr=said, start_new_session=True)
+        root = psutil.Process(process.pid)
+        peak_tree = peak_pss = peak_one = 0
+        killed = False
+        while process.poll() is None:
+            try:
+                sizes, shares = [], []
                 for member in [root, *root.children(recursive=True)]:
-                    member.kill()
-        except psutil.Error:
-            pass
-        time.sleep(0.2)
-    error = process.stderr.read().decode(errors="replace").strip().splitlines()
+                    try:
+                        memory = member.memory_full_info()
+                    except psutil.Error:
+                        continue
+                    sizes.append(memory.rss)
+                    shares.append(getattr(memory, "pss", memory.rss))
+                peak_tree, peak_one = max(peak_tree, sum(sizes)), max(peak_one, *sizes, 0)
+                peak_pss = max(peak_pss, sum(shares))
+                if sum(sizes) > limit_bytes:
+                    killed = True
+                    for member in [root, *root.children(recursive=True)]:
+                        member.kill()
+            except psutil.Error:
+                pass
+            time.sleep(0.2)
+        said.seek(0)
+        lines = [line.strip() for line in said.read().decode(errors="replace").replace("\r", "\n").splitlines()]
     return {"seconds": time.perf_counter() - start, "peak_tree": peak_tree, "peak_pss": peak_pss,
             "peak_one": peak_one, "ok": process.returncode == 0 and not killed, "killed": killed,
-            "error": "" if process.returncode == 0 else (error[-1] if error else f"exit {process.returncode}")}
+            "error": "" if process.returncode == 0 else _why(lines, process.returncode)}
+
+
+def _why(lines: list[str], code: int) -> str:
+    """The CLI's own account of a failure (its FAIL or error: line), else its last line, else the exit code."""
+    stated = [line for line in lines if line.startswith(("FAIL", "error:"))]
+    return (stated or [line for line in lines if line] or [f"exit {code}"])[-1]
 
 
 def main() -> None:
