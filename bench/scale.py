@@ -12,11 +12,11 @@ Shapes (both end with the report month, three years of history):
 
 For each shape and size it writes the client into a temporary clients folder, then runs
 `run_report.py --client … --month …` as a child process, sampling every 0.2 s the memory summed over the
-whole process tree (the CLI, both notebook kernels, the PDF renderer): resident
-(RSS, which counts a page shared by several processes once in each) and proportional (PSS, which shares it
-out: the memory the tree occupies). It prints the wall time, both peaks and the largest single process, and
-time(largest size)/time(smallest) per shape. A run whose tree goes above
-`--limit-gb` is killed (the machine is shared) and reported as such.
+whole process tree (the CLI, both notebook kernels, the PDF renderer): resident (RSS, which counts a page
+shared by several processes once in each) and proportional (PSS, which shares it out: the memory the tree
+occupies). It prints the wall time, both peaks and the largest single process, and time(largest
+size)/time(smallest) per shape. A run whose tree goes above `--limit-gb` (resident) is killed (the machine
+is shared) and reported as such, as is a failed run, by the CLI's own FAIL or error line.
 """
 from __future__ import annotations
 
