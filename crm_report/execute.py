@@ -252,10 +252,30 @@ def check_parameters(notebook: Path, parameters: Mapping[str, Any], label: str) 
         raise NotebookError(f"{label}: unknown parameter(s) {unknown}; the notebook declares {sorted(declared)}")
 
 
+def stage_notebooks(sources: list[Path], parameters: Mapping[str, Any], report_dir: Path) -> list[tuple[Path, Path]]:
+    """Each notebook as papermill runs it (`to_ipynb` into `report_dir/build/notebooks/`) with its parameters
+    checked (`check_parameters`): (source, staged notebook) pairs. A notebook that cannot run with `parameters`
+    raises NotebookError here, before any data is loaded or kernel started."""
+    staged = [(source, to_ipynb(source, report_dir / "build" / "notebooks" / f"{source.stem}.ipynb"))
+              for source in sources]
+    for source, notebook in staged:
+        check_parameters(notebook, parameters, label=str(source))
+    return staged
+
+
 def run_notebooks(sources: list[Path], parameters: Mapping[str, Any], report_dir: Path, *, jobs: int = 2,
                   kernels: list[AsyncKernelManager] | None = None,
                   on_done: Callable[[Path], None] | None = None) -> list[Path]:
-    """Execute every notebook with `parameters`; executed copies go to `report_dir/notebooks/`.
+    """`run_staged` of `stage_notebooks(sources, parameters, report_dir)`."""
+    return run_staged(stage_notebooks(sources, parameters, report_dir), parameters, report_dir, jobs=jobs,
+                      kernels=kernels, on_done=on_done)
+
+
+def run_staged(staged: list[tuple[Path, Path]], parameters: Mapping[str, Any], report_dir: Path, *,
+               jobs: int = 2, kernels: list[AsyncKernelManager] | None = None,
+               on_done: Callable[[Path], None] | None = None) -> list[Path]:
+    """Execute every staged notebook (`stage_notebooks`) with `parameters`; executed copies go to
+    `report_dir/notebooks/`.
 
     Notebooks are independent and run `jobs` at a time, each in its own kernel: one of `kernels` (already
     started, one per notebook; shut down as soon as its notebook ends, so its memory is free while the other
@@ -263,18 +283,14 @@ def run_notebooks(sources: list[Path], parameters: Mapping[str, Any], report_dir
     the notebook and the cell.
     """
     if kernels is None:
-        with started_kernels(len(sources)) as started:
-            return run_notebooks(sources, parameters, report_dir, jobs=jobs, kernels=started, on_done=on_done)
-    if len(kernels) != len(sources):
-        raise ValueError(f"{len(sources)} notebooks need {len(sources)} kernels, got {len(kernels)}")
+        with started_kernels(len(staged)) as started:
+            return run_staged(staged, parameters, report_dir, jobs=jobs, kernels=started, on_done=on_done)
+    if len(kernels) != len(staged):
+        raise ValueError(f"{len(staged)} notebooks need {len(staged)} kernels, got {len(kernels)}")
     skip_iri_grammar()
     import papermill
 
     check_kernel()
-    staged = [(source, to_ipynb(source, report_dir / "build" / "notebooks" / f"{source.stem}.ipynb"))
-              for source in sources]
-    for source, notebook in staged:
-        check_parameters(notebook, parameters, label=str(source))
 
     def execute(item: tuple[int, tuple[Path, Path]]) -> Path:
         index, (source, notebook) = item

@@ -55,14 +55,17 @@ def _run_locked(config, period, final: Path, step: Progress, jobs: int, accept_e
     client = config.client_id
     staging = Path(tempfile.mkdtemp(prefix=f".{period}-staging-", dir=final.parent))
     plan = execute.notebook_plan(config)
+    parameters = {"client": client, "month": str(period), "report_dir": str(staging)}
     try:
         with execute.started_kernels(len(plan)) as kernels:  # they boot while the data is prepared
+            # a notebook that cannot run (an analyst's copy without its parameters) stops the run before the load
+            staged = execute.stage_notebooks(plan, parameters, staging)
             workspace.prepare(config, period, staging, accept_exclusions=accept_exclusions,
                               allow_partial_month=allow_partial_month)
             workspace.release_memory()  # the kernels need the memory the loaded lines held
             step("load")
-            execute.run_notebooks(plan, {"client": client, "month": str(period), "report_dir": str(staging)},
-                                  staging, jobs=jobs, kernels=kernels, on_done=lambda source: step(source.stem))
+            execute.run_staged(staged, parameters, staging, jobs=jobs, kernels=kernels,
+                               on_done=lambda source: step(source.stem))
         words = i18n.strings(config.locale, config.currency)  # the exports are written while the PDF renders
         render.render_report(staging, config, str(period), meanwhile=lambda: exports.write_handed_over(staging, words))
         step("render")

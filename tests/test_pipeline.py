@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 import run_report
-from crm_report import batch, formatting, i18n, pipeline, render
+from crm_report import batch, execute, formatting, i18n, pipeline, render, workspace
 from crm_report.paths import PROJECT_ROOT
 from tests.conftest import DEMO_MONTH, DEMO_PREVIOUS
 
@@ -177,6 +177,23 @@ def test_a_render_over_the_time_limit_fails_the_run_and_keeps_the_previous_repor
     assert (kept / "report.html").is_file() and not (kept / "report.pdf").exists()
     assert any(str(kept) in note for note in failure.value.__notes__)
     assert not list(folder.parent.glob(".*staging*"))
+
+
+def test_an_override_notebook_that_cannot_run_is_refused_before_the_data_are_loaded(clients, tmp_path, monkeypatch):
+    """An analyst's copy of a notebook without a `parameters` cell is refused before the data are loaded: at
+    10M lines the load alone takes minutes."""
+    override = clients / "demo-apparel" / "notebooks"
+    override.mkdir()
+    (override / "01_customers.py").write_text("# %%\nprint('no parameters cell')\n", encoding="utf-8")
+    loaded = []
+    monkeypatch.setattr(workspace, "prepare", lambda *args, **kwargs: loaded.append(args))
+    try:
+        with pytest.raises(execute.NotebookError, match=r"01_customers\.py: no cell tagged 'parameters'"):
+            pipeline.run_report("demo-apparel", MONTH, clients_dir=clients, reports_dir=tmp_path)
+    finally:
+        shutil.rmtree(override)
+    assert loaded == []
+    assert not (tmp_path / "demo-apparel" / MONTH).exists()
 
 
 def test_failing_notebook_names_the_cell_and_keeps_the_executed_notebook(clients, tmp_path):
