@@ -83,8 +83,8 @@ def _child(fault: str, clients: Path, reports: Path, seed: Path) -> None:
 
     if fault in ("render", "publish"):  # no kernels: the notebooks' results are those of the run killed after them
         execute.started_kernels = lambda count: contextlib.nullcontext([])
-        execute.run_notebooks = lambda plan, parameters, staging, **kw: shutil.copytree(seed, staging,
-                                                                                        dirs_exist_ok=True)
+        execute.run_staged = lambda staged, parameters, staging, **kw: shutil.copytree(seed, staging,
+                                                                                      dirs_exist_ok=True)
         if fault == "render":  # WeasyPrint's child process is laying out the PDF
             real_finish = render.PdfProcess.finish
 
