@@ -255,7 +255,7 @@ def check_parameters(notebook: Path, parameters: Mapping[str, Any], label: str) 
 def stage_notebooks(sources: list[Path], parameters: Mapping[str, Any], report_dir: Path) -> list[tuple[Path, Path]]:
     """Each notebook as papermill runs it (`to_ipynb` into `report_dir/build/notebooks/`) with its parameters
     checked (`check_parameters`): (source, staged notebook) pairs. A notebook that cannot run with `parameters`
-    raises NotebookError here, before any data is loaded or kernel started."""
+    raises NotebookError here: the pipeline stages before it loads any data (`run_staged` runs them)."""
     staged = [(source, to_ipynb(source, report_dir / "build" / "notebooks" / f"{source.stem}.ipynb"))
               for source in sources]
     for source, notebook in staged:

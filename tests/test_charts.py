@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from crm_report import charts, i18n
+from crm_report import charts, i18n, results
 from crm_report.config import Brand
 
 BRAND = Brand(primary_color="#0F6E5A", accent_color="#F2A33A")
@@ -167,8 +167,6 @@ def test_a_group_name_wider_than_its_bar_goes_on_two_lines():
 def test_the_same_chart_is_saved_as_the_same_bytes(tmp_path):
     """No random ids in the SVG (matplotlib draws them from uuid4 unless `svg.hashsalt` is set): the same data
     give the same file, so two runs of one report can be compared chart by chart."""
-    from crm_report import results
-
     monthly = pd.DataFrame({"month": ["2026-08", "2026-09", "2026-10"], "new_customers": [3, 4, 5],
                             "returning_customers": [10, 11, 12], "new_revenue": [1.0, 2.0, 3.0],
                             "returning_revenue": [4.0, 5.0, 6.0]})
